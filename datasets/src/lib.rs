@@ -1,0 +1,1 @@
+//! `datasets` — IDX files, MNIST, synthetic digits and a DataLoader for minidl (being built).

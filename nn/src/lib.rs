@@ -1,0 +1,1 @@
+//! `nn` — modules, layers, activations and losses for minidl (being built).

@@ -1,0 +1,1 @@
+//! `optim` — optimizers for minidl (being built).
