@@ -7,11 +7,13 @@
 //! | `shape.rs` | [`Shape`] and the broadcasting rule |
 //! | `tensor.rs` | [`Tensor`]: constructors, accessors, copy-on-write |
 //! | `elementwise.rs` | `add`, `mul`, `exp`, ..., comparisons, `where_`, in-place updates, operators |
+//! | `reduce.rs` | `sum`, `mean`, `max`, `argmax`, `var`, ..., `sum_to` (adjoint of `broadcast_to`), `softmax`, `log_softmax` |
 //! | `error.rs` | [`shape_panic`] and [`TensorError`] |
 
 mod display;
 mod elementwise;
 mod error;
+mod reduce;
 mod shape;
 mod tensor;
 
