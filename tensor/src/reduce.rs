@@ -1,5 +1,6 @@
-//! Reductions: sums along one axis or over everything, and `sum_to`, the adjoint of
-//! `broadcast_to` that autograd uses to undo broadcasting in a backward pass.
+//! Reductions along one axis or over every element (sum, mean, max, min, argmax, argmin,
+//! variance); `sum_to`, the adjoint of `broadcast_to` that autograd uses to undo broadcasting
+//! in a backward pass; and softmax / log-softmax, made stable by subtracting the maximum.
 //!
 //! Every kernel views the input as `[outer, n, inner]` (the sizes before, at and after the
 //! reduced axis) and loops so that the innermost loop walks contiguous memory: for `inner > 1`
@@ -109,6 +110,252 @@ fn sum_axis(x: &[f32], (outer, n, inner): (usize, usize, usize)) -> Vec<f32> {
     out
 }
 
+/// True when `v` should replace `best` as the maximum: larger, or the first NaN (NaN
+/// propagates, as in PyTorch).
+#[inline]
+fn beats_max(v: f32, best: f32) -> bool {
+    v > best || (v.is_nan() && !best.is_nan())
+}
+
+/// True when `v` should replace `best` as the minimum: smaller, or the first NaN.
+#[inline]
+fn beats_min(v: f32, best: f32) -> bool {
+    v < best || (v.is_nan() && !best.is_nan())
+}
+
+/// The extreme of a non-empty contiguous run under `beats`, with [`LANES`] running extremes.
+/// Exact in any order (no rounding), so the lanes change nothing but the speed.
+#[inline]
+fn lane_extreme(x: &[f32], beats: impl Fn(f32, f32) -> bool) -> f32 {
+    let mut acc = [x[0]; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            if beats(v, *a) {
+                *a = v;
+            }
+        }
+    }
+    let mut best = x[0];
+    for &v in acc.iter().chain(rest) {
+        if beats(v, best) {
+            best = v;
+        }
+    }
+    best
+}
+
+/// Extremes of `x` viewed as `[outer, n, inner]` along the middle axis (`n > 0`).
+fn extreme_axis(
+    x: &[f32],
+    (outer, n, inner): (usize, usize, usize),
+    beats: impl Fn(f32, f32) -> bool + Copy,
+) -> Vec<f32> {
+    let mut out = vec![0.0; outer * inner];
+    if out.is_empty() {
+        return out;
+    }
+    if inner == 1 {
+        for (o, row) in out.iter_mut().zip(x.chunks_exact(n)) {
+            *o = lane_extreme(row, beats);
+        }
+    } else {
+        for (acc, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(n * inner)) {
+            acc.copy_from_slice(&block[..inner]);
+            for row in block.chunks_exact(inner).skip(1) {
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    if beats(v, *a) {
+                        *a = v;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Index (along the middle axis, as `f32`) of the first extreme of `x` viewed as
+/// `[outer, n, inner]` (`n > 0`).
+fn arg_extreme_axis(
+    x: &[f32],
+    (outer, n, inner): (usize, usize, usize),
+    beats: impl Fn(f32, f32) -> bool + Copy,
+) -> Vec<f32> {
+    let mut out = vec![0.0; outer * inner];
+    if out.is_empty() {
+        return out;
+    }
+    if inner == 1 {
+        for (o, row) in out.iter_mut().zip(x.chunks_exact(n)) {
+            let (mut best, mut at) = (row[0], 0);
+            for (k, &v) in row.iter().enumerate().skip(1) {
+                if beats(v, best) {
+                    best = v;
+                    at = k;
+                }
+            }
+            *o = at as f32;
+        }
+    } else {
+        let mut best = vec![0.0; inner];
+        for (idx, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(n * inner)) {
+            best.copy_from_slice(&block[..inner]);
+            for (k, row) in block.chunks_exact(inner).enumerate().skip(1) {
+                let k = k as f32;
+                for ((b, i), &v) in best.iter_mut().zip(idx.iter_mut()).zip(row) {
+                    if beats(v, *b) {
+                        *b = v;
+                        *i = k;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `Σ (xᵢ − mean)² / (n − ddof)` of `x` viewed as `[outer, n, inner]` along the middle axis
+/// (`n > 0`): the mean first, then the squared deviations (two passes, accurate when the
+/// mean is large compared to the spread).
+fn var_axis(x: &[f32], dims: (usize, usize, usize), ddof: usize) -> Vec<f32> {
+    let (_, n, inner) = dims;
+    let mut mean = sum_axis(x, dims);
+    let inv_n = 1.0 / n as f32;
+    for m in &mut mean {
+        *m *= inv_n;
+    }
+    // n − ddof = 0 (one value, unbiased) gives 0/0 = NaN, as in PyTorch
+    let denom = n as f32 - ddof as f32;
+    let mut out = vec![0.0; mean.len()];
+    if out.is_empty() {
+        return out;
+    }
+    if inner == 1 {
+        for ((o, row), &m) in out.iter_mut().zip(x.chunks_exact(n)).zip(&mean) {
+            *o = sum_slice_by(row, |v| (v - m) * (v - m)) / denom;
+        }
+    } else {
+        for ((acc, block), mrow) in out
+            .chunks_exact_mut(inner)
+            .zip(x.chunks_exact(n * inner))
+            .zip(mean.chunks_exact(inner))
+        {
+            for row in block.chunks_exact(inner) {
+                for ((a, &v), &m) in acc.iter_mut().zip(row).zip(mrow) {
+                    *a += (v - m) * (v - m);
+                }
+            }
+            for a in acc {
+                *a /= denom;
+            }
+        }
+    }
+    out
+}
+
+/// Softmax (or log-softmax) of `x` viewed as `[outer, n, inner]` along the middle axis,
+/// written into `out`. The maximum is subtracted first so `exp` never overflows:
+/// softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m), log_softmax(x)ᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ − m).
+fn softmax_axis(x: &[f32], out: &mut [f32], (_, n, inner): (usize, usize, usize), log: bool) {
+    if out.is_empty() {
+        return;
+    }
+    if inner == 1 {
+        for (orow, row) in out.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
+            let m = lane_extreme(row, beats_max);
+            if log {
+                let ln_s = sum_slice_by(row, |v| (v - m).exp()).ln();
+                for (o, &v) in orow.iter_mut().zip(row) {
+                    *o = (v - m) - ln_s;
+                }
+            } else {
+                for (o, &v) in orow.iter_mut().zip(row) {
+                    *o = (v - m).exp();
+                }
+                let inv = 1.0 / sum_slice(orow);
+                for o in orow {
+                    *o *= inv;
+                }
+            }
+        }
+        return;
+    }
+    // inner > 1: per-position maxima and sums, one row of `inner` at a time
+    let (mut m, mut s) = (vec![0.0; inner], vec![0.0; inner]);
+    for (oblock, block) in out
+        .chunks_exact_mut(n * inner)
+        .zip(x.chunks_exact(n * inner))
+    {
+        m.copy_from_slice(&block[..inner]);
+        for row in block.chunks_exact(inner).skip(1) {
+            for (a, &v) in m.iter_mut().zip(row) {
+                if beats_max(v, *a) {
+                    *a = v;
+                }
+            }
+        }
+        s.fill(0.0);
+        for (orow, row) in oblock
+            .chunks_exact_mut(inner)
+            .zip(block.chunks_exact(inner))
+        {
+            for (((o, &v), &mm), ss) in orow.iter_mut().zip(row).zip(&m).zip(&mut s) {
+                let e = (v - mm).exp();
+                *ss += e;
+                *o = e;
+            }
+        }
+        if log {
+            for ss in &mut s {
+                *ss = ss.ln();
+            }
+            for (orow, row) in oblock
+                .chunks_exact_mut(inner)
+                .zip(block.chunks_exact(inner))
+            {
+                for (((o, &v), &mm), &ls) in orow.iter_mut().zip(row).zip(&m).zip(&s) {
+                    *o = (v - mm) - ls;
+                }
+            }
+        } else {
+            for ss in &mut s {
+                *ss = 1.0 / *ss;
+            }
+            for orow in oblock.chunks_exact_mut(inner) {
+                for (o, &inv) in orow.iter_mut().zip(&s) {
+                    *o *= inv;
+                }
+            }
+        }
+    }
+}
+
+/// Panics, naming `op`, if `axis` is not an axis or has size 0 (nothing to take a mean,
+/// extreme or variance of). Returns the `[outer, n, inner]` view.
+#[track_caller]
+fn check_nonempty_axis(op: &str, shape: &Shape, axis: usize) -> (usize, usize, usize) {
+    shape.check_axis(op, axis);
+    if shape.dims()[axis] == 0 {
+        shape_panic(
+            op,
+            format_args!("cannot reduce over axis {axis} of size 0 in shape {shape:?}"),
+        );
+    }
+    split_at_axis(shape, axis)
+}
+
+/// Panics, naming `op`, if the tensor has no elements.
+#[track_caller]
+fn check_nonempty(op: &str, shape: &Shape) {
+    if shape.numel() == 0 {
+        shape_panic(
+            op,
+            format_args!("needs at least one element, shape {shape:?} has none"),
+        );
+    }
+}
+
 impl Tensor {
     /// Sum along `axis`; with `keepdim` the axis stays with size 1, otherwise it is removed.
     /// Summing an axis of size 0 gives zeros.
@@ -132,6 +379,182 @@ impl Tensor {
     /// Sum of every element (0 for an empty tensor).
     pub fn sum_all(&self) -> f32 {
         sum_slice(self.data())
+    }
+
+    /// Mean along `axis` (`keepdim` as in [`Tensor::sum`]).
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+    /// assert_eq!(a.mean(1, false).to_vec(), vec![2.0, 5.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, or has size 0.
+    #[track_caller]
+    pub fn mean(&self, axis: usize, keepdim: bool) -> Tensor {
+        let dims = check_nonempty_axis("mean", self.shape(), axis);
+        let mut out = sum_axis(self.data(), dims);
+        let inv = 1.0 / dims.1 as f32;
+        for v in &mut out {
+            *v *= inv;
+        }
+        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+    }
+
+    /// Maximum along `axis` (`keepdim` as in [`Tensor::sum`]). NaN propagates, as in PyTorch.
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, or has size 0.
+    #[track_caller]
+    pub fn max(&self, axis: usize, keepdim: bool) -> Tensor {
+        let dims = check_nonempty_axis("max", self.shape(), axis);
+        let out = extreme_axis(self.data(), dims, beats_max);
+        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+    }
+
+    /// Minimum along `axis` (`keepdim` as in [`Tensor::sum`]). NaN propagates, as in PyTorch.
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, or has size 0.
+    #[track_caller]
+    pub fn min(&self, axis: usize, keepdim: bool) -> Tensor {
+        let dims = check_nonempty_axis("min", self.shape(), axis);
+        let out = extreme_axis(self.data(), dims, beats_min);
+        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+    }
+
+    /// Index of the maximum along `axis`, as a whole-number `f32`; the first one when
+    /// several are equal, and the first NaN if there is one (PyTorch's `argmax`).
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let logits = Tensor::from_vec(vec![0.1, 2.0, -1.0, 3.0, 3.0, 0.0], [2, 3]);
+    /// assert_eq!(logits.argmax(1, false).to_vec(), vec![1.0, 0.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, or has size 0.
+    #[track_caller]
+    pub fn argmax(&self, axis: usize, keepdim: bool) -> Tensor {
+        let dims = check_nonempty_axis("argmax", self.shape(), axis);
+        let out = arg_extreme_axis(self.data(), dims, beats_max);
+        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+    }
+
+    /// Index of the minimum along `axis`, as a whole-number `f32` (first one on ties, first
+    /// NaN if any).
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, or has size 0.
+    #[track_caller]
+    pub fn argmin(&self, axis: usize, keepdim: bool) -> Tensor {
+        let dims = check_nonempty_axis("argmin", self.shape(), axis);
+        let out = arg_extreme_axis(self.data(), dims, beats_min);
+        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+    }
+
+    /// Variance along `axis`: `Σ (xᵢ − x̄)² / (n − 1)` if `unbiased` (Bessel's correction,
+    /// PyTorch's default), else `/ n`. Computed in two passes (mean first) for accuracy.
+    /// With `unbiased` and a single value the result is NaN (0/0), as in PyTorch.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [1, 4]);
+    /// assert_eq!(a.var(1, false, false).to_vec(), vec![1.25]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, or has size 0.
+    #[track_caller]
+    pub fn var(&self, axis: usize, unbiased: bool, keepdim: bool) -> Tensor {
+        let dims = check_nonempty_axis("var", self.shape(), axis);
+        let out = var_axis(self.data(), dims, usize::from(unbiased));
+        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+    }
+
+    /// Mean of every element.
+    ///
+    /// # Panics
+    /// If the tensor is empty.
+    #[track_caller]
+    pub fn mean_all(&self) -> f32 {
+        check_nonempty("mean_all", self.shape());
+        self.sum_all() / self.numel() as f32
+    }
+
+    /// Largest element (NaN if any element is NaN).
+    ///
+    /// # Panics
+    /// If the tensor is empty.
+    #[track_caller]
+    pub fn max_all(&self) -> f32 {
+        check_nonempty("max_all", self.shape());
+        lane_extreme(self.data(), beats_max)
+    }
+
+    /// Smallest element (NaN if any element is NaN).
+    ///
+    /// # Panics
+    /// If the tensor is empty.
+    #[track_caller]
+    pub fn min_all(&self) -> f32 {
+        check_nonempty("min_all", self.shape());
+        lane_extreme(self.data(), beats_min)
+    }
+
+    /// Variance of every element (see [`Tensor::var`] for `unbiased`).
+    ///
+    /// # Panics
+    /// If the tensor is empty.
+    #[track_caller]
+    pub fn var_all(&self, unbiased: bool) -> f32 {
+        check_nonempty("var_all", self.shape());
+        let n = self.numel();
+        var_axis(self.data(), (1, n, 1), usize::from(unbiased))[0]
+    }
+
+    /// Softmax along `axis`: `softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` with `m = maxⱼ xⱼ`,
+    /// so that inputs like 1000 and −1000 give finite results. Each slice along `axis` sums
+    /// to 1.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let p = Tensor::from_vec(vec![1000.0, 1000.0, -1000.0], [1, 3]).softmax(1);
+    /// assert_eq!(p.to_vec(), vec![0.5, 0.5, 0.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank.
+    #[track_caller]
+    pub fn softmax(&self, axis: usize) -> Tensor {
+        self.shape().check_axis("softmax", axis);
+        let mut out = vec![0.0; self.numel()];
+        softmax_axis(
+            self.data(),
+            &mut out,
+            split_at_axis(self.shape(), axis),
+            false,
+        );
+        Tensor::from_vec(out, self.shape().clone())
+    }
+
+    /// Log-softmax along `axis`: `(xᵢ − m) − ln Σⱼ e^(xⱼ − m)` with `m = maxⱼ xⱼ`; finite
+    /// where `softmax(x).ln()` would give −∞.
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank.
+    #[track_caller]
+    pub fn log_softmax(&self, axis: usize) -> Tensor {
+        self.shape().check_axis("log_softmax", axis);
+        let mut out = vec![0.0; self.numel()];
+        softmax_axis(
+            self.data(),
+            &mut out,
+            split_at_axis(self.shape(), axis),
+            true,
+        );
+        Tensor::from_vec(out, self.shape().clone())
     }
 
     /// Sums over the axes that broadcasting would stretch so that the result has shape
@@ -353,5 +776,200 @@ mod tests {
     #[should_panic(expected = "sum_to: cannot sum [2, 3] to [2]: [2] does not broadcast to [2, 3]")]
     fn sum_to_checks_shapes() {
         Tensor::zeros([2, 3]).sum_to(&Shape::from([2]));
+    }
+
+    #[test]
+    fn mean_along_axes_and_all() {
+        let a = Tensor::arange(0.0, 24.0, 1.0).reshape([2, 3, 4]);
+        let m = a.mean(1, true);
+        assert_eq!(m.dims(), &[2, 1, 4]);
+        assert_eq!(m.get(&[0, 0, 0]), 4.0);
+        assert_eq!(m.get(&[1, 0, 3]), 19.0);
+        assert_eq!(
+            a.mean(2, false).to_vec(),
+            vec![1.5, 5.5, 9.5, 13.5, 17.5, 21.5]
+        );
+        assert_eq!(a.mean(0, false).get(&[2, 1]), 15.0);
+        assert_eq!(a.mean_all(), 11.5);
+        assert_eq!(Tensor::scalar(-2.0).mean_all(), -2.0);
+        assert_eq!(t(&[7.0], &[1, 1]).mean(0, false).to_vec(), vec![7.0]);
+        // an empty outer axis is fine: nothing to average, nothing returned
+        assert_eq!(Tensor::zeros([0, 3]).mean(1, false).dims(), &[0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "mean: cannot reduce over axis 1 of size 0 in shape [2, 0]")]
+    fn mean_of_empty_axis_panics() {
+        Tensor::zeros([2, 0]).mean(1, false);
+    }
+
+    #[test]
+    #[should_panic(expected = "mean_all: needs at least one element, shape [0, 3] has none")]
+    fn mean_all_of_empty_panics() {
+        Tensor::zeros([0, 3]).mean_all();
+    }
+
+    #[test]
+    fn max_min_along_axes() {
+        let a = t(
+            &[3., -1., 4., 1., -5., 9., 2., 6., -5., 3., 5., 8.],
+            &[3, 4],
+        );
+        // rows [3, -1, 4, 1], [-5, 9, 2, 6], [-5, 3, 5, 8]
+        assert_eq!(a.max(0, false).to_vec(), vec![3., 9., 5., 8.]);
+        assert_eq!(a.min(0, false).to_vec(), vec![-5., -1., 2., 1.]);
+        assert_eq!(a.max(1, true).to_vec(), vec![4., 9., 8.]);
+        assert_eq!(a.max(1, true).dims(), &[3, 1]);
+        assert_eq!(a.min(1, false).to_vec(), vec![-1., -5., -5.]);
+        assert_eq!(a.max_all(), 9.0);
+        assert_eq!(a.min_all(), -5.0);
+        // a run longer than the lane count, maximum in the remainder
+        let long = Tensor::arange(0.0, 19.0, 1.0);
+        assert_eq!(long.max(0, false).item(), 18.0);
+        assert_eq!(long.neg().min_all(), -18.0);
+        assert_eq!(Tensor::scalar(2.5).max_all(), 2.5);
+        // NaN propagates
+        let n = t(&[1.0, f32::NAN, 3.0, 0.0], &[2, 2]);
+        assert!(n.max(1, false).get(&[0]).is_nan());
+        assert_eq!(n.max(1, false).get(&[1]), 3.0);
+        assert!(n.min(0, false).get(&[1]).is_nan());
+        assert!(n.max_all().is_nan());
+    }
+
+    #[test]
+    #[should_panic(expected = "max: cannot reduce over axis 0 of size 0 in shape [0, 2]")]
+    fn max_of_empty_axis_panics() {
+        Tensor::zeros([0, 2]).max(0, false);
+    }
+
+    #[test]
+    #[should_panic(expected = "min: axis 1 is out of range for shape [3] (rank 1)")]
+    fn min_checks_axis() {
+        Tensor::zeros([3]).min(1, false);
+    }
+
+    #[test]
+    #[should_panic(expected = "max_all: needs at least one element, shape [0] has none")]
+    fn max_all_of_empty_panics() {
+        Tensor::zeros([0]).max_all();
+    }
+
+    #[test]
+    fn argmax_argmin_first_on_ties() {
+        let a = t(&[1., 7., 7., 0., 2., 2., 9., 0.], &[2, 4]);
+        assert_eq!(a.argmax(1, false).to_vec(), vec![1., 2.]);
+        assert_eq!(a.argmin(1, false).to_vec(), vec![3., 3.]);
+        assert_eq!(a.argmax(0, false).to_vec(), vec![1., 0., 1., 0.]);
+        assert_eq!(a.argmin(0, true).to_vec(), vec![0., 1., 0., 0.]);
+        assert_eq!(a.argmin(0, true).dims(), &[1, 4]);
+        let eq = t(&[4., 4., 4.], &[3]);
+        assert_eq!(eq.argmax(0, false).item(), 0.0);
+        assert_eq!(eq.argmin(0, false).item(), 0.0);
+        let n = t(&[1.0, f32::NAN, 5.0, f32::NAN], &[4]);
+        assert_eq!(n.argmax(0, false).item(), 1.0);
+        assert_eq!(n.argmin(0, false).item(), 1.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "argmax: cannot reduce over axis 1 of size 0 in shape [3, 0]")]
+    fn argmax_of_empty_axis_panics() {
+        Tensor::zeros([3, 0]).argmax(1, false);
+    }
+
+    #[test]
+    fn variance_two_pass() {
+        // [1, 2, 3, 4]: mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5
+        let a = t(&[1., 2., 3., 4., 2., 2., 2., 2.], &[2, 4]);
+        assert_eq!(a.var(1, false, false).to_vec(), vec![1.25, 0.0]);
+        assert_eq!(a.var(1, true, true).to_vec(), vec![5.0 / 3.0, 0.0]);
+        assert_eq!(a.var(1, true, true).dims(), &[2, 1]);
+        // along axis 0: pairs (1,2) (2,2) (3,2) (4,2)
+        assert_eq!(a.var(0, false, false).to_vec(), vec![0.25, 0.0, 0.25, 1.0]);
+        assert_eq!(a.var(0, true, false).to_vec(), vec![0.5, 0.0, 0.5, 2.0]);
+        assert_eq!(t(&[1., 2., 3., 4.], &[4]).var_all(false), 1.25);
+        // a large offset with a small spread: the one-pass E[x²] − E[x]² loses it all in f32
+        let shifted = t(&[1e4 + 1., 1e4 + 2., 1e4 + 3., 1e4 + 4.], &[4]);
+        assert_eq!(shifted.var_all(false), 1.25);
+        assert_eq!(shifted.var(0, false, false).item(), 1.25);
+        // one value: biased variance 0, unbiased NaN (as in PyTorch)
+        assert_eq!(Tensor::scalar(3.0).var_all(false), 0.0);
+        assert!(t(&[3.0], &[1]).var(0, true, false).item().is_nan());
+    }
+
+    #[test]
+    #[should_panic(expected = "var: cannot reduce over axis 0 of size 0 in shape [0]")]
+    fn var_of_empty_axis_panics() {
+        Tensor::zeros([0]).var(0, true, false);
+    }
+
+    #[test]
+    fn softmax_rows_and_columns() {
+        // ln 1, ln 2, ln 3 -> 1/6, 2/6, 3/6
+        let x = t(&[0.0, 2f32.ln(), 3f32.ln()], &[1, 3]);
+        let p = x.softmax(1);
+        assert!(p.allclose(&t(&[1. / 6., 2. / 6., 3. / 6.], &[1, 3]), 1e-6, 1e-7));
+        let lp = x.log_softmax(1);
+        let expect = [(1f32 / 6.).ln(), (2f32 / 6.).ln(), 0.5f32.ln()];
+        assert!(lp.allclose(&t(&expect, &[1, 3]), 1e-6, 1e-6));
+        // along axis 0 (inner > 1): each column sums to 1
+        let y = t(&[0.0, 1.0, 0.0, 1.0], &[2, 2]);
+        let q = y.softmax(0);
+        assert!(q.allclose(&t(&[0.5, 0.5, 0.5, 0.5], &[2, 2]), 1e-6, 0.0));
+        let z = t(&[0.0, 0.0, 2f32.ln(), 3f32.ln()], &[2, 2]).softmax(0);
+        assert!(z.allclose(
+            &t(&[1. / 3., 1. / 4., 2. / 3., 3. / 4.], &[2, 2]),
+            1e-6,
+            0.0
+        ));
+        let lz = t(&[0.0, 0.0, 2f32.ln(), 3f32.ln()], &[2, 2]).log_softmax(0);
+        let expect = [
+            (1f32 / 3.).ln(),
+            0.25f32.ln(),
+            (2f32 / 3.).ln(),
+            0.75f32.ln(),
+        ];
+        assert!(lz.allclose(&t(&expect, &[2, 2]), 1e-6, 1e-6));
+    }
+
+    #[test]
+    fn softmax_is_stable() {
+        let x = t(&[1000.0, -1000.0, 1000.0, 0.0, 0.0, -1000.0], &[2, 3]);
+        let p = x.softmax(1);
+        assert!(p.all_finite());
+        assert_eq!(p.to_vec(), vec![0.5, 0.0, 0.5, 0.5, 0.5, 0.0]);
+        let lp = x.log_softmax(1);
+        assert!(lp.all_finite());
+        let l2 = 2f32.ln();
+        assert!(lp.allclose(
+            &t(&[-l2, -2000.0 - l2, -l2, -l2, -l2, -1000.0 - l2], &[2, 3]),
+            1e-6,
+            1e-5
+        ));
+        // the same along axis 0
+        let pc = x.reshape([3, 2]).softmax(0);
+        assert!(pc.all_finite());
+        assert!(pc.sum(0, false).allclose(&Tensor::ones([2]), 1e-6, 0.0));
+        let lc = x.reshape([3, 2]).log_softmax(0);
+        assert!(lc.all_finite());
+    }
+
+    #[test]
+    fn softmax_edge_cases() {
+        assert_eq!(t(&[5.0], &[1]).softmax(0).to_vec(), vec![1.0]);
+        assert_eq!(t(&[5.0], &[1]).log_softmax(0).to_vec(), vec![0.0]);
+        assert_eq!(Tensor::zeros([2, 0]).softmax(1).dims(), &[2, 0]);
+        assert_eq!(Tensor::zeros([0, 3]).log_softmax(0).dims(), &[0, 3]);
+    }
+
+    #[test]
+    #[should_panic(expected = "softmax: axis 2 is out of range for shape [4, 10] (rank 2)")]
+    fn softmax_checks_axis() {
+        Tensor::zeros([4, 10]).softmax(2);
+    }
+
+    #[test]
+    #[should_panic(expected = "log_softmax: axis 1 is out of range for shape [] (rank 0)")]
+    fn log_softmax_checks_axis() {
+        Tensor::scalar(1.0).log_softmax(1);
     }
 }
