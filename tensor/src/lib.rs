@@ -8,16 +8,25 @@
 //! | `tensor.rs` | [`Tensor`]: constructors, accessors, copy-on-write |
 //! | `elementwise.rs` | `add`, `mul`, `exp`, ..., comparisons, `where_`, in-place updates, operators |
 //! | `reduce.rs` | `sum`, `mean`, `max`, `argmax`, `var`, ..., `sum_to` (adjoint of `broadcast_to`), `softmax`, `log_softmax` |
+//! | `matmul.rs` | `matmul`, `matmul_t` (transposes as strides, no copy), [`sgemm`] over `matrixmultiply` |
+//! | `conv.rs` | `im2col`/`col2im`, `conv2d` and its gradients, max and average pooling (NCHW) |
 //! | `error.rs` | [`shape_panic`] and [`TensorError`] |
 
+mod conv;
 mod display;
 mod elementwise;
 mod error;
+mod matmul;
 mod reduce;
 mod shape;
 mod tensor;
 
+pub use conv::{
+    avg_pool2d, avg_pool2d_backward, col2im, conv2d, conv2d_grad_input, conv2d_grad_weight, im2col,
+    max_pool2d, max_pool2d_backward, Conv2dParams, Pool2dParams,
+};
 pub use elementwise::{broadcast_strides, zip_with};
 pub use error::{shape_panic, TensorError};
+pub use matmul::sgemm;
 pub use shape::Shape;
 pub use tensor::Tensor;

@@ -1,0 +1,1198 @@
+//! 2-D convolution and pooling on NCHW tensors (batch, channels, height, width).
+//!
+//! Convolution is lowered to a matrix product: [`im2col`] copies every receptive field of one
+//! sample into a column, so that the convolution is one GEMM of the weight, seen as an
+//! `[O, C·kh·kw]` matrix, by the columns, `[C·kh·kw, OH·OW]`. The backward pass reuses the same
+//! two pieces: ∂L/∂input = col2im(Wᵀ·G) and ∂L/∂W = Σₙ G·colsᵀ, where [`col2im`] is the
+//! adjoint of [`im2col`] (it adds overlapping patches back together).
+//!
+//! Output sizes follow PyTorch: `OH = ⌊(H + 2·pad − dil·(kh − 1) − 1) / stride⌋ + 1`, and the
+//! same for the width.
+
+use crate::error::shape_panic;
+use crate::matmul::sgemm;
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+
+/// Stride, zero padding and dilation of a 2-D convolution, each as `(height, width)`.
+///
+/// Same meaning as the arguments of PyTorch's `conv2d`: the kernel moves `stride` pixels at a
+/// time, the input gets `padding` zeros on each side, and kernel taps are `dilation` pixels
+/// apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Conv2dParams {
+    /// Step between neighbouring output positions, `(sh, sw)`; at least 1.
+    pub stride: (usize, usize),
+    /// Zeros added on each side of the input, `(ph, pw)`.
+    pub padding: (usize, usize),
+    /// Distance between kernel taps, `(dh, dw)`; at least 1 (1 is an ordinary kernel).
+    pub dilation: (usize, usize),
+}
+
+impl Default for Conv2dParams {
+    /// Stride 1, no padding, dilation 1.
+    fn default() -> Self {
+        Conv2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+        }
+    }
+}
+
+/// Window size, stride and padding of a 2-D pooling, each as `(height, width)`.
+///
+/// As in PyTorch, the padding must be at most half the kernel size, so every window holds at
+/// least one real input element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pool2dParams {
+    /// Window size `(kh, kw)`; at least 1.
+    pub kernel: (usize, usize),
+    /// Step between neighbouring windows, `(sh, sw)`; at least 1.
+    pub stride: (usize, usize),
+    /// Padding on each side, `(ph, pw)`: −∞ for max pooling, zeros for average pooling.
+    pub padding: (usize, usize),
+}
+
+impl Pool2dParams {
+    /// Non-overlapping windows: stride equal to the kernel, no padding (PyTorch's default).
+    pub fn new(kernel: (usize, usize)) -> Self {
+        Pool2dParams {
+            kernel,
+            stride: kernel,
+            padding: (0, 0),
+        }
+    }
+}
+
+/// Everything the kernels need to walk one sample: its sizes, the window and the output size.
+#[derive(Debug, Clone, Copy)]
+struct Geom {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    dh: usize,
+    dw: usize,
+    oh: usize,
+    ow: usize,
+}
+
+impl Geom {
+    /// Validates an NCHW shape against a window and computes the output size.
+    #[track_caller]
+    fn new(op: &str, input: &Shape, kernel: (usize, usize), p: &Conv2dParams) -> Geom {
+        let [n, c, h, w] = *input.dims() else {
+            shape_panic(
+                op,
+                format_args!("needs an NCHW input of rank 4, got {input:?}"),
+            );
+        };
+        let (kh, kw) = kernel;
+        if kh == 0 || kw == 0 {
+            shape_panic(
+                op,
+                format_args!("kernel size must be at least 1, got {kernel:?}"),
+            );
+        }
+        if p.stride.0 == 0 || p.stride.1 == 0 {
+            shape_panic(
+                op,
+                format_args!("stride must be at least 1, got {:?}", p.stride),
+            );
+        }
+        if p.dilation.0 == 0 || p.dilation.1 == 0 {
+            shape_panic(
+                op,
+                format_args!("dilation must be at least 1, got {:?}", p.dilation),
+            );
+        }
+        let out = |size: usize, k: usize, s: usize, pad: usize, d: usize| {
+            let span = d * (k - 1) + 1;
+            let padded = size + 2 * pad;
+            if padded < span {
+                shape_panic(
+                    op,
+                    format_args!(
+                        "output size would be < 1: input {input:?} padded by {:?} is smaller \
+                         than the kernel {kernel:?} with dilation {:?}",
+                        p.padding, p.dilation
+                    ),
+                );
+            }
+            (padded - span) / s + 1
+        };
+        Geom {
+            n,
+            c,
+            h,
+            w,
+            kh,
+            kw,
+            sh: p.stride.0,
+            sw: p.stride.1,
+            ph: p.padding.0,
+            pw: p.padding.1,
+            dh: p.dilation.0,
+            dw: p.dilation.1,
+            oh: out(h, kh, p.stride.0, p.padding.0, p.dilation.0),
+            ow: out(w, kw, p.stride.1, p.padding.1, p.dilation.1),
+        }
+    }
+
+    /// Validates pooling parameters (PyTorch's rules) and computes the output size.
+    #[track_caller]
+    fn pool(op: &str, input: &Shape, p: &Pool2dParams) -> Geom {
+        let (kh, kw) = p.kernel;
+        if p.padding.0 > kh / 2 || p.padding.1 > kw / 2 {
+            shape_panic(
+                op,
+                format_args!(
+                    "padding {:?} must be at most half the kernel {:?}",
+                    p.padding, p.kernel
+                ),
+            );
+        }
+        let conv = Conv2dParams {
+            stride: p.stride,
+            padding: p.padding,
+            dilation: (1, 1),
+        };
+        Geom::new(op, input, p.kernel, &conv)
+    }
+
+    /// Rows of the column matrix of one sample: C·kh·kw.
+    fn rows(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+
+    /// Output positions per channel: OH·OW.
+    fn len(&self) -> usize {
+        self.oh * self.ow
+    }
+
+    /// Elements of one input sample: C·H·W.
+    fn sample(&self) -> usize {
+        self.c * self.h * self.w
+    }
+
+    /// The output positions `o` whose input coordinate `o·stride + off` lies in `0..size`,
+    /// as a range `lo..hi` of `0..out`.
+    fn valid(off: isize, stride: usize, size: usize, out: usize) -> (usize, usize) {
+        let s = stride as isize;
+        let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
+        let room = size as isize - off;
+        let hi = if room <= 0 { 0 } else { (room + s - 1) / s };
+        let hi = (hi as usize).min(out);
+        ((lo as usize).min(hi), hi)
+    }
+
+    /// Walks every (column-matrix row, output row) pair of one sample, giving the column
+    /// matrix's segment index, the input row's start (or `None` in the padding), the range of
+    /// valid output columns, and the input column offset of output column 0.
+    fn for_each_segment(&self, mut f: impl FnMut(usize, Option<usize>, (usize, usize), isize)) {
+        for c in 0..self.c {
+            for i in 0..self.kh {
+                for j in 0..self.kw {
+                    let row = (c * self.kh + i) * self.kw + j;
+                    let off_x = (j * self.dw) as isize - self.pw as isize;
+                    let xr = Geom::valid(off_x, self.sw, self.w, self.ow);
+                    for oy in 0..self.oh {
+                        let iy = (oy * self.sh + i * self.dh) as isize - self.ph as isize;
+                        let src = (0..self.h as isize)
+                            .contains(&iy)
+                            .then(|| (c * self.h + iy as usize) * self.w);
+                        f(row * self.len() + oy * self.ow, src, xr, off_x);
+                    }
+                }
+            }
+        }
+    }
+
+    /// im2col of one sample: `x` is `[C, H, W]`, `cols` is `[C·kh·kw, OH·OW]`.
+    fn im2col_sample(&self, x: &[f32], cols: &mut [f32]) {
+        let (ow, sw) = (self.ow, self.sw);
+        self.for_each_segment(|seg, src, (lo, hi), off_x| {
+            let dst = &mut cols[seg..seg + ow];
+            let Some(src) = src else {
+                dst.fill(0.0);
+                return;
+            };
+            dst[..lo].fill(0.0);
+            dst[hi..].fill(0.0);
+            let first = (src as isize + (lo * sw) as isize + off_x) as usize;
+            if sw == 1 {
+                dst[lo..hi].copy_from_slice(&x[first..first + (hi - lo)]);
+            } else {
+                for (t, d) in dst[lo..hi].iter_mut().enumerate() {
+                    *d = x[first + t * sw];
+                }
+            }
+        });
+    }
+
+    /// col2im of one sample, accumulating: `img[C, H, W] += adjoint of im2col applied to cols`.
+    fn col2im_sample(&self, cols: &[f32], img: &mut [f32]) {
+        let sw = self.sw;
+        self.for_each_segment(|seg, src, (lo, hi), off_x| {
+            let Some(src) = src else { return };
+            let first = (src as isize + (lo * sw) as isize + off_x) as usize;
+            for (t, v) in cols[seg + lo..seg + hi].iter().enumerate() {
+                img[first + t * sw] += v;
+            }
+        });
+    }
+}
+
+/// The `i`-th block of `size` elements (one sample of a batch).
+fn part(data: &[f32], i: usize, size: usize) -> &[f32] {
+    &data[i * size..(i + 1) * size]
+}
+
+/// The `i`-th block of `size` elements, writable.
+fn part_mut(data: &mut [f32], i: usize, size: usize) -> &mut [f32] {
+    &mut data[i * size..(i + 1) * size]
+}
+
+/// Unfolds every receptive field into a column (PyTorch's `unfold`).
+///
+/// Row `(c·kh + i)·kw + j`, column `oy·OW + ox` of sample `n` holds
+/// `input[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw]`, or 0 where that falls in the padding.
+///
+/// # Shapes
+/// `input [N, C, H, W]` → `[N, C·kh·kw, OH·OW]`.
+///
+/// ```
+/// use tensor::{im2col, Conv2dParams, Tensor};
+/// let x = Tensor::arange(1.0, 10.0, 1.0).reshape([1, 1, 3, 3]);
+/// let cols = im2col(&x, (2, 2), &Conv2dParams::default());
+/// assert_eq!(cols.dims(), &[1, 4, 4]);
+/// // first row: the top-left tap of each of the four 2x2 windows
+/// assert_eq!(&cols.data()[..4], &[1.0, 2.0, 4.0, 5.0]);
+/// ```
+///
+/// # Panics
+/// If `input` is not rank 4, a kernel size, stride or dilation is 0, or the output would be
+/// smaller than 1x1.
+#[track_caller]
+pub fn im2col(input: &Tensor, kernel: (usize, usize), params: &Conv2dParams) -> Tensor {
+    let g = Geom::new("im2col", input.shape(), kernel, params);
+    let per = g.rows() * g.len();
+    let mut out = vec![0.0; g.n * per];
+    for n in 0..g.n {
+        g.im2col_sample(
+            part(input.data(), n, g.sample()),
+            part_mut(&mut out, n, per),
+        );
+    }
+    Tensor::from_vec(out, [g.n, g.rows(), g.len()])
+}
+
+/// Folds columns back into an image, adding up values that land on the same pixel: the adjoint
+/// of [`im2col`], so `⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩` for all `x`, `y`. Padding positions are
+/// dropped.
+///
+/// # Shapes
+/// `cols [N, C·kh·kw, OH·OW]` → `input_shape [N, C, H, W]`.
+///
+/// # Panics
+/// As [`im2col`] for `input_shape`, and if `cols` does not have the shape [`im2col`] would give.
+#[track_caller]
+pub fn col2im(
+    cols: &Tensor,
+    input_shape: impl Into<Shape>,
+    kernel: (usize, usize),
+    params: &Conv2dParams,
+) -> Tensor {
+    let input_shape = input_shape.into();
+    let g = Geom::new("col2im", &input_shape, kernel, params);
+    let want = [g.n, g.rows(), g.len()];
+    if cols.dims() != want {
+        shape_panic(
+            "col2im",
+            format_args!(
+                "cols {:?} do not match input {input_shape:?} with kernel {kernel:?}: expected {want:?}",
+                cols.shape()
+            ),
+        );
+    }
+    let mut img = vec![0.0; input_shape.numel()];
+    let per = g.rows() * g.len();
+    for n in 0..g.n {
+        g.col2im_sample(part(cols.data(), n, per), part_mut(&mut img, n, g.sample()));
+    }
+    Tensor::from_vec(img, input_shape)
+}
+
+/// Checks that `weight [O, C, kh, kw]` fits an input of `channels` channels; returns
+/// `(O, (kh, kw))`.
+#[track_caller]
+fn weight_dims(op: &str, weight: &Shape, input: &Shape) -> (usize, (usize, usize)) {
+    let [o, c, kh, kw] = *weight.dims() else {
+        shape_panic(
+            op,
+            format_args!("weight must be [O, C, kh, kw] (rank 4), got {weight:?}"),
+        );
+    };
+    if input.rank() == 4 && input.dims()[1] != c {
+        shape_panic(
+            op,
+            format_args!(
+                "channels differ: input {input:?} has {} channels, weight {weight:?} expects {c}",
+                input.dims()[1]
+            ),
+        );
+    }
+    (o, (kh, kw))
+}
+
+/// Checks that `grad_out` is `[N, O, OH, OW]` for this geometry.
+#[track_caller]
+fn check_grad_out(op: &str, grad_out: &Tensor, g: &Geom, o: usize, input: &Shape) {
+    let want = [g.n, o, g.oh, g.ow];
+    if grad_out.dims() != want {
+        shape_panic(
+            op,
+            format_args!(
+                "grad_out {:?} does not match input {input:?}: expected {want:?}",
+                grad_out.shape()
+            ),
+        );
+    }
+}
+
+/// 2-D convolution (strictly, cross-correlation, as in every framework), NCHW, plus an
+/// optional bias per output channel:
+/// `out[n, o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j] · input[n, c, y·sh − ph + i·dh, x·sw − pw + j·dw]`.
+///
+/// Computed per sample as one GEMM, `W [O, C·kh·kw] · im2col(input)ₙ [C·kh·kw, OH·OW]`.
+///
+/// # Shapes
+/// `input [N, C, H, W]`, `weight [O, C, kh, kw]`, `bias [O]` → `[N, O, OH, OW]`.
+///
+/// ```
+/// use tensor::{conv2d, Conv2dParams, Tensor};
+/// let x = Tensor::ones([1, 1, 3, 3]);
+/// let w = Tensor::ones([1, 1, 3, 3]);
+/// let p = Conv2dParams { padding: (1, 1), ..Default::default() };
+/// let y = conv2d(&x, &w, None, &p);
+/// // each output counts the input pixels its 3x3 window covers
+/// assert_eq!(y.to_vec(), vec![4.0, 6.0, 4.0, 6.0, 9.0, 6.0, 4.0, 6.0, 4.0]);
+/// ```
+///
+/// # Panics
+/// If the channels of `input` and `weight` differ, `bias` is not `[O]`, or as [`im2col`].
+#[track_caller]
+pub fn conv2d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    params: &Conv2dParams,
+) -> Tensor {
+    let (o, kernel) = weight_dims("conv2d", weight.shape(), input.shape());
+    let g = Geom::new("conv2d", input.shape(), kernel, params);
+    let (rows, len) = (g.rows(), g.len());
+    let mut out = vec![0.0; g.n * o * len];
+    let beta = match bias {
+        Some(b) => {
+            if b.dims() != [o] {
+                shape_panic(
+                    "conv2d",
+                    format_args!(
+                        "bias must be [{o}] for weight {:?}, got {:?}",
+                        weight.shape(),
+                        b.shape()
+                    ),
+                );
+            }
+            // Start every output channel at its bias; the GEMM then adds W·cols (β = 1).
+            for (plane, &bv) in out.chunks_mut(len).zip(b.data().iter().cycle()) {
+                plane.fill(bv);
+            }
+            1.0
+        }
+        None => 0.0,
+    };
+    let mut cols = vec![0.0; rows * len];
+    for n in 0..g.n {
+        g.im2col_sample(part(input.data(), n, g.sample()), &mut cols);
+        let y = part_mut(&mut out, n, o * len);
+        sgemm(
+            o,
+            rows,
+            len,
+            1.0,
+            weight.data(),
+            (rows, 1),
+            &cols,
+            (len, 1),
+            beta,
+            y,
+            (len, 1),
+        );
+    }
+    Tensor::from_vec(out, [g.n, o, g.oh, g.ow])
+}
+
+/// Gradient of [`conv2d`] with respect to its input: `col2im(Wᵀ · gₙ)` for each sample `n`.
+///
+/// # Shapes
+/// `grad_out [N, O, OH, OW]`, `weight [O, C, kh, kw]`, `input_shape [N, C, H, W]` →
+/// `[N, C, H, W]`.
+///
+/// # Panics
+/// If the shapes do not belong to one convolution with these parameters.
+#[track_caller]
+pub fn conv2d_grad_input(
+    grad_out: &Tensor,
+    weight: &Tensor,
+    input_shape: impl Into<Shape>,
+    params: &Conv2dParams,
+) -> Tensor {
+    let op = "conv2d_grad_input";
+    let input_shape = input_shape.into();
+    let (o, kernel) = weight_dims(op, weight.shape(), &input_shape);
+    let g = Geom::new(op, &input_shape, kernel, params);
+    check_grad_out(op, grad_out, &g, o, &input_shape);
+    let (rows, len) = (g.rows(), g.len());
+    let mut dx = vec![0.0; input_shape.numel()];
+    let mut cols = vec![0.0; rows * len];
+    for n in 0..g.n {
+        let gy = part(grad_out.data(), n, o * len);
+        // Wᵀ is W [O, C·kh·kw] read with swapped strides.
+        sgemm(
+            rows,
+            o,
+            len,
+            1.0,
+            weight.data(),
+            (1, rows),
+            gy,
+            (len, 1),
+            0.0,
+            &mut cols,
+            (len, 1),
+        );
+        g.col2im_sample(&cols, part_mut(&mut dx, n, g.sample()));
+    }
+    Tensor::from_vec(dx, input_shape)
+}
+
+/// Gradient of [`conv2d`] with respect to its weight: `Σₙ gₙ · im2col(input)ₙᵀ`.
+///
+/// # Shapes
+/// `grad_out [N, O, OH, OW]`, `input [N, C, H, W]`, `weight_shape [O, C, kh, kw]` →
+/// `[O, C, kh, kw]`.
+///
+/// # Panics
+/// If the shapes do not belong to one convolution with these parameters.
+#[track_caller]
+pub fn conv2d_grad_weight(
+    grad_out: &Tensor,
+    input: &Tensor,
+    weight_shape: impl Into<Shape>,
+    params: &Conv2dParams,
+) -> Tensor {
+    let op = "conv2d_grad_weight";
+    let weight_shape = weight_shape.into();
+    let (o, kernel) = weight_dims(op, &weight_shape, input.shape());
+    let g = Geom::new(op, input.shape(), kernel, params);
+    check_grad_out(op, grad_out, &g, o, input.shape());
+    let (rows, len) = (g.rows(), g.len());
+    let mut dw = vec![0.0; weight_shape.numel()];
+    let mut cols = vec![0.0; rows * len];
+    for n in 0..g.n {
+        g.im2col_sample(part(input.data(), n, g.sample()), &mut cols);
+        let gy = part(grad_out.data(), n, o * len);
+        // colsᵀ is cols [C·kh·kw, OH·OW] read with swapped strides; β = 1 sums over n.
+        sgemm(
+            o,
+            len,
+            rows,
+            1.0,
+            gy,
+            (len, 1),
+            &cols,
+            (1, len),
+            1.0,
+            &mut dw,
+            (rows, 1),
+        );
+    }
+    Tensor::from_vec(dw, weight_shape)
+}
+
+/// Calls `f(plane, out_index, ys, xs)` for every pooling window, where `plane` is the flat
+/// offset of its `[H, W]` plane in the input, `out_index` the flat output index, and `ys`/`xs`
+/// the window clipped to the input (the padding removed).
+fn for_each_window(
+    g: &Geom,
+    mut f: impl FnMut(usize, usize, std::ops::Range<usize>, std::ops::Range<usize>),
+) {
+    let clip = |start: isize, k: usize, size: usize| {
+        let lo = start.max(0) as usize;
+        let hi = ((start + k as isize).max(0) as usize).min(size);
+        lo..hi.max(lo)
+    };
+    let mut out = 0;
+    for plane in 0..g.n * g.c {
+        for oy in 0..g.oh {
+            let ys = clip((oy * g.sh) as isize - g.ph as isize, g.kh, g.h);
+            for ox in 0..g.ow {
+                let xs = clip((ox * g.sw) as isize - g.pw as isize, g.kw, g.w);
+                f(plane * g.h * g.w, out, ys.clone(), xs);
+                out += 1;
+            }
+        }
+    }
+}
+
+/// Max pooling. Returns the pooled values and, for each output element, the flat index into
+/// `input`'s buffer (over all of N, C, H, W) of the element that was the maximum.
+///
+/// Padding counts as −∞, so it is never the maximum. On ties the first maximum in row-major
+/// window order wins, as in PyTorch; a NaN in a window is the maximum (NaN propagates).
+///
+/// # Shapes
+/// `input [N, C, H, W]` → `[N, C, OH, OW]`, and `N·C·OH·OW` indices.
+///
+/// ```
+/// use tensor::{max_pool2d, Pool2dParams, Tensor};
+/// let x = Tensor::from_vec(vec![1.0, 5.0, 2.0, 0.0, 3.0, 4.0, 7.0, 7.0], [1, 1, 2, 4]);
+/// let (y, idx) = max_pool2d(&x, &Pool2dParams::new((2, 2)));
+/// assert_eq!(y.to_vec(), vec![5.0, 7.0]);
+/// assert_eq!(idx, vec![1, 6]); // the first of the two 7s
+/// ```
+///
+/// # Panics
+/// If `input` is not rank 4, the padding exceeds half the kernel, a size or stride is 0, or
+/// the output would be smaller than 1x1.
+#[track_caller]
+pub fn max_pool2d(input: &Tensor, params: &Pool2dParams) -> (Tensor, Vec<usize>) {
+    let g = Geom::pool("max_pool2d", input.shape(), params);
+    let x = input.data();
+    let total = g.n * g.c * g.len();
+    let mut vals = vec![0.0; total];
+    let mut idx = vec![0; total];
+    for_each_window(&g, |plane, out, ys, xs| {
+        let mut best: Option<(f32, usize)> = None;
+        for y in ys {
+            for xx in xs.clone() {
+                let i = plane + y * g.w + xx;
+                let v = x[i];
+                let better = match best {
+                    None => true,
+                    Some((b, _)) => v > b || (v.is_nan() && !b.is_nan()),
+                };
+                if better {
+                    best = Some((v, i));
+                }
+            }
+        }
+        // Padding ≤ kernel / 2 guarantees a real element in every window.
+        let (v, i) = best.expect("every pooling window holds an input element");
+        vals[out] = v;
+        idx[out] = i;
+    });
+    (Tensor::from_vec(vals, [g.n, g.c, g.oh, g.ow]), idx)
+}
+
+/// Gradient of [`max_pool2d`]: each output gradient flows to the input element that was the
+/// maximum (gradients add where windows overlap on the same maximum).
+///
+/// # Shapes
+/// `grad_out [N, C, OH, OW]`, `indices` from [`max_pool2d`] → `input_shape [N, C, H, W]`.
+///
+/// # Panics
+/// If `indices` and `grad_out` differ in length, an index is outside `input_shape`, or the
+/// batch and channel sizes of `grad_out` and `input_shape` differ.
+#[track_caller]
+pub fn max_pool2d_backward(
+    grad_out: &Tensor,
+    indices: &[usize],
+    input_shape: impl Into<Shape>,
+) -> Tensor {
+    let op = "max_pool2d_backward";
+    let input_shape = input_shape.into();
+    if input_shape.rank() != 4
+        || grad_out.rank() != 4
+        || grad_out.dims()[..2] != input_shape.dims()[..2]
+    {
+        shape_panic(
+            op,
+            format_args!(
+                "grad_out {:?} and input {input_shape:?} must both be NCHW with equal N and C",
+                grad_out.shape()
+            ),
+        );
+    }
+    if indices.len() != grad_out.numel() {
+        shape_panic(
+            op,
+            format_args!(
+                "{} indices for grad_out {:?} with {} elements",
+                indices.len(),
+                grad_out.shape(),
+                grad_out.numel()
+            ),
+        );
+    }
+    let mut dx = vec![0.0; input_shape.numel()];
+    for (&i, &gv) in indices.iter().zip(grad_out.data()) {
+        if i >= dx.len() {
+            shape_panic(
+                op,
+                format_args!("index {i} is outside input {input_shape:?}"),
+            );
+        }
+        dx[i] += gv;
+    }
+    Tensor::from_vec(dx, input_shape)
+}
+
+/// Average pooling with zero padding counted in the divisor (PyTorch's default,
+/// `count_include_pad = true`): every window is divided by `kh·kw`.
+///
+/// # Shapes
+/// `input [N, C, H, W]` → `[N, C, OH, OW]`.
+///
+/// ```
+/// use tensor::{avg_pool2d, Pool2dParams, Tensor};
+/// let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [1, 1, 2, 2]);
+/// let p = Pool2dParams { kernel: (2, 2), stride: (2, 2), padding: (1, 1) };
+/// // each 2x2 window holds one real pixel and three padding zeros
+/// assert_eq!(avg_pool2d(&x, &p).to_vec(), vec![0.25, 0.5, 0.75, 1.0]);
+/// ```
+///
+/// # Panics
+/// As [`max_pool2d`].
+#[track_caller]
+pub fn avg_pool2d(input: &Tensor, params: &Pool2dParams) -> Tensor {
+    let g = Geom::pool("avg_pool2d", input.shape(), params);
+    let x = input.data();
+    let scale = 1.0 / (g.kh * g.kw) as f32;
+    let mut vals = vec![0.0; g.n * g.c * g.len()];
+    for_each_window(&g, |plane, out, ys, xs| {
+        let mut s = 0.0;
+        for y in ys {
+            s += x[plane + y * g.w + xs.start..plane + y * g.w + xs.end]
+                .iter()
+                .sum::<f32>();
+        }
+        vals[out] = s * scale;
+    });
+    Tensor::from_vec(vals, [g.n, g.c, g.oh, g.ow])
+}
+
+/// Gradient of [`avg_pool2d`]: each output gradient, divided by `kh·kw`, is added to every
+/// real input element of its window.
+///
+/// # Shapes
+/// `grad_out [N, C, OH, OW]` → `input_shape [N, C, H, W]`.
+///
+/// # Panics
+/// As [`avg_pool2d`] for `input_shape`, and if `grad_out` is not the shape it would return.
+#[track_caller]
+pub fn avg_pool2d_backward(
+    grad_out: &Tensor,
+    input_shape: impl Into<Shape>,
+    params: &Pool2dParams,
+) -> Tensor {
+    let op = "avg_pool2d_backward";
+    let input_shape = input_shape.into();
+    let g = Geom::pool(op, &input_shape, params);
+    check_grad_out(op, grad_out, &g, g.c, &input_shape);
+    let gy = grad_out.data();
+    let scale = 1.0 / (g.kh * g.kw) as f32;
+    let mut dx = vec![0.0; input_shape.numel()];
+    for_each_window(&g, |plane, out, ys, xs| {
+        let v = gy[out] * scale;
+        for y in ys {
+            for d in &mut dx[plane + y * g.w + xs.start..plane + y * g.w + xs.end] {
+                *d += v;
+            }
+        }
+    });
+    Tensor::from_vec(dx, input_shape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny linear congruential generator: fixed, reproducible test data in [-1, 1).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> f32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        }
+        fn tensor(&mut self, dims: &[usize]) -> Tensor {
+            let n = dims.iter().product();
+            Tensor::from_vec((0..n).map(|_| self.next()).collect(), dims)
+        }
+    }
+
+    fn params(s: (usize, usize), p: (usize, usize), d: (usize, usize)) -> Conv2dParams {
+        Conv2dParams {
+            stride: s,
+            padding: p,
+            dilation: d,
+        }
+    }
+
+    /// The direct 7-loop convolution (n, o, y, x, c, i, j), summed in f64.
+    fn naive_conv(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParams) -> Tensor {
+        let [n, c, h, wd] = *x.dims() else { panic!() };
+        let [o, _, kh, kw] = *w.dims() else { panic!() };
+        let oh = (h + 2 * p.padding.0 - p.dilation.0 * (kh - 1) - 1) / p.stride.0 + 1;
+        let ow = (wd + 2 * p.padding.1 - p.dilation.1 * (kw - 1) - 1) / p.stride.1 + 1;
+        let mut out = Tensor::zeros([n, o, oh, ow]);
+        for ni in 0..n {
+            for oi in 0..o {
+                for y in 0..oh {
+                    for xo in 0..ow {
+                        let mut s = b.map_or(0.0, |b| b.data()[oi] as f64);
+                        for ci in 0..c {
+                            for i in 0..kh {
+                                for j in 0..kw {
+                                    let iy = (y * p.stride.0 + i * p.dilation.0) as isize
+                                        - p.padding.0 as isize;
+                                    let ix = (xo * p.stride.1 + j * p.dilation.1) as isize
+                                        - p.padding.1 as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    s += w.get(&[oi, ci, i, j]) as f64
+                                        * x.get(&[ni, ci, iy as usize, ix as usize]) as f64;
+                                }
+                            }
+                        }
+                        out.set(&[ni, oi, y, xo], s as f32);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn dot(a: &Tensor, b: &Tensor) -> f64 {
+        assert_eq!(a.dims(), b.dims());
+        a.data()
+            .iter()
+            .zip(b.data())
+            .map(|(&x, &y)| x as f64 * y as f64)
+            .sum()
+    }
+
+    fn assert_close(got: &Tensor, want: &Tensor, tol: f32) {
+        assert_eq!(got.dims(), want.dims());
+        for (i, (g, w)) in got.data().iter().zip(want.data()).enumerate() {
+            assert!(
+                (g - w).abs() <= tol * (1.0 + w.abs()),
+                "element {i}: got {g}, want {w}"
+            );
+        }
+    }
+
+    /// (stride, padding, dilation) combinations the tests sweep.
+    fn combos() -> Vec<Conv2dParams> {
+        vec![
+            params((1, 1), (0, 0), (1, 1)),
+            params((1, 1), (1, 1), (1, 1)),
+            params((2, 2), (1, 1), (1, 1)),
+            params((1, 1), (2, 2), (2, 2)),
+            params((2, 1), (0, 2), (1, 2)),
+            params((3, 2), (1, 0), (2, 1)),
+        ]
+    }
+
+    #[test]
+    fn im2col_by_hand() {
+        let x = Tensor::arange(1.0, 10.0, 1.0).reshape([1, 1, 3, 3]);
+        let cols = im2col(&x, (2, 2), &Conv2dParams::default());
+        #[rustfmt::skip]
+        let want = vec![
+            1.0, 2.0, 4.0, 5.0, // tap (0, 0) of the four windows
+            2.0, 3.0, 5.0, 6.0, // tap (0, 1)
+            4.0, 5.0, 7.0, 8.0, // tap (1, 0)
+            5.0, 6.0, 8.0, 9.0, // tap (1, 1)
+        ];
+        assert_eq!(cols.dims(), &[1, 4, 4]);
+        assert_eq!(cols.to_vec(), want);
+    }
+
+    #[test]
+    fn im2col_padding_stride_by_hand() {
+        // 1 x 3 row, kernel 1 x 2, padding 1 on the width, stride 2:
+        // padded row is [0, 1, 2, 3, 0], windows start at 0 and 2.
+        let x = Tensor::from_vec(vec![1.0, 2.0, 3.0], [1, 1, 1, 3]);
+        let p = params((1, 2), (0, 1), (1, 1));
+        let cols = im2col(&x, (1, 2), &p);
+        assert_eq!(cols.dims(), &[1, 2, 2]);
+        assert_eq!(cols.to_vec(), vec![0.0, 2.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn conv2d_matches_naive_for_stride_padding_dilation() {
+        let mut r = Lcg(10);
+        for p in combos() {
+            let x = r.tensor(&[2, 3, 7, 6]);
+            let w = r.tensor(&[4, 3, 3, 2]);
+            let b = r.tensor(&[4]);
+            assert_close(
+                &conv2d(&x, &w, None, &p),
+                &naive_conv(&x, &w, None, &p),
+                1e-5,
+            );
+            assert_close(
+                &conv2d(&x, &w, Some(&b), &p),
+                &naive_conv(&x, &w, Some(&b), &p),
+                1e-5,
+            );
+        }
+    }
+
+    #[test]
+    fn conv2d_1x1_is_a_matmul_over_channels() {
+        let mut r = Lcg(11);
+        let x = r.tensor(&[1, 3, 2, 2]);
+        let w = r.tensor(&[2, 3, 1, 1]);
+        let y = conv2d(&x, &w, None, &Conv2dParams::default());
+        let want = w.reshape([2, 3]).matmul(&x.reshape([3, 4]));
+        assert_close(&y.reshape([2, 4]), &want, 1e-6);
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        let mut r = Lcg(12);
+        for p in combos() {
+            let shape = [2, 3, 7, 6];
+            let x = r.tensor(&shape);
+            let cols = im2col(&x, (3, 2), &p);
+            let y = r.tensor(cols.dims());
+            let back = col2im(&y, shape, (3, 2), &p);
+            let (lhs, rhs) = (dot(&cols, &y), dot(&x, &back));
+            assert!(
+                (lhs - rhs).abs() < 1e-4 * (1.0 + lhs.abs()),
+                "{p:?}: {lhs} vs {rhs}"
+            );
+        }
+    }
+
+    #[test]
+    fn col2im_counts_overlaps() {
+        // col2im of all-ones columns counts how many windows cover each pixel.
+        let cols = Tensor::ones([1, 4, 4]);
+        let img = col2im(&cols, [1, 1, 3, 3], (2, 2), &Conv2dParams::default());
+        assert_eq!(
+            img.to_vec(),
+            vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]
+        );
+    }
+
+    /// L(x, w) = Σ conv2d(x, w) ⊙ r, accumulated in f64. It is linear in x and in w, so
+    /// a central difference with a large step is exact up to rounding.
+    fn loss(x: &Tensor, w: &Tensor, r: &Tensor, p: &Conv2dParams) -> f64 {
+        dot(&conv2d(x, w, None, p), r)
+    }
+
+    #[test]
+    fn grad_input_and_grad_weight_match_finite_differences() {
+        let mut rng = Lcg(13);
+        let h = 0.5f32;
+        for p in combos() {
+            let x = rng.tensor(&[2, 2, 6, 5]);
+            let w = rng.tensor(&[3, 2, 2, 3]);
+            let y = conv2d(&x, &w, None, &p);
+            let r = rng.tensor(y.dims());
+            let gx = conv2d_grad_input(&r, &w, x.shape(), &p);
+            let gw = conv2d_grad_weight(&r, &x, w.shape(), &p);
+            assert_eq!(gx.dims(), x.dims());
+            assert_eq!(gw.dims(), w.dims());
+            for i in 0..x.numel() {
+                let (mut xp, mut xm) = (x.clone(), x.clone());
+                xp.data_mut()[i] += h;
+                xm.data_mut()[i] -= h;
+                let num = (loss(&xp, &w, &r, &p) - loss(&xm, &w, &r, &p)) / (2.0 * h as f64);
+                let ana = gx.data()[i] as f64;
+                assert!(
+                    (num - ana).abs() < 1e-4 * (1.0 + num.abs()),
+                    "{p:?} x[{i}]: {ana} vs {num}"
+                );
+            }
+            for i in 0..w.numel() {
+                let (mut wp, mut wm) = (w.clone(), w.clone());
+                wp.data_mut()[i] += h;
+                wm.data_mut()[i] -= h;
+                let num = (loss(&x, &wp, &r, &p) - loss(&x, &wm, &r, &p)) / (2.0 * h as f64);
+                let ana = gw.data()[i] as f64;
+                assert!(
+                    (num - ana).abs() < 1e-4 * (1.0 + num.abs()),
+                    "{p:?} w[{i}]: {ana} vs {num}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn grad_input_on_hand_example() {
+        // All-ones 2x2 kernel, 3x3 input, no padding: each input pixel gets the sum of the
+        // upstream gradients of the windows covering it.
+        let w = Tensor::ones([1, 1, 2, 2]);
+        let gy = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [1, 1, 2, 2]);
+        let gx = conv2d_grad_input(&gy, &w, [1, 1, 3, 3], &Conv2dParams::default());
+        assert_eq!(
+            gx.to_vec(),
+            vec![1.0, 3.0, 2.0, 4.0, 10.0, 6.0, 3.0, 7.0, 4.0]
+        );
+    }
+
+    #[test]
+    fn empty_batch() {
+        let x = Tensor::zeros([0, 2, 5, 5]);
+        let w = Tensor::ones([3, 2, 3, 3]);
+        let y = conv2d(&x, &w, Some(&Tensor::ones([3])), &Conv2dParams::default());
+        assert_eq!(y.dims(), &[0, 3, 3, 3]);
+        let gw = conv2d_grad_weight(&y, &x, w.shape(), &Conv2dParams::default());
+        assert_eq!(gw, Tensor::zeros([3, 2, 3, 3]));
+        assert_eq!(
+            im2col(&x, (3, 3), &Conv2dParams::default()).dims(),
+            &[0, 18, 9]
+        );
+    }
+
+    #[test]
+    fn kernel_as_large_as_input_gives_1x1() {
+        let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [1, 1, 2, 2]);
+        let w = Tensor::from_vec(vec![1.0, 10.0, 100.0, 1000.0], [1, 1, 2, 2]);
+        let b = Tensor::from_vec(vec![0.5], [1]);
+        let y = conv2d(&x, &w, Some(&b), &Conv2dParams::default());
+        assert_eq!(y.dims(), &[1, 1, 1, 1]);
+        assert_eq!(y.item(), 4321.5);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "conv2d: channels differ: input [1, 3, 5, 5] has 3 channels, weight [2, 4, 3, 3] expects 4"
+    )]
+    fn channel_mismatch_panics() {
+        conv2d(
+            &Tensor::zeros([1, 3, 5, 5]),
+            &Tensor::zeros([2, 4, 3, 3]),
+            None,
+            &Conv2dParams::default(),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: output size would be < 1: input [1, 1, 2, 2]")]
+    fn output_smaller_than_one_panics() {
+        conv2d(
+            &Tensor::zeros([1, 1, 2, 2]),
+            &Tensor::zeros([1, 1, 3, 3]),
+            None,
+            &Conv2dParams::default(),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: bias must be [2]")]
+    fn bad_bias_panics() {
+        conv2d(
+            &Tensor::zeros([1, 1, 3, 3]),
+            &Tensor::zeros([2, 1, 3, 3]),
+            Some(&Tensor::zeros([3])),
+            &Conv2dParams::default(),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "im2col: stride must be at least 1")]
+    fn zero_stride_panics() {
+        im2col(
+            &Tensor::zeros([1, 1, 3, 3]),
+            (2, 2),
+            &params((0, 1), (0, 0), (1, 1)),
+        );
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "conv2d_grad_input: grad_out [1, 2, 3, 3] does not match input [1, 1, 5, 5]: expected [1, 2, 4, 4]"
+    )]
+    fn grad_out_mismatch_panics() {
+        // Output for a 5x5 input with a 2x2 kernel is 4x4, not 3x3.
+        conv2d_grad_input(
+            &Tensor::zeros([1, 2, 3, 3]),
+            &Tensor::zeros([2, 1, 2, 2]),
+            [1, 1, 5, 5],
+            &Conv2dParams::default(),
+        );
+    }
+
+    #[test]
+    fn max_pool_by_hand_with_ties() {
+        #[rustfmt::skip]
+        let x = Tensor::from_vec(vec![
+            1.0, 3.0,  2.0, 2.0,
+            3.0, 0.0,  1.0, 0.0,
+            -1.0, -2.0, 5.0, 4.0,
+            -3.0, -1.0, 4.0, 5.0,
+        ], [1, 1, 4, 4]);
+        let (y, idx) = max_pool2d(&x, &Pool2dParams::new((2, 2)));
+        assert_eq!(y.dims(), &[1, 1, 2, 2]);
+        assert_eq!(y.to_vec(), vec![3.0, 2.0, -1.0, 5.0]);
+        // ties: 3.0 at 1 and 4 -> 1; 2.0 at 2 and 3 -> 2; 5.0 at 10 and 15 -> 10
+        assert_eq!(idx, vec![1, 2, 8, 10]);
+    }
+
+    #[test]
+    fn max_pool_padding_is_minus_infinity() {
+        // All-negative input: zero padding would win, −∞ padding never does.
+        let x = Tensor::from_vec(vec![-4.0, -3.0, -2.0, -1.0], [1, 1, 2, 2]);
+        let p = Pool2dParams {
+            kernel: (2, 2),
+            stride: (1, 1),
+            padding: (1, 1),
+        };
+        let (y, idx) = max_pool2d(&x, &p);
+        assert_eq!(y.dims(), &[1, 1, 3, 3]);
+        assert_eq!(
+            y.to_vec(),
+            vec![-4.0, -3.0, -3.0, -2.0, -1.0, -1.0, -2.0, -1.0, -1.0]
+        );
+        assert_eq!(idx, vec![0, 1, 1, 2, 3, 3, 2, 3, 3]);
+    }
+
+    #[test]
+    fn max_pool_indices_are_flat_over_the_batch() {
+        let x = Tensor::from_vec(vec![1.0, 2.0, 4.0, 3.0, 8.0, 7.0, 6.0, 5.0], [2, 1, 2, 2]);
+        let (y, idx) = max_pool2d(&x, &Pool2dParams::new((2, 2)));
+        assert_eq!(y.to_vec(), vec![4.0, 8.0]);
+        assert_eq!(idx, vec![2, 4]);
+        let g = Tensor::from_vec(vec![10.0, 20.0], [2, 1, 1, 1]);
+        let dx = max_pool2d_backward(&g, &idx, x.shape());
+        assert_eq!(dx.to_vec(), vec![0.0, 0.0, 10.0, 0.0, 20.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn max_pool_backward_accumulates_overlaps() {
+        // Stride 1, kernel 2 on [1, 9, 2]: the 9 is the max of both windows.
+        let x = Tensor::from_vec(vec![1.0, 9.0, 2.0], [1, 1, 1, 3]);
+        let p = Pool2dParams {
+            kernel: (1, 2),
+            stride: (1, 1),
+            padding: (0, 0),
+        };
+        let (y, idx) = max_pool2d(&x, &p);
+        assert_eq!(y.to_vec(), vec![9.0, 9.0]);
+        let dx = max_pool2d_backward(
+            &Tensor::from_vec(vec![1.5, 2.5], [1, 1, 1, 2]),
+            &idx,
+            [1, 1, 1, 3],
+        );
+        assert_eq!(dx.to_vec(), vec![0.0, 4.0, 0.0]);
+    }
+
+    #[test]
+    fn max_pool_propagates_nan() {
+        let x = Tensor::from_vec(vec![1.0, f32::NAN, 3.0, 2.0], [1, 1, 2, 2]);
+        let (y, idx) = max_pool2d(&x, &Pool2dParams::new((2, 2)));
+        assert!(y.item().is_nan());
+        assert_eq!(idx, vec![1]);
+    }
+
+    #[test]
+    fn avg_pool_by_hand() {
+        #[rustfmt::skip]
+        let x = Tensor::from_vec(vec![
+            1.0, 2.0, 3.0, 4.0,
+            5.0, 6.0, 7.0, 8.0,
+            9.0, 10.0, 11.0, 12.0,
+            13.0, 14.0, 15.0, 16.0,
+        ], [1, 1, 4, 4]);
+        let y = avg_pool2d(&x, &Pool2dParams::new((2, 2)));
+        assert_eq!(y.to_vec(), vec![3.5, 5.5, 11.5, 13.5]);
+        // padding 1, kernel 3, stride 2: the divisor stays 9 (count_include_pad = true).
+        let p = Pool2dParams {
+            kernel: (3, 3),
+            stride: (2, 2),
+            padding: (1, 1),
+        };
+        let y = avg_pool2d(&x, &p);
+        assert_eq!(y.dims(), &[1, 1, 2, 2]);
+        let want = [
+            (1.0 + 2.0 + 5.0 + 6.0) / 9.0,
+            (2.0 + 3.0 + 4.0 + 6.0 + 7.0 + 8.0) / 9.0,
+            (5.0 + 6.0 + 9.0 + 10.0 + 13.0 + 14.0) / 9.0,
+            (6.0 + 7.0 + 8.0 + 10.0 + 11.0 + 12.0 + 14.0 + 15.0 + 16.0) / 9.0,
+        ];
+        for (g, w) in y.data().iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn avg_pool_backward_is_the_adjoint() {
+        let mut r = Lcg(14);
+        for p in [
+            Pool2dParams::new((2, 2)),
+            Pool2dParams {
+                kernel: (3, 2),
+                stride: (1, 2),
+                padding: (1, 1),
+            },
+            Pool2dParams {
+                kernel: (3, 3),
+                stride: (2, 2),
+                padding: (1, 0),
+            },
+        ] {
+            let shape = [2, 3, 7, 6];
+            let x = r.tensor(&shape);
+            let y = avg_pool2d(&x, &p);
+            let gy = r.tensor(y.dims());
+            let gx = avg_pool2d_backward(&gy, shape, &p);
+            let (lhs, rhs) = (dot(&y, &gy), dot(&x, &gx));
+            assert!(
+                (lhs - rhs).abs() < 1e-5 * (1.0 + lhs.abs()),
+                "{p:?}: {lhs} vs {rhs}"
+            );
+        }
+    }
+
+    #[test]
+    fn avg_pool_backward_by_hand() {
+        let g = Tensor::from_vec(vec![4.0, 8.0], [1, 1, 1, 2]);
+        let dx = avg_pool2d_backward(&g, [1, 1, 2, 4], &Pool2dParams::new((2, 2)));
+        assert_eq!(dx.to_vec(), vec![1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "max_pool2d: padding (2, 2) must be at most half the kernel (3, 3)")]
+    fn pool_padding_too_large_panics() {
+        let p = Pool2dParams {
+            kernel: (3, 3),
+            stride: (1, 1),
+            padding: (2, 2),
+        };
+        max_pool2d(&Tensor::zeros([1, 1, 4, 4]), &p);
+    }
+
+    #[test]
+    #[should_panic(expected = "avg_pool2d: output size would be < 1")]
+    fn pool_window_larger_than_input_panics() {
+        avg_pool2d(&Tensor::zeros([1, 1, 2, 2]), &Pool2dParams::new((3, 3)));
+    }
+}

@@ -1,0 +1,603 @@
+//! Matrix products: [`Tensor::matmul`] and [`Tensor::matmul_t`] (2-D, batched 3-D, and 3-D by a
+//! shared 2-D right side), all built on [`sgemm`], a safe wrapper over `matrixmultiply::sgemm`.
+//!
+//! A GEMM reads each operand through a row stride and a column stride, so multiplying by a
+//! transpose costs nothing: Aᵀ is A read with its two strides swapped. Backward passes use this
+//! all the time (∂L/∂X = G·Wᵀ, ∂L/∂W = Xᵀ·G), so [`Tensor::matmul_t`] never copies an operand.
+
+use crate::error::shape_panic;
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+
+/// General matrix multiply on slices: C ← α·A·B + β·C.
+///
+/// A is `m` x `k`, B is `k` x `n`, C is `m` x `n`. Each operand is read through
+/// `(row stride, column stride)` in elements: element (i, j) of A is `a[i·rsa + j·csa]`.
+/// A row-major `m` x `k` matrix has strides `(k, 1)`; its transpose, seen as `k` x `m`,
+/// is the same slice with strides `(1, k)`.
+///
+/// When `beta` is zero, C is overwritten and its old values are never read (even NaN).
+/// When `k` is zero, A·B is the zero matrix, so C ← β·C.
+///
+/// ```
+/// use tensor::sgemm;
+/// let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2 x 3, row-major
+/// let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0]; // 3 x 2, row-major
+/// let mut c = [0.0; 4];
+/// sgemm(2, 3, 2, 1.0, &a, (3, 1), &b, (2, 1), 0.0, &mut c, (2, 1));
+/// assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
+/// // Aᵀ·A (3 x 3) reads A twice, once with swapped strides: no copy.
+/// let mut g = [0.0; 9];
+/// sgemm(3, 2, 3, 1.0, &a, (1, 3), &a, (3, 1), 0.0, &mut g, (3, 1));
+/// assert_eq!(g[0], 1.0 * 1.0 + 4.0 * 4.0);
+/// ```
+///
+/// # Panics
+/// If an operand's strides reach past the end of its slice, or if C's strides make two
+/// elements of C share one place in memory.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    b_strides: (usize, usize),
+    beta: f32,
+    c: &mut [f32],
+    c_strides: (usize, usize),
+) {
+    check_extent("A", m, k, a_strides, a.len());
+    check_extent("B", k, n, b_strides, b.len());
+    check_extent("C", m, n, c_strides, c.len());
+    check_no_alias(m, n, c_strides);
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Strides are at most the slice length, which always fits in an isize.
+    let s = |v: usize| v as isize;
+    // SAFETY: the checks above guarantee that every element matrixmultiply reads from A and B
+    // and writes to C lies inside its slice, and that no two elements of C alias. A and B are
+    // shared borrows and C is an exclusive one, so C cannot overlap A or B.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            s(a_strides.0),
+            s(a_strides.1),
+            b.as_ptr(),
+            s(b_strides.0),
+            s(b_strides.1),
+            beta,
+            c.as_mut_ptr(),
+            s(c_strides.0),
+            s(c_strides.1),
+        );
+    }
+}
+
+/// Panics unless the last element of a `rows` x `cols` matrix read with `strides` is in bounds.
+#[track_caller]
+fn check_extent(name: &str, rows: usize, cols: usize, strides: (usize, usize), len: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let last = (rows - 1)
+        .checked_mul(strides.0)
+        .zip((cols - 1).checked_mul(strides.1))
+        .and_then(|(r, c)| r.checked_add(c));
+    if last.is_none_or(|last| last >= len) {
+        shape_panic(
+            "sgemm",
+            format_args!(
+                "{name} is {rows} x {cols} with strides {strides:?}, which reaches past its {len} elements"
+            ),
+        );
+    }
+}
+
+/// Panics if two elements of an `m` x `n` matrix C would share a place in memory.
+///
+/// Accepts the layouts a GEMM writes to: rows laid out one after another (row-major-like,
+/// `rs >= n·cs`, `cs >= 1`) or columns one after another (column-major-like).
+#[track_caller]
+fn check_no_alias(m: usize, n: usize, (rs, cs): (usize, usize)) {
+    let ok = if m <= 1 && n <= 1 {
+        true
+    } else if m <= 1 {
+        cs >= 1
+    } else if n <= 1 {
+        rs >= 1
+    } else {
+        (cs >= 1 && rs >= n * cs) || (rs >= 1 && cs >= m * rs)
+    };
+    if !ok {
+        shape_panic(
+            "sgemm",
+            format_args!(
+                "C is {m} x {n} with strides {:?}, so two of its elements would share memory",
+                (rs, cs)
+            ),
+        );
+    }
+}
+
+/// One operand as the GEMM sees it: `count` matrices of `rows` x `cols` (after the optional
+/// transpose), `step` elements apart in the buffer, each read with `strides`.
+struct Operand {
+    count: usize,
+    rows: usize,
+    cols: usize,
+    step: usize,
+    strides: (usize, usize),
+}
+
+impl Operand {
+    /// `shape` is `[R, C]` or `[B, R, C]`, stored row-major; `trans` reads each matrix as Cᵀ.
+    fn new(shape: &Shape, trans: bool) -> Operand {
+        let d = shape.dims();
+        let (count, r, c) = match *d {
+            [r, c] => (1, r, c),
+            [b, r, c] => (b, r, c),
+            _ => unreachable!("ranks are checked by the caller"),
+        };
+        let (rows, cols, strides) = if trans {
+            (c, r, (1, c))
+        } else {
+            (r, c, (c, 1))
+        };
+        Operand {
+            count,
+            rows,
+            cols,
+            step: r * c,
+            strides,
+        }
+    }
+}
+
+impl Tensor {
+    /// Matrix product, like PyTorch's `matmul` restricted to these forms:
+    ///
+    /// # Shapes
+    /// - `[M, K] x [K, N] -> [M, N]`
+    /// - `[B, M, K] x [B, K, N] -> [B, M, N]` (one product per batch entry)
+    /// - `[B, M, K] x [K, N] -> [B, M, N]` (the right side shared by every batch entry)
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [2, 2]);
+    /// let b = Tensor::from_vec(vec![5.0, 6.0, 7.0, 8.0], [2, 2]);
+    /// assert_eq!(a.matmul(&b).to_vec(), vec![19.0, 22.0, 43.0, 50.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the inner sizes or the batch sizes differ, or the ranks are not one of the forms
+    /// above, e.g. `matmul: inner sizes differ: [64, 784] x [128, 10] (lhs cols 784 != rhs rows 128)`.
+    #[track_caller]
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        self.matmul_impl("matmul", other, false, false)
+    }
+
+    /// `op(self) · op(other)`, where `op` transposes the last two axes when its flag is set,
+    /// without copying either operand: the transpose is handed to the GEMM as swapped strides.
+    ///
+    /// `a.matmul_t(&b, true, false)` is `aᵀ·b`; `a.matmul_t(&b, false, true)` is `a·bᵀ`. The
+    /// shapes accepted are those of [`Tensor::matmul`], applied after the transposes.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [3, 2]);
+    /// // xᵀ·x, a 2 x 2 Gram matrix, without materialising xᵀ.
+    /// let g = x.matmul_t(&x, true, false);
+    /// assert_eq!(g.to_vec(), vec![35.0, 44.0, 44.0, 56.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::matmul`]; transposed operands are marked `ᵀ` in the message.
+    #[track_caller]
+    pub fn matmul_t(&self, other: &Tensor, trans_a: bool, trans_b: bool) -> Tensor {
+        self.matmul_impl("matmul_t", other, trans_a, trans_b)
+    }
+
+    #[track_caller]
+    fn matmul_impl(&self, op: &str, other: &Tensor, trans_a: bool, trans_b: bool) -> Tensor {
+        let tick = |t: bool| if t { "ᵀ" } else { "" };
+        let shapes = format!(
+            "{:?}{} x {:?}{}",
+            self.shape(),
+            tick(trans_a),
+            other.shape(),
+            tick(trans_b)
+        );
+        match (self.rank(), other.rank()) {
+            (2, 2) | (3, 3) | (3, 2) => {}
+            (ra, rb) => shape_panic(
+                op,
+                format_args!(
+                    "needs [M, K] x [K, N], [B, M, K] x [B, K, N] or [B, M, K] x [K, N], \
+                     got ranks {ra} and {rb}: {shapes}"
+                ),
+            ),
+        }
+        let a = Operand::new(self.shape(), trans_a);
+        let b = Operand::new(other.shape(), trans_b);
+        if a.cols != b.rows {
+            shape_panic(
+                op,
+                format_args!(
+                    "inner sizes differ: {shapes} (lhs cols {} != rhs rows {})",
+                    a.cols, b.rows
+                ),
+            );
+        }
+        if self.rank() == 3 && other.rank() == 3 && a.count != b.count {
+            shape_panic(
+                op,
+                format_args!("batch sizes differ: {shapes} ({} != {})", a.count, b.count),
+            );
+        }
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let out_shape = if self.rank() == 2 {
+            Shape::from([m, n])
+        } else {
+            Shape::from([a.count, m, n])
+        };
+        let mut out = vec![0.0; out_shape.numel()];
+        let (ad, bd) = (self.data(), other.data());
+        if out.is_empty() {
+            // M, N or B is zero: nothing to compute (and no chunk size of zero below).
+        } else if self.rank() == 3 && other.rank() == 2 && !trans_a {
+            // The batch entries of a non-transposed lhs are stacked rows: one GEMM of
+            // [B·M, K] x [K, N] does them all.
+            sgemm(
+                a.count * m,
+                k,
+                n,
+                1.0,
+                ad,
+                a.strides,
+                bd,
+                b.strides,
+                0.0,
+                &mut out,
+                (n, 1),
+            );
+        } else {
+            let b_step = if other.rank() == 3 { b.step } else { 0 };
+            for (i, c) in out.chunks_mut(m * n).enumerate() {
+                sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    &ad[i * a.step..(i + 1) * a.step],
+                    a.strides,
+                    &bd[i * b_step..i * b_step + b.step],
+                    b.strides,
+                    0.0,
+                    c,
+                    (n, 1),
+                );
+            }
+        }
+        Tensor::from_vec(out, out_shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny linear congruential generator: fixed, reproducible test data in [-1, 1).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> f32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n
+        }
+        fn tensor(&mut self, dims: &[usize]) -> Tensor {
+            let n = dims.iter().product();
+            Tensor::from_vec((0..n).map(|_| self.next()).collect(), dims)
+        }
+    }
+
+    /// The textbook triple loop on one matrix each, with optional transposes, summed in f64.
+    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f32> {
+        let at = |i: usize, p: usize| if ta { a[p * m + i] } else { a[i * k + p] };
+        let bt = |p: usize, j: usize| if tb { b[j * k + p] } else { b[p * n + j] };
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = 0.0f64;
+                for p in 0..k {
+                    s += at(i, p) as f64 * bt(p, j) as f64;
+                }
+                c[i * n + j] = s as f32;
+            }
+        }
+        c
+    }
+
+    /// Storage shape of an operand whose op() is `rows` x `cols`.
+    fn stored(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> Vec<usize> {
+        let (r, c) = if trans { (cols, rows) } else { (rows, cols) };
+        batch.map_or(vec![r, c], |b| vec![b, r, c])
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], k: usize) {
+        assert_eq!(got.len(), want.len());
+        // Inputs are in [-1, 1): each product term is below 1, so errors grow at most with k.
+        let tol = 1e-5 * (k as f32 + 1.0);
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g - w).abs() <= tol,
+                "element {i}: got {g}, want {w} (tol {tol})"
+            );
+        }
+    }
+
+    #[test]
+    fn small_2d_by_hand() {
+        let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+        let b = Tensor::from_vec(vec![7.0, 8.0, 9.0, 10.0, 11.0, 12.0], [3, 2]);
+        let c = a.matmul(&b);
+        assert_eq!(c.dims(), &[2, 2]);
+        assert_eq!(c.to_vec(), vec![58.0, 64.0, 139.0, 154.0]);
+    }
+
+    #[test]
+    fn non_square_against_naive() {
+        let mut r = Lcg(1);
+        for &(m, k, n) in &[(3, 5, 7), (7, 5, 3), (1, 9, 4), (17, 33, 9), (64, 78, 13)] {
+            let a = r.tensor(&[m, k]);
+            let b = r.tensor(&[k, n]);
+            let c = a.matmul(&b);
+            assert_eq!(c.dims(), &[m, n]);
+            assert_close(
+                c.data(),
+                &naive(a.data(), b.data(), m, k, n, false, false),
+                k,
+            );
+        }
+    }
+
+    #[test]
+    fn all_four_transpose_combinations() {
+        let mut r = Lcg(2);
+        let (m, k, n) = (6, 11, 4);
+        for ta in [false, true] {
+            for tb in [false, true] {
+                let a = r.tensor(&stored(None, m, k, ta));
+                let b = r.tensor(&stored(None, k, n, tb));
+                let c = a.matmul_t(&b, ta, tb);
+                assert_eq!(c.dims(), &[m, n], "ta={ta} tb={tb}");
+                assert_close(c.data(), &naive(a.data(), b.data(), m, k, n, ta, tb), k);
+            }
+        }
+    }
+
+    #[test]
+    fn transpose_flags_match_explicit_transpose() {
+        // aᵀ·b with the flag equals the product with aᵀ written out by hand.
+        let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+        let at = Tensor::from_vec(vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0], [3, 2]);
+        let b = Tensor::from_vec(vec![1.0, -1.0, 2.0, 0.5], [2, 2]);
+        assert_eq!(a.matmul_t(&b, true, false), at.matmul(&b));
+        assert_eq!(b.matmul_t(&at, false, true), b.matmul(&a));
+    }
+
+    #[test]
+    fn batched_3d_and_shared_rhs() {
+        let mut r = Lcg(3);
+        let (bs, m, k, n) = (4, 5, 7, 3);
+        for ta in [false, true] {
+            for tb in [false, true] {
+                let a = r.tensor(&stored(Some(bs), m, k, ta));
+                // batched right side
+                let b = r.tensor(&stored(Some(bs), k, n, tb));
+                let c = a.matmul_t(&b, ta, tb);
+                assert_eq!(c.dims(), &[bs, m, n]);
+                for i in 0..bs {
+                    let ai = &a.data()[i * m * k..(i + 1) * m * k];
+                    let bi = &b.data()[i * k * n..(i + 1) * k * n];
+                    let ci = &c.data()[i * m * n..(i + 1) * m * n];
+                    assert_close(ci, &naive(ai, bi, m, k, n, ta, tb), k);
+                }
+                // shared right side
+                let b2 = r.tensor(&stored(None, k, n, tb));
+                let c2 = a.matmul_t(&b2, ta, tb);
+                assert_eq!(c2.dims(), &[bs, m, n]);
+                for i in 0..bs {
+                    let ai = &a.data()[i * m * k..(i + 1) * m * k];
+                    let ci = &c2.data()[i * m * n..(i + 1) * m * n];
+                    assert_close(ci, &naive(ai, b2.data(), m, k, n, ta, tb), k);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_sizes_against_naive() {
+        let mut r = Lcg(4);
+        for _ in 0..40 {
+            let (m, k, n) = (r.below(40) + 1, r.below(70) + 1, r.below(40) + 1);
+            let (ta, tb) = (r.below(2) == 1, r.below(2) == 1);
+            let batch = if r.below(2) == 1 {
+                Some(r.below(3) + 1)
+            } else {
+                None
+            };
+            let a = r.tensor(&stored(batch, m, k, ta));
+            let b = r.tensor(&stored(batch, k, n, tb));
+            let c = a.matmul_t(&b, ta, tb);
+            let bs = batch.unwrap_or(1);
+            for i in 0..bs {
+                let ai = &a.data()[i * m * k..(i + 1) * m * k];
+                let bi = &b.data()[i * k * n..(i + 1) * k * n];
+                let ci = &c.data()[i * m * n..(i + 1) * m * n];
+                assert_close(ci, &naive(ai, bi, m, k, n, ta, tb), k);
+            }
+        }
+    }
+
+    #[test]
+    fn one_by_one() {
+        let a = Tensor::from_vec(vec![3.0], [1, 1]);
+        let b = Tensor::from_vec(vec![-2.5], [1, 1]);
+        assert_eq!(a.matmul(&b).to_vec(), vec![-7.5]);
+        assert_eq!(a.matmul_t(&b, true, true).to_vec(), vec![-7.5]);
+    }
+
+    #[test]
+    fn empty_inner_size_gives_zeros() {
+        let a = Tensor::zeros([3, 0]);
+        let b = Tensor::zeros([0, 4]);
+        let c = a.matmul(&b);
+        assert_eq!(c.dims(), &[3, 4]);
+        assert!(c.data().iter().all(|&v| v == 0.0));
+        let c = Tensor::zeros([2, 3, 0]).matmul(&Tensor::zeros([2, 0, 4]));
+        assert_eq!(c.dims(), &[2, 3, 4]);
+        assert!(c.data().iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn empty_outer_sizes() {
+        assert_eq!(
+            Tensor::zeros([0, 5]).matmul(&Tensor::ones([5, 3])).dims(),
+            &[0, 3]
+        );
+        assert_eq!(
+            Tensor::ones([4, 5]).matmul(&Tensor::zeros([5, 0])).dims(),
+            &[4, 0]
+        );
+        assert_eq!(
+            Tensor::zeros([0, 2, 5])
+                .matmul(&Tensor::zeros([0, 5, 3]))
+                .dims(),
+            &[0, 2, 3]
+        );
+        assert_eq!(
+            Tensor::zeros([0, 2, 5])
+                .matmul(&Tensor::ones([5, 3]))
+                .dims(),
+            &[0, 2, 3]
+        );
+        // M = 0 inside a non-empty batch, with and without transposes
+        assert_eq!(
+            Tensor::zeros([2, 0, 5])
+                .matmul(&Tensor::ones([2, 5, 3]))
+                .dims(),
+            &[2, 0, 3]
+        );
+        assert_eq!(
+            Tensor::zeros([2, 5, 0])
+                .matmul_t(&Tensor::ones([3, 5]), true, true)
+                .dims(),
+            &[2, 0, 3]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul: inner sizes differ: [64, 784] x [128, 10]")]
+    fn inner_mismatch_names_both_shapes() {
+        Tensor::zeros([64, 784]).matmul(&Tensor::zeros([128, 10]));
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul_t: inner sizes differ: [64, 128]ᵀ x [64, 784]ᵀ")]
+    fn transposed_mismatch_marks_transposes() {
+        Tensor::zeros([64, 128]).matmul_t(&Tensor::zeros([64, 784]), true, true);
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul: batch sizes differ: [2, 3, 4] x [3, 4, 5]")]
+    fn batch_mismatch_panics() {
+        Tensor::zeros([2, 3, 4]).matmul(&Tensor::zeros([3, 4, 5]));
+    }
+
+    #[test]
+    #[should_panic(expected = "got ranks 1 and 2: [3] x [3, 2]")]
+    fn rank_1_panics() {
+        Tensor::zeros([3]).matmul(&Tensor::zeros([3, 2]));
+    }
+
+    #[test]
+    fn sgemm_alpha_beta_accumulate() {
+        let a = [1.0, 2.0, 3.0, 4.0];
+        let id = [1.0, 0.0, 0.0, 1.0];
+        let mut c = [10.0, 20.0, 30.0, 40.0];
+        sgemm(2, 2, 2, 2.0, &a, (2, 1), &id, (2, 1), 1.0, &mut c, (2, 1));
+        assert_eq!(c, [12.0, 24.0, 36.0, 48.0]);
+        // Column-major C: write the transpose of A·I.
+        let mut ct = [0.0; 4];
+        sgemm(2, 2, 2, 1.0, &a, (2, 1), &id, (2, 1), 0.0, &mut ct, (1, 2));
+        assert_eq!(ct, [1.0, 3.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn sgemm_beta_zero_ignores_nan_in_c() {
+        let a = [1.0, 2.0];
+        let b = [3.0, 4.0];
+        let mut c = [f32::NAN];
+        sgemm(1, 2, 1, 1.0, &a, (2, 1), &b, (1, 1), 0.0, &mut c, (1, 1));
+        assert_eq!(c, [11.0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "sgemm: B is 3 x 2 with strides (2, 1), which reaches past its 5 elements"
+    )]
+    fn sgemm_out_of_bounds_panics() {
+        let mut c = [0.0; 4];
+        sgemm(
+            2,
+            3,
+            2,
+            1.0,
+            &[0.0; 6],
+            (3, 1),
+            &[0.0; 5],
+            (2, 1),
+            0.0,
+            &mut c,
+            (2, 1),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "two of its elements would share memory")]
+    fn sgemm_aliasing_c_panics() {
+        let mut c = [0.0; 4];
+        sgemm(
+            2,
+            1,
+            2,
+            1.0,
+            &[0.0; 2],
+            (1, 1),
+            &[0.0; 2],
+            (2, 1),
+            0.0,
+            &mut c,
+            (1, 1),
+        );
+    }
+}
