@@ -10,6 +10,7 @@
 //! | `reduce.rs` | `sum`, `mean`, `max`, `argmax`, `var`, ..., `sum_to` (adjoint of `broadcast_to`), `softmax`, `log_softmax` |
 //! | `matmul.rs` | `matmul`, `matmul_t` (transposes as strides, no copy), [`sgemm`] over `matrixmultiply` |
 //! | `conv.rs` | `im2col`/`col2im`, `conv2d` and its gradients, max and average pooling (NCHW) |
+//! | `shape_ops.rs` | `transpose`, `permute`, `squeeze`, `concat`, `stack`, `narrow`, `index_select` / `index_add`, `gather` / `scatter_add`, `one_hot` |
 //! | `error.rs` | [`shape_panic`] and [`TensorError`] |
 
 mod conv;
@@ -19,6 +20,7 @@ mod error;
 mod matmul;
 mod reduce;
 mod shape;
+mod shape_ops;
 mod tensor;
 
 pub use conv::{

@@ -1,0 +1,979 @@
+//! Shape operations: axis reordering (`transpose`, `permute`), size-1 axes (`squeeze`,
+//! `unsqueeze`), `flatten_from`, joining (`concat`, `stack`) and slicing (`narrow`), and the
+//! indexing ops with their adjoints: `index_select` / `index_add`, `gather` / `scatter_add`,
+//! plus `one_hot`.
+//!
+//! Tensors are always contiguous, so every op that moves values copies them; ops that only
+//! relabel the axes (`squeeze`, `unsqueeze`, `flatten_from`) share the buffer. Copies move
+//! contiguous runs with `copy_from_slice` wherever the layout allows, and `permute` copies
+//! tile by tile when the innermost axis changes.
+
+use crate::error::shape_panic;
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+
+/// Side of the square tiles in which `permute` copies when the innermost axis moves: two
+/// tiles of 32 × 32 `f32` fit in L1, so both the reads and the writes stay in cache.
+const TILE: usize = 32;
+
+/// Calls `f` once for every position of `dims` in row-major order, with that position's
+/// offset under each stride list. With no axes `f` is called once with zero offsets; with an
+/// axis of size 0 it is never called.
+fn odometer<const N: usize>(dims: &[usize], strides: [&[usize]; N], mut f: impl FnMut([usize; N])) {
+    if dims.contains(&0) {
+        return;
+    }
+    let mut index = vec![0; dims.len()];
+    let mut off = [0usize; N];
+    loop {
+        f(off);
+        let mut a = dims.len();
+        loop {
+            if a == 0 {
+                return;
+            }
+            a -= 1;
+            index[a] += 1;
+            for (o, s) in off.iter_mut().zip(&strides) {
+                *o += s[a];
+            }
+            if index[a] < dims[a] {
+                break;
+            }
+            for (o, s) in off.iter_mut().zip(&strides) {
+                *o -= s[a] * dims[a];
+            }
+            index[a] = 0;
+        }
+    }
+}
+
+/// `(outer, n, inner)`: the element counts before, at and after `axis`.
+fn split_at_axis(dims: &[usize], axis: usize) -> (usize, usize, usize) {
+    (
+        dims[..axis].iter().product(),
+        dims[axis],
+        dims[axis + 1..].iter().product(),
+    )
+}
+
+/// `v` as an index below `n`, or a panic naming `op` if it is not a whole number in `0..n`.
+#[track_caller]
+#[inline]
+fn to_index(op: &str, v: f32, n: usize, context: impl FnOnce() -> String) -> usize {
+    if v >= 0.0 && v < n as f32 && v.fract() == 0.0 {
+        v as usize
+    } else {
+        index_panic(op, v, n, context())
+    }
+}
+
+#[cold]
+#[track_caller]
+fn index_panic(op: &str, v: f32, n: usize, context: String) -> ! {
+    shape_panic(
+        op,
+        format_args!("index {v} is not a whole number in 0..{n} ({context})"),
+    )
+}
+
+/// Panics, naming `op`, if any index is not below the size `n` of `axis` of `shape`.
+#[track_caller]
+fn check_indices(op: &str, indices: &[usize], n: usize, axis: usize, shape: &Shape) {
+    if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+        shape_panic(
+            op,
+            format_args!(
+                "index {bad} is out of range for axis {axis} of size {n} in shape {shape:?}"
+            ),
+        );
+    }
+}
+
+impl Tensor {
+    /// The tensor with axes `a0` and `a1` swapped (a copy). For a matrix, its transpose.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+    /// let t = a.transpose(0, 1);
+    /// assert_eq!(t.dims(), &[3, 2]);
+    /// assert_eq!(t.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If either axis is not below the rank.
+    #[track_caller]
+    pub fn transpose(&self, a0: usize, a1: usize) -> Tensor {
+        self.shape().check_axis("transpose", a0);
+        self.shape().check_axis("transpose", a1);
+        let mut perm: Vec<usize> = (0..self.rank()).collect();
+        perm.swap(a0, a1);
+        self.permute(&perm)
+    }
+
+    /// The tensor with its axes reordered: axis `i` of the result is axis `perm[i]` of `self`
+    /// (PyTorch's `permute`; a copy unless the order is unchanged).
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::arange(0.0, 6.0, 1.0).reshape([1, 2, 3]);
+    /// let p = a.permute(&[2, 0, 1]);
+    /// assert_eq!(p.dims(), &[3, 1, 2]);
+    /// assert_eq!(p.to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `perm` is not a permutation of `0..rank`.
+    #[track_caller]
+    pub fn permute(&self, perm: &[usize]) -> Tensor {
+        let r = self.rank();
+        let mut seen = vec![false; r];
+        let valid = perm.len() == r
+            && perm
+                .iter()
+                .all(|&p| p < r && !std::mem::replace(&mut seen[p], true));
+        if !valid {
+            shape_panic(
+                "permute",
+                format_args!(
+                    "{perm:?} is not a permutation of the axes of shape {:?} (rank {r})",
+                    self.shape()
+                ),
+            );
+        }
+        let in_dims = self.dims();
+        let in_strides = self.shape().strides();
+        let out_shape = Shape::new(perm.iter().map(|&p| in_dims[p]).collect());
+        // Output axes taken in order; neighbours that are also neighbours in the input merge
+        // into one group, and size-1 axes drop out. `d` = group sizes, `s` = input strides.
+        let (mut d, mut s) = (Vec::with_capacity(r), Vec::<usize>::with_capacity(r));
+        for &p in perm {
+            let (size, stride) = (in_dims[p], in_strides[p]);
+            if size == 1 {
+                continue;
+            }
+            match (d.last_mut(), s.last_mut()) {
+                (Some(ld), Some(ls)) if *ls == stride * size => {
+                    *ld *= size;
+                    *ls = stride;
+                }
+                _ => {
+                    d.push(size);
+                    s.push(stride);
+                }
+            }
+        }
+        if d.len() <= 1 || self.numel() == 0 {
+            // the values are already in output order
+            return self.reshape(out_shape);
+        }
+        let x = self.data();
+        let mut out = vec![0.0; x.len()];
+        let g = d.len();
+        let mut os = vec![1; g];
+        for k in (0..g - 1).rev() {
+            os[k] = os[k + 1] * d[k + 1];
+        }
+        if s[g - 1] == 1 {
+            // innermost axis unchanged: copy contiguous runs
+            let run = d[g - 1];
+            odometer(&d[..g - 1], [&s[..g - 1], &os[..g - 1]], |[i, o]| {
+                out[o..o + run].copy_from_slice(&x[i..i + run]);
+            });
+        } else {
+            // The input's contiguous axis `k` is an outer axis of the output: copy tiles of
+            // the (k, last) plane so reads and writes both stay in cache.
+            let k = s
+                .iter()
+                .position(|&st| st == 1)
+                .expect("some axis is contiguous");
+            let (nk, nj, osk, sj) = (d[k], d[g - 1], os[k], s[g - 1]);
+            let keep = |v: &[usize]| -> Vec<usize> {
+                (0..g - 1).filter(|&a| a != k).map(|a| v[a]).collect()
+            };
+            let (od, osd, oos) = (keep(&d), keep(&s), keep(&os));
+            odometer(&od, [&osd, &oos], |[ib, ob]| {
+                for kb in (0..nk).step_by(TILE) {
+                    for jb in (0..nj).step_by(TILE) {
+                        let je = (jb + TILE).min(nj);
+                        for kk in kb..(kb + TILE).min(nk) {
+                            let row = &mut out[ob + kk * osk + jb..ob + kk * osk + je];
+                            let src = ib + kk + jb * sj;
+                            for (jj, o) in row.iter_mut().enumerate() {
+                                *o = x[src + jj * sj];
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        Tensor::from_vec(out, out_shape)
+    }
+
+    /// Removes `axis`, which must have size 1 (shares the buffer).
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank or its size is not 1.
+    #[track_caller]
+    pub fn squeeze(&self, axis: usize) -> Tensor {
+        self.shape().check_axis("squeeze", axis);
+        if self.dims()[axis] != 1 {
+            shape_panic(
+                "squeeze",
+                format_args!(
+                    "axis {axis} has size {}, not 1, in shape {:?}",
+                    self.dims()[axis],
+                    self.shape()
+                ),
+            );
+        }
+        let mut d = self.dims().to_vec();
+        d.remove(axis);
+        self.reshape(d)
+    }
+
+    /// Inserts an axis of size 1 at position `axis` (`0..=rank`; shares the buffer).
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// assert_eq!(Tensor::zeros([2, 3]).unsqueeze(1).dims(), &[2, 1, 3]);
+    /// assert_eq!(Tensor::zeros([2, 3]).unsqueeze(2).dims(), &[2, 3, 1]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is greater than the rank.
+    #[track_caller]
+    pub fn unsqueeze(&self, axis: usize) -> Tensor {
+        if axis > self.rank() {
+            shape_panic(
+                "unsqueeze",
+                format_args!(
+                    "axis {axis} is out of range for shape {:?} (at most its rank, {})",
+                    self.shape(),
+                    self.rank()
+                ),
+            );
+        }
+        let mut d = self.dims().to_vec();
+        d.insert(axis, 1);
+        self.reshape(d)
+    }
+
+    /// Keeps the axes before `axis` and merges `axis` and every later one into one
+    /// (`[N, C, H, W].flatten_from(1)` is `[N, C·H·W]`; shares the buffer).
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank.
+    #[track_caller]
+    pub fn flatten_from(&self, axis: usize) -> Tensor {
+        self.shape().check_axis("flatten_from", axis);
+        let mut d = self.dims()[..axis].to_vec();
+        d.push(self.dims()[axis..].iter().product());
+        self.reshape(d)
+    }
+
+    /// Joins tensors along an existing `axis`; all other sizes must agree.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0], [2, 1]);
+    /// let b = Tensor::from_vec(vec![3.0, 4.0, 5.0, 6.0], [2, 2]);
+    /// let c = Tensor::concat(&[&a, &b], 1);
+    /// assert_eq!(c.to_vec(), vec![1.0, 3.0, 4.0, 2.0, 5.0, 6.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `tensors` is empty, `axis` is not below the rank, or the shapes differ anywhere
+    /// but along `axis`.
+    #[track_caller]
+    pub fn concat(tensors: &[&Tensor], axis: usize) -> Tensor {
+        let Some(first) = tensors.first() else {
+            shape_panic("concat", "needs at least one tensor");
+        };
+        first.shape().check_axis("concat", axis);
+        for t in &tensors[1..] {
+            let same_elsewhere = t.rank() == first.rank()
+                && t.dims()
+                    .iter()
+                    .zip(first.dims())
+                    .enumerate()
+                    .all(|(a, (x, y))| a == axis || x == y);
+            if !same_elsewhere {
+                shape_panic(
+                    "concat",
+                    format_args!(
+                        "shapes differ outside axis {axis}: {:?} and {:?}",
+                        first.shape(),
+                        t.shape()
+                    ),
+                );
+            }
+        }
+        let mut dims = first.dims().to_vec();
+        dims[axis] = tensors.iter().map(|t| t.dim(axis)).sum();
+        let (outer, _, inner) = split_at_axis(&dims, axis);
+        let mut out = Vec::with_capacity(dims.iter().product());
+        for o in 0..outer {
+            for t in tensors {
+                let run = t.dim(axis) * inner;
+                out.extend_from_slice(&t.data()[o * run..(o + 1) * run]);
+            }
+        }
+        Tensor::from_vec(out, dims)
+    }
+
+    /// Joins tensors of one shape along a new axis inserted at `axis` (`0..=rank`).
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0], [2]);
+    /// let b = Tensor::from_vec(vec![3.0, 4.0], [2]);
+    /// assert_eq!(Tensor::stack(&[&a, &b], 0).dims(), &[2, 2]);
+    /// assert_eq!(Tensor::stack(&[&a, &b], 1).to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `tensors` is empty, the shapes differ, or `axis` is greater than the rank.
+    #[track_caller]
+    pub fn stack(tensors: &[&Tensor], axis: usize) -> Tensor {
+        let Some(first) = tensors.first() else {
+            shape_panic("stack", "needs at least one tensor");
+        };
+        if let Some(t) = tensors.iter().find(|t| t.shape() != first.shape()) {
+            shape_panic(
+                "stack",
+                format_args!("shapes differ: {:?} and {:?}", first.shape(), t.shape()),
+            );
+        }
+        if axis > first.rank() {
+            shape_panic(
+                "stack",
+                format_args!(
+                    "axis {axis} is out of range for shape {:?} (at most its rank, {})",
+                    first.shape(),
+                    first.rank()
+                ),
+            );
+        }
+        let parts: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(axis)).collect();
+        let refs: Vec<&Tensor> = parts.iter().collect();
+        Tensor::concat(&refs, axis)
+    }
+
+    /// The slice `start..start + len` of `axis` (a copy; PyTorch's `narrow`).
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::arange(0.0, 8.0, 1.0).reshape([2, 4]);
+    /// assert_eq!(a.narrow(1, 1, 2).to_vec(), vec![1.0, 2.0, 5.0, 6.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank or the range runs past the end of the axis.
+    #[track_caller]
+    pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Tensor {
+        self.shape().check_axis("narrow", axis);
+        let (outer, n, inner) = split_at_axis(self.dims(), axis);
+        if start.checked_add(len).is_none_or(|end| end > n) {
+            shape_panic(
+                "narrow",
+                format_args!(
+                    "range {start}..{} is out of bounds for axis {axis} of size {n} in shape {:?}",
+                    start.saturating_add(len),
+                    self.shape()
+                ),
+            );
+        }
+        let mut dims = self.dims().to_vec();
+        dims[axis] = len;
+        if len == n {
+            return self.clone();
+        }
+        let x = self.data();
+        let mut out = Vec::with_capacity(outer * len * inner);
+        for o in 0..outer {
+            let from = (o * n + start) * inner;
+            out.extend_from_slice(&x[from..from + len * inner]);
+        }
+        Tensor::from_vec(out, dims)
+    }
+
+    /// The slices of `axis` at `indices`, in that order (repeats allowed); the result has
+    /// `indices.len()` entries along `axis`.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [3, 2]);
+    /// assert_eq!(a.index_select(0, &[2, 0, 2]).to_vec(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank or an index is out of range.
+    #[track_caller]
+    pub fn index_select(&self, axis: usize, indices: &[usize]) -> Tensor {
+        self.shape().check_axis("index_select", axis);
+        let (outer, n, inner) = split_at_axis(self.dims(), axis);
+        check_indices("index_select", indices, n, axis, self.shape());
+        let x = self.data();
+        let mut out = Vec::with_capacity(outer * indices.len() * inner);
+        for o in 0..outer {
+            for &i in indices {
+                let from = (o * n + i) * inner;
+                out.extend_from_slice(&x[from..from + inner]);
+            }
+        }
+        let mut dims = self.dims().to_vec();
+        dims[axis] = indices.len();
+        Tensor::from_vec(out, dims)
+    }
+
+    /// `self` plus `src` scattered along `axis` at `indices`, repeats accumulating: slice `j`
+    /// of `src` is added to slice `indices[j]`. The adjoint of [`Tensor::index_select`]:
+    /// `⟨x.index_select(a, idx), y⟩ = ⟨x, zeros.index_add(a, idx, y)⟩`.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let src = Tensor::from_vec(vec![1.0, 2.0, 3.0], [3, 1]);
+    /// let out = Tensor::zeros([2, 1]).index_add(0, &[1, 0, 1], &src);
+    /// assert_eq!(out.to_vec(), vec![2.0, 4.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, an index is out of range, or `src` is not `self`'s
+    /// shape with `indices.len()` along `axis`.
+    #[track_caller]
+    pub fn index_add(&self, axis: usize, indices: &[usize], src: &Tensor) -> Tensor {
+        self.shape().check_axis("index_add", axis);
+        let (outer, n, inner) = split_at_axis(self.dims(), axis);
+        let mut expected = self.dims().to_vec();
+        expected[axis] = indices.len();
+        if src.dims() != expected.as_slice() {
+            shape_panic(
+                "index_add",
+                format_args!(
+                    "src has shape {:?}, expected {expected:?} (self {:?} with {} indices along axis {axis})",
+                    src.shape(),
+                    self.shape(),
+                    indices.len()
+                ),
+            );
+        }
+        check_indices("index_add", indices, n, axis, self.shape());
+        let mut out = self.clone();
+        let y = src.data();
+        let data = out.data_mut();
+        let m = indices.len();
+        for o in 0..outer {
+            for (j, &i) in indices.iter().enumerate() {
+                let to = (o * n + i) * inner;
+                let from = (o * m + j) * inner;
+                for (a, &v) in data[to..to + inner].iter_mut().zip(&y[from..from + inner]) {
+                    *a += v;
+                }
+            }
+        }
+        out
+    }
+
+    /// Picks values along `axis` by `index` (PyTorch's `gather`): `index` has the rank of
+    /// `self`, holds whole numbers, and may be smaller than `self` on the other axes; the
+    /// result has `index`'s shape. For rank 2 and `axis = 1`:
+    /// `out[i][j] = self[i][index[i][j]]`.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let probs = Tensor::from_vec(vec![0.1, 0.7, 0.2, 0.5, 0.4, 0.1], [2, 3]);
+    /// let labels = Tensor::from_vec(vec![1.0, 0.0], [2, 1]);
+    /// assert_eq!(probs.gather(1, &labels).to_vec(), vec![0.7, 0.5]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank, the ranks differ, `index` is larger than `self` on
+    /// an axis other than `axis`, or an index is not a whole number below `self.dim(axis)`.
+    #[track_caller]
+    pub fn gather(&self, axis: usize, index: &Tensor) -> Tensor {
+        self.check_index_shape("gather", axis, index, None);
+        let r = self.rank();
+        let n = self.dims()[axis];
+        let mut xs = self.shape().strides();
+        let step = xs[axis];
+        xs[axis] = 0;
+        let is = index.shape().strides();
+        let (idims, idx, x) = (index.dims(), index.data(), self.data());
+        let mut out = vec![0.0; idx.len()];
+        let inner = idims[r - 1];
+        let last = xs[r - 1];
+        let context = || {
+            format!(
+                "along axis {axis} of shape {:?}, index shape {:?}",
+                self.shape(),
+                index.shape()
+            )
+        };
+        odometer(&idims[..r - 1], [&xs[..r - 1], &is[..r - 1]], |[xo, io]| {
+            for j in 0..inner {
+                let k = to_index("gather", idx[io + j], n, context);
+                out[io + j] = x[xo + j * last + k * step];
+            }
+        });
+        Tensor::from_vec(out, index.shape().clone())
+    }
+
+    /// `self` plus `src` scattered along `axis` by `index`, repeats accumulating (PyTorch's
+    /// `scatter_add`): for rank 2 and `axis = 1`, `out[i][index[i][j]] += src[i][j]`. `src`
+    /// may be larger than `index` (only its leading part is used). The adjoint of
+    /// [`Tensor::gather`]: `⟨x.gather(a, idx), y⟩ = ⟨x, zeros.scatter_add(a, idx, y)⟩`.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let index = Tensor::from_vec(vec![2.0, 0.0, 2.0], [1, 3]);
+    /// let src = Tensor::from_vec(vec![1.0, 2.0, 3.0], [1, 3]);
+    /// let out = Tensor::zeros([1, 3]).scatter_add(1, &index, &src);
+    /// assert_eq!(out.to_vec(), vec![2.0, 0.0, 4.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::gather`], and if `src` is smaller than `index` on some axis.
+    #[track_caller]
+    pub fn scatter_add(&self, axis: usize, index: &Tensor, src: &Tensor) -> Tensor {
+        self.check_index_shape("scatter_add", axis, index, Some(src));
+        let r = self.rank();
+        let n = self.dims()[axis];
+        let mut os = self.shape().strides();
+        let step = os[axis];
+        os[axis] = 0;
+        let is = index.shape().strides();
+        let ss = src.shape().strides();
+        let (idims, idx, y) = (index.dims(), index.data(), src.data());
+        let mut out = self.clone();
+        let data = out.data_mut();
+        let inner = idims[r - 1];
+        let (last_o, last_s) = (os[r - 1], ss[r - 1]);
+        let context = || {
+            format!(
+                "along axis {axis} of shape {:?}, index shape {:?}",
+                self.shape(),
+                index.shape()
+            )
+        };
+        odometer(
+            &idims[..r - 1],
+            [&os[..r - 1], &is[..r - 1], &ss[..r - 1]],
+            |[oo, io, so]| {
+                for j in 0..inner {
+                    let k = to_index("scatter_add", idx[io + j], n, context);
+                    data[oo + j * last_o + k * step] += y[so + j * last_s];
+                }
+            },
+        );
+        out
+    }
+
+    /// Checks `gather`/`scatter_add` arguments: same rank, `index` no larger than `self`
+    /// off `axis`, and (for scatter) `src` no smaller than `index`.
+    #[track_caller]
+    fn check_index_shape(&self, op: &str, axis: usize, index: &Tensor, src: Option<&Tensor>) {
+        self.shape().check_axis(op, axis);
+        if index.rank() != self.rank() {
+            shape_panic(
+                op,
+                format_args!(
+                    "index rank {} differs from self rank {}: index {:?}, self {:?}",
+                    index.rank(),
+                    self.rank(),
+                    index.shape(),
+                    self.shape()
+                ),
+            );
+        }
+        let off_axis = index
+            .dims()
+            .iter()
+            .zip(self.dims())
+            .enumerate()
+            .find(|&(a, (i, s))| a != axis && i > s);
+        if let Some((a, _)) = off_axis {
+            shape_panic(
+                op,
+                format_args!(
+                    "index shape {:?} is larger than self shape {:?} on axis {a}",
+                    index.shape(),
+                    self.shape()
+                ),
+            );
+        }
+        if let Some(src) = src {
+            let fits = src.rank() == index.rank()
+                && src.dims().iter().zip(index.dims()).all(|(s, i)| s >= i);
+            if !fits {
+                shape_panic(
+                    op,
+                    format_args!(
+                        "src shape {:?} is smaller than index shape {:?}",
+                        src.shape(),
+                        index.shape()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// One-hot rows: for labels of shape `[..]` holding whole numbers below `classes`, a
+    /// tensor of shape `[.., classes]` with 1.0 at each label's position and 0.0 elsewhere.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let labels = Tensor::from_vec(vec![2.0, 0.0], [2]);
+    /// let y = Tensor::one_hot(&labels, 3);
+    /// assert_eq!(y.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If a label is not a whole number in `0..classes`.
+    #[track_caller]
+    pub fn one_hot(labels: &Tensor, classes: usize) -> Tensor {
+        let mut out = vec![0.0; labels.numel() * classes];
+        let context = || format!("labels shape {:?}, {classes} classes", labels.shape());
+        for (row, &l) in out.chunks_exact_mut(classes.max(1)).zip(labels.data()) {
+            row[to_index("one_hot", l, classes, context)] = 1.0;
+        }
+        if classes == 0 {
+            // no rows to write, but every label is still out of range
+            if let Some(&l) = labels.data().first() {
+                to_index("one_hot", l, 0, context);
+            }
+        }
+        let mut dims = labels.dims().to_vec();
+        dims.push(classes);
+        Tensor::from_vec(out, dims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(data: &[f32], shape: &[usize]) -> Tensor {
+        Tensor::from_vec(data.to_vec(), shape)
+    }
+
+    /// Reference permute: walk the output's multi-index and read the input element by element.
+    fn naive_permute(x: &Tensor, perm: &[usize]) -> Vec<f32> {
+        let out_dims: Vec<usize> = perm.iter().map(|&p| x.dims()[p]).collect();
+        let n: usize = out_dims.iter().product();
+        let mut out = Vec::with_capacity(n);
+        for flat in 0..n {
+            let mut rem = flat;
+            let mut idx = vec![0; out_dims.len()];
+            for a in (0..out_dims.len()).rev() {
+                idx[a] = rem % out_dims[a];
+                rem /= out_dims[a];
+            }
+            let mut src = vec![0; perm.len()];
+            for (a, &p) in perm.iter().enumerate() {
+                src[p] = idx[a];
+            }
+            out.push(x.get(&src));
+        }
+        out
+    }
+
+    #[test]
+    fn transpose_matrix_and_batch() {
+        let a = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+        let at = a.transpose(1, 0);
+        assert_eq!(at.dims(), &[3, 2]);
+        assert_eq!(at.to_vec(), vec![1., 4., 2., 5., 3., 6.]);
+        let b = Tensor::arange(0.0, 12.0, 1.0).reshape([2, 3, 2]);
+        let bt = b.transpose(1, 2);
+        assert_eq!(bt.dims(), &[2, 2, 3]);
+        assert_eq!(
+            bt.to_vec(),
+            vec![0., 2., 4., 1., 3., 5., 6., 8., 10., 7., 9., 11.]
+        );
+        assert_eq!(a.transpose(1, 1), a);
+        // a matrix larger than a tile, with ragged edges
+        let big = Tensor::arange(0.0, (37 * 70) as f32, 1.0).reshape([37, 70]);
+        let bt = big.transpose(0, 1);
+        assert_eq!(bt.to_vec(), naive_permute(&big, &[1, 0]));
+        assert_eq!(bt.get(&[69, 36]), big.get(&[36, 69]));
+    }
+
+    #[test]
+    #[should_panic(expected = "transpose: axis 2 is out of range for shape [2, 3] (rank 2)")]
+    fn transpose_checks_axes() {
+        Tensor::zeros([2, 3]).transpose(0, 2);
+    }
+
+    #[test]
+    fn permute_general() {
+        let a = Tensor::arange(0.0, 120.0, 1.0).reshape([2, 3, 4, 5]);
+        for perm in [
+            [0, 1, 2, 3],
+            [3, 2, 1, 0],
+            [0, 2, 1, 3],
+            [1, 0, 3, 2],
+            [2, 3, 0, 1],
+            [0, 3, 1, 2],
+        ] {
+            let p = a.permute(&perm);
+            assert_eq!(p.to_vec(), naive_permute(&a, &perm), "perm {perm:?}");
+        }
+        // size-1 axes and merged groups
+        let b = Tensor::arange(0.0, 24.0, 1.0).reshape([1, 4, 1, 6]);
+        assert_eq!(
+            b.permute(&[3, 1, 0, 2]).to_vec(),
+            naive_permute(&b, &[3, 1, 0, 2])
+        );
+        // moving only size-1 axes shares the buffer
+        assert!(b.permute(&[2, 1, 0, 3]).shares_buffer(&b));
+        assert_eq!(Tensor::scalar(2.0).permute(&[]).item(), 2.0);
+        assert_eq!(Tensor::zeros([0, 3]).permute(&[1, 0]).dims(), &[3, 0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "permute: [0, 0, 1] is not a permutation of the axes of shape [2, 3, 4] (rank 3)"
+    )]
+    fn permute_checks_permutation() {
+        Tensor::zeros([2, 3, 4]).permute(&[0, 0, 1]);
+    }
+
+    #[test]
+    fn squeeze_unsqueeze_flatten() {
+        let a = t(&[1., 2., 3.], &[1, 3]);
+        assert_eq!(a.squeeze(0).dims(), &[3]);
+        assert!(a.squeeze(0).shares_buffer(&a));
+        assert_eq!(a.unsqueeze(0).dims(), &[1, 1, 3]);
+        assert_eq!(a.unsqueeze(2).dims(), &[1, 3, 1]);
+        assert_eq!(Tensor::scalar(1.0).unsqueeze(0).dims(), &[1]);
+        assert_eq!(t(&[4.0], &[1]).squeeze(0).dims(), &[] as &[usize]);
+        let x = Tensor::zeros([2, 3, 4, 5]);
+        assert_eq!(x.flatten_from(1).dims(), &[2, 60]);
+        assert_eq!(x.flatten_from(0).dims(), &[120]);
+        assert_eq!(x.flatten_from(3).dims(), &[2, 3, 4, 5]);
+        assert_eq!(Tensor::zeros([2, 0, 3]).flatten_from(1).dims(), &[2, 0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "squeeze: axis 1 has size 3, not 1, in shape [1, 3]")]
+    fn squeeze_checks_size() {
+        Tensor::zeros([1, 3]).squeeze(1);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "unsqueeze: axis 3 is out of range for shape [1, 3] (at most its rank, 2)"
+    )]
+    fn unsqueeze_checks_axis() {
+        Tensor::zeros([1, 3]).unsqueeze(3);
+    }
+
+    #[test]
+    #[should_panic(expected = "flatten_from: axis 2 is out of range for shape [4, 5] (rank 2)")]
+    fn flatten_from_checks_axis() {
+        Tensor::zeros([4, 5]).flatten_from(2);
+    }
+
+    #[test]
+    fn concat_along_each_axis() {
+        let a = t(&[1., 2., 3., 4.], &[2, 2]);
+        let b = t(&[5., 6.], &[1, 2]);
+        let c0 = Tensor::concat(&[&a, &b], 0);
+        assert_eq!(c0.dims(), &[3, 2]);
+        assert_eq!(c0.to_vec(), vec![1., 2., 3., 4., 5., 6.]);
+        let d = t(&[7., 8.], &[2, 1]);
+        let c1 = Tensor::concat(&[&a, &d, &a], 1);
+        assert_eq!(c1.dims(), &[2, 5]);
+        assert_eq!(c1.to_vec(), vec![1., 2., 7., 1., 2., 3., 4., 8., 3., 4.]);
+        // empty parts and a single part
+        let e = Tensor::zeros([2, 0]);
+        assert_eq!(Tensor::concat(&[&e, &a, &e], 1), a);
+        assert_eq!(Tensor::concat(&[&a], 0), a);
+    }
+
+    #[test]
+    #[should_panic(expected = "concat: shapes differ outside axis 0: [2, 2] and [1, 3]")]
+    fn concat_checks_shapes() {
+        Tensor::concat(&[&Tensor::zeros([2, 2]), &Tensor::zeros([1, 3])], 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "concat: needs at least one tensor")]
+    fn concat_needs_a_tensor() {
+        Tensor::concat(&[], 0);
+    }
+
+    #[test]
+    fn stack_new_axis() {
+        let a = t(&[1., 2., 3.], &[3]);
+        let b = t(&[4., 5., 6.], &[3]);
+        let s0 = Tensor::stack(&[&a, &b], 0);
+        assert_eq!(s0.dims(), &[2, 3]);
+        assert_eq!(s0.to_vec(), vec![1., 2., 3., 4., 5., 6.]);
+        let s1 = Tensor::stack(&[&a, &b], 1);
+        assert_eq!(s1.dims(), &[3, 2]);
+        assert_eq!(s1.to_vec(), vec![1., 4., 2., 5., 3., 6.]);
+        let s = Tensor::stack(&[&Tensor::scalar(1.0), &Tensor::scalar(2.0)], 0);
+        assert_eq!(s.to_vec(), vec![1., 2.]);
+    }
+
+    #[test]
+    #[should_panic(expected = "stack: shapes differ: [3] and [2]")]
+    fn stack_checks_shapes() {
+        Tensor::stack(&[&Tensor::zeros([3]), &Tensor::zeros([2])], 0);
+    }
+
+    #[test]
+    fn narrow_slices() {
+        let a = Tensor::arange(0.0, 12.0, 1.0).reshape([3, 4]);
+        assert_eq!(
+            a.narrow(0, 1, 2).to_vec(),
+            (4..12).map(|v| v as f32).collect::<Vec<_>>()
+        );
+        let n = a.narrow(1, 3, 1);
+        assert_eq!(n.dims(), &[3, 1]);
+        assert_eq!(n.to_vec(), vec![3., 7., 11.]);
+        assert_eq!(a.narrow(1, 4, 0).dims(), &[3, 0]);
+        assert!(a.narrow(1, 0, 4).shares_buffer(&a));
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "narrow: range 2..5 is out of bounds for axis 1 of size 4 in shape [3, 4]"
+    )]
+    fn narrow_checks_range() {
+        Tensor::zeros([3, 4]).narrow(1, 2, 3);
+    }
+
+    #[test]
+    fn index_select_and_index_add() {
+        let a = Tensor::arange(0.0, 6.0, 1.0).reshape([2, 3]);
+        let s = a.index_select(1, &[2, 0, 2, 1]);
+        assert_eq!(s.dims(), &[2, 4]);
+        assert_eq!(s.to_vec(), vec![2., 0., 2., 1., 5., 3., 5., 4.]);
+        assert_eq!(a.index_select(0, &[]).dims(), &[0, 3]);
+        // index_add accumulates repeated indices onto self
+        let y = t(&[1., 10., 100., 1000., 2., 20., 200., 2000.], &[2, 4]);
+        let base = Tensor::ones([2, 3]);
+        let r = base.index_add(1, &[2, 0, 2, 1], &y);
+        assert_eq!(r.to_vec(), vec![11., 1001., 102., 21., 2001., 203.]);
+        assert_eq!(base.to_vec(), vec![1.0; 6], "self is not changed");
+        let rows = Tensor::zeros([3, 2]).index_add(0, &[1, 1], &t(&[1., 2., 3., 4.], &[2, 2]));
+        assert_eq!(rows.to_vec(), vec![0., 0., 4., 6., 0., 0.]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "index_select: index 3 is out of range for axis 1 of size 3 in shape [2, 3]"
+    )]
+    fn index_select_checks_indices() {
+        Tensor::zeros([2, 3]).index_select(1, &[0, 3]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "index_add: src has shape [2, 2], expected [2, 3] (self [2, 4] with 3 indices along axis 1)"
+    )]
+    fn index_add_checks_src_shape() {
+        Tensor::zeros([2, 4]).index_add(1, &[0, 1, 2], &Tensor::zeros([2, 2]));
+    }
+
+    #[test]
+    fn gather_and_scatter_add() {
+        let x = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+        // along axis 1: out[i][j] = x[i][idx[i][j]]
+        let idx = t(&[2., 0., 1., 1.], &[2, 2]);
+        assert_eq!(x.gather(1, &idx).to_vec(), vec![3., 1., 5., 5.]);
+        // along axis 0: out[i][j] = x[idx[i][j]][j]
+        let idx0 = t(&[1., 0., 1.], &[1, 3]);
+        assert_eq!(x.gather(0, &idx0).to_vec(), vec![4., 2., 6.]);
+        // index smaller than self off the axis
+        let small = t(&[1.], &[1, 1]);
+        assert_eq!(x.gather(0, &small).to_vec(), vec![4.]);
+        // scatter_add: out[i][idx[i][j]] += src[i][j]
+        let src = t(&[10., 20., 30., 40.], &[2, 2]);
+        let s = Tensor::zeros([2, 3]).scatter_add(1, &idx, &src);
+        assert_eq!(s.to_vec(), vec![20., 0., 10., 0., 70., 0.]);
+        // src larger than index: only its leading block is used
+        let big = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+        let s0 = Tensor::ones([2, 3]).scatter_add(0, &idx0, &big);
+        assert_eq!(s0.to_vec(), vec![1., 3., 1., 2., 1., 4.]);
+        // rank 3, gather along the middle axis
+        let y = Tensor::arange(0.0, 12.0, 1.0).reshape([2, 3, 2]);
+        let i3 = t(&[2., 0., 1., 1.], &[2, 1, 2]);
+        assert_eq!(y.gather(1, &i3).to_vec(), vec![4., 1., 8., 9.]);
+        // empty index
+        assert_eq!(x.gather(1, &Tensor::zeros([2, 0])).dims(), &[2, 0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "gather: index 3 is not a whole number in 0..3 (along axis 1 of shape [2, 3], index shape [2, 1])"
+    )]
+    fn gather_checks_index_values() {
+        Tensor::zeros([2, 3]).gather(1, &t(&[0., 3.], &[2, 1]));
+    }
+
+    #[test]
+    #[should_panic(expected = "gather: index 0.5 is not a whole number in 0..3")]
+    fn gather_rejects_fractions() {
+        Tensor::zeros([2, 3]).gather(1, &t(&[0., 0.5], &[2, 1]));
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "gather: index rank 1 differs from self rank 2: index [2], self [2, 3]"
+    )]
+    fn gather_checks_rank() {
+        Tensor::zeros([2, 3]).gather(1, &Tensor::zeros([2]));
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "scatter_add: index shape [3, 1] is larger than self shape [2, 3] on axis 0"
+    )]
+    fn scatter_add_checks_index_shape() {
+        Tensor::zeros([2, 3]).scatter_add(1, &Tensor::zeros([3, 1]), &Tensor::zeros([3, 1]));
+    }
+
+    #[test]
+    #[should_panic(expected = "scatter_add: src shape [2, 1] is smaller than index shape [2, 2]")]
+    fn scatter_add_checks_src_shape() {
+        Tensor::zeros([2, 3]).scatter_add(1, &Tensor::zeros([2, 2]), &Tensor::zeros([2, 1]));
+    }
+
+    #[test]
+    fn one_hot_rows() {
+        let y = Tensor::one_hot(&t(&[1., 0., 3.], &[3]), 4);
+        assert_eq!(y.dims(), &[3, 4]);
+        assert_eq!(
+            y.to_vec(),
+            vec![0., 1., 0., 0., 1., 0., 0., 0., 0., 0., 0., 1.]
+        );
+        let y2 = Tensor::one_hot(&t(&[1., 0.], &[2, 1]), 2);
+        assert_eq!(y2.dims(), &[2, 1, 2]);
+        assert_eq!(y2.to_vec(), vec![0., 1., 1., 0.]);
+        assert_eq!(
+            Tensor::one_hot(&Tensor::scalar(2.0), 3).to_vec(),
+            vec![0., 0., 1.]
+        );
+        assert_eq!(Tensor::one_hot(&Tensor::zeros([0]), 5).dims(), &[0, 5]);
+        assert_eq!(Tensor::one_hot(&Tensor::zeros([0]), 0).dims(), &[0, 0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "one_hot: index 10 is not a whole number in 0..10 (labels shape [2], 10 classes)"
+    )]
+    fn one_hot_checks_labels() {
+        Tensor::one_hot(&t(&[9., 10.], &[2]), 10);
+    }
+
+    #[test]
+    #[should_panic(expected = "one_hot: index 0 is not a whole number in 0..0")]
+    fn one_hot_with_no_classes_rejects_labels() {
+        Tensor::one_hot(&t(&[0.], &[1]), 0);
+    }
+}
