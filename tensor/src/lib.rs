@@ -11,6 +11,7 @@
 //! | `matmul.rs` | `matmul`, `matmul_t` (transposes as strides, no copy), [`sgemm`] over `matrixmultiply` |
 //! | `conv.rs` | `im2col`/`col2im`, `conv2d` and its gradients, max and average pooling (NCHW) |
 //! | `shape_ops.rs` | `transpose`, `permute`, `squeeze`, `concat`, `stack`, `narrow`, `index_select` / `index_add`, `gather` / `scatter_add`, `one_hot` |
+//! | `random.rs` | [`Rng`], [`rng`]`(seed)`, `rand`, `randn`, `uniform`, `normal`, `bernoulli` |
 //! | `error.rs` | [`shape_panic`] and [`TensorError`] |
 
 mod conv;
@@ -18,6 +19,7 @@ mod display;
 mod elementwise;
 mod error;
 mod matmul;
+mod random;
 mod reduce;
 mod shape;
 mod shape_ops;
@@ -30,5 +32,6 @@ pub use conv::{
 pub use elementwise::{broadcast_strides, zip_with};
 pub use error::{shape_panic, TensorError};
 pub use matmul::sgemm;
+pub use random::{rng, Rng};
 pub use shape::Shape;
 pub use tensor::Tensor;
