@@ -1,0 +1,13 @@
+//! The built-in differentiable ops, grouped by family. Each op is one [`Function`] struct
+//! whose `forward` and `backward` sit side by side, plus the `Var` method that applies it;
+//! each file ends with tests that gradcheck every op in it.
+//!
+//! [`Function`]: crate::Function
+
+mod arith;
+mod reduce;
+
+/// A tensor that `forward` saved for `backward`.
+fn saved(slot: &Option<tensor::Tensor>) -> &tensor::Tensor {
+    slot.as_ref().expect("backward runs after forward")
+}
