@@ -117,6 +117,34 @@ pub fn join_name(prefix: &str, name: &str) -> String {
     }
 }
 
+/// `x` the way Python prints a float, so descriptions read like PyTorch's:
+/// `0.5` → `"0.5"`, `0.0` → `"0.0"`, `1e-5` → `"1e-05"`, `1e16` → `"1e+16"`.
+/// (Shortest digits that read back as the same `f32`; scientific notation outside 1e-4 ≤ |x| < 1e16.)
+pub fn format_float(x: f32) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .expect("LowerExp always writes an exponent");
+    let exp: i32 = exp.parse().expect("LowerExp writes an integer exponent");
+    if x == 0.0 || (-4..16).contains(&exp) {
+        let fixed = format!("{x}");
+        if fixed.contains('.') {
+            fixed
+        } else {
+            format!("{fixed}.0")
+        }
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    }
+}
+
 /// Every module of the tree rooted at `root`, depth first, with its dotted name (`""` for the
 /// root itself), like PyTorch's `named_modules()`.
 pub fn named_modules(root: &dyn Module) -> Vec<(String, &dyn Module)> {
@@ -237,6 +265,27 @@ mod tests {
         }
         fn children(&self) -> Vec<(String, &dyn Module)> {
             vec![("a".into(), &self.a), ("b".into(), &self.b)]
+        }
+    }
+
+    #[test]
+    fn format_float_matches_python_repr() {
+        let cases = [
+            (0.5, "0.5"),
+            (0.0, "0.0"),
+            (1.0, "1.0"),
+            (20.0, "20.0"),
+            (0.1, "0.1"),
+            (0.01, "0.01"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (-2.5e-5, "-2.5e-05"),
+            (1e16, "1e+16"),
+            (f32::INFINITY, "inf"),
+        ];
+        for (x, s) in cases {
+            assert_eq!(format_float(x), s, "{x}");
         }
     }
 
