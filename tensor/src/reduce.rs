@@ -11,8 +11,8 @@ use crate::error::shape_panic;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
-/// Independent partial sums in [`lane_sum_by`]: enough to fill a vector register, and they
-/// break the loop-carried dependency that would otherwise stop vectorisation.
+/// Independent partial sums (or running extremes) per run: enough to fill a vector register,
+/// and they break the loop-carried dependency that would otherwise stop vectorisation.
 const LANES: usize = 8;
 
 /// Runs longer than this are summed block by block and the block sums added in `f64`, so the
@@ -110,47 +110,62 @@ fn sum_axis(x: &[f32], (outer, n, inner): (usize, usize, usize)) -> Vec<f32> {
     out
 }
 
-/// True when `v` should replace `best` as the maximum: larger, or the first NaN (NaN
-/// propagates, as in PyTorch).
+/// The running maximum after seeing `v`. Once it is NaN it stays NaN (NaN propagates, as in
+/// PyTorch). Written as one select so the loops over it vectorise: the stricter test in
+/// [`beats_max`] halves the speed of `max`, and only the index ops need it.
+#[inline]
+fn keep_max(acc: f32, v: f32) -> f32 {
+    if v > acc || v.is_nan() {
+        v
+    } else {
+        acc
+    }
+}
+
+/// The running minimum after seeing `v`; NaN propagates.
+#[inline]
+fn keep_min(acc: f32, v: f32) -> f32 {
+    if v < acc || v.is_nan() {
+        v
+    } else {
+        acc
+    }
+}
+
+/// True when `v` should replace `best` as the maximum in `argmax`: larger, or the first NaN
+/// (so the index is that of the first NaN, as in PyTorch).
 #[inline]
 fn beats_max(v: f32, best: f32) -> bool {
     v > best || (v.is_nan() && !best.is_nan())
 }
 
-/// True when `v` should replace `best` as the minimum: smaller, or the first NaN.
+/// True when `v` should replace `best` as the minimum in `argmin`: smaller, or the first NaN.
 #[inline]
 fn beats_min(v: f32, best: f32) -> bool {
     v < best || (v.is_nan() && !best.is_nan())
 }
 
-/// The extreme of a non-empty contiguous run under `beats`, with [`LANES`] running extremes.
-/// Exact in any order (no rounding), so the lanes change nothing but the speed.
+/// The extreme of a non-empty contiguous run under `keep` ([`keep_max`] or [`keep_min`]),
+/// with [`LANES`] running extremes. Exact in any order (no rounding), so the lanes change
+/// nothing but the speed.
 #[inline]
-fn lane_extreme(x: &[f32], beats: impl Fn(f32, f32) -> bool) -> f32 {
+fn lane_extreme(x: &[f32], keep: impl Fn(f32, f32) -> f32) -> f32 {
     let mut acc = [x[0]; LANES];
     let chunks = x.chunks_exact(LANES);
     let rest = chunks.remainder();
     for c in chunks {
         for (a, &v) in acc.iter_mut().zip(c) {
-            if beats(v, *a) {
-                *a = v;
-            }
+            *a = keep(*a, v);
         }
     }
-    let mut best = x[0];
-    for &v in acc.iter().chain(rest) {
-        if beats(v, best) {
-            best = v;
-        }
-    }
-    best
+    acc.iter().chain(rest).fold(x[0], |m, &v| keep(m, v))
 }
 
 /// Extremes of `x` viewed as `[outer, n, inner]` along the middle axis (`n > 0`).
 fn extreme_axis(
     x: &[f32],
     (outer, n, inner): (usize, usize, usize),
-    beats: impl Fn(f32, f32) -> bool + Copy,
+    keep: impl Fn(f32, f32) -> f32 + Copy,
 ) -> Vec<f32> {
     let mut out = vec![0.0; outer * inner];
     if out.is_empty() {
@@ -158,16 +173,14 @@ fn extreme_axis(
     }
     if inner == 1 {
         for (o, row) in out.iter_mut().zip(x.chunks_exact(n)) {
-            *o = lane_extreme(row, beats);
+            *o = lane_extreme(row, keep);
         }
     } else {
         for (acc, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(n * inner)) {
             acc.copy_from_slice(&block[..inner]);
             for row in block.chunks_exact(inner).skip(1) {
                 for (a, &v) in acc.iter_mut().zip(row) {
-                    if beats(v, *a) {
-                        *a = v;
-                    }
+                    *a = keep(*a, v);
                 }
             }
         }
@@ -263,7 +276,7 @@ fn softmax_axis(x: &[f32], out: &mut [f32], (_, n, inner): (usize, usize, usize)
     }
     if inner == 1 {
         for (orow, row) in out.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
-            let m = lane_extreme(row, beats_max);
+            let m = lane_extreme(row, keep_max);
             if log {
                 let ln_s = sum_slice_by(row, |v| (v - m).exp()).ln();
                 for (o, &v) in orow.iter_mut().zip(row) {
@@ -290,9 +303,7 @@ fn softmax_axis(x: &[f32], out: &mut [f32], (_, n, inner): (usize, usize, usize)
         m.copy_from_slice(&block[..inner]);
         for row in block.chunks_exact(inner).skip(1) {
             for (a, &v) in m.iter_mut().zip(row) {
-                if beats_max(v, *a) {
-                    *a = v;
-                }
+                *a = keep_max(*a, v);
             }
         }
         s.fill(0.0);
@@ -409,7 +420,7 @@ impl Tensor {
     #[track_caller]
     pub fn max(&self, axis: usize, keepdim: bool) -> Tensor {
         let dims = check_nonempty_axis("max", self.shape(), axis);
-        let out = extreme_axis(self.data(), dims, beats_max);
+        let out = extreme_axis(self.data(), dims, keep_max);
         Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
     }
 
@@ -420,7 +431,7 @@ impl Tensor {
     #[track_caller]
     pub fn min(&self, axis: usize, keepdim: bool) -> Tensor {
         let dims = check_nonempty_axis("min", self.shape(), axis);
-        let out = extreme_axis(self.data(), dims, beats_min);
+        let out = extreme_axis(self.data(), dims, keep_min);
         Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
     }
 
@@ -490,7 +501,7 @@ impl Tensor {
     #[track_caller]
     pub fn max_all(&self) -> f32 {
         check_nonempty("max_all", self.shape());
-        lane_extreme(self.data(), beats_max)
+        lane_extreme(self.data(), keep_max)
     }
 
     /// Smallest element (NaN if any element is NaN).
@@ -500,7 +511,7 @@ impl Tensor {
     #[track_caller]
     pub fn min_all(&self) -> f32 {
         check_nonempty("min_all", self.shape());
-        lane_extreme(self.data(), beats_min)
+        lane_extreme(self.data(), keep_min)
     }
 
     /// Variance of every element (see [`Tensor::var`] for `unbiased`).

