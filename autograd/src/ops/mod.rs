@@ -5,7 +5,11 @@
 //! [`Function`]: crate::Function
 
 mod arith;
+mod conv;
+mod matmul;
+mod pool;
 mod reduce;
+mod shape;
 
 /// A tensor that `forward` saved for `backward`.
 fn saved(slot: &Option<tensor::Tensor>) -> &tensor::Tensor {

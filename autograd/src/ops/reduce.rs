@@ -58,6 +58,44 @@ impl Function for SumOp {
     }
 }
 
+/// `max` (or `min`) along `axis`: the gradient goes to the element that won (the first one on
+/// ties, the one `argmax` picks, as PyTorch's `max(dim)` does); the others get 0.
+struct MaxOp {
+    axis: usize,
+    keepdim: bool,
+    max: bool,
+    winners: Option<Tensor>,
+    x: Shape,
+}
+
+impl Function for MaxOp {
+    fn name(&self) -> &'static str {
+        if self.max {
+            "max"
+        } else {
+            "min"
+        }
+    }
+    fn forward(&mut self, x: &[&Tensor]) -> Tensor {
+        let (axis, keepdim) = (self.axis, self.keepdim);
+        self.x = x[0].shape().clone();
+        if self.max {
+            self.winners = Some(x[0].argmax(axis, true));
+            x[0].max(axis, keepdim)
+        } else {
+            self.winners = Some(x[0].argmin(axis, true));
+            x[0].min(axis, keepdim)
+        }
+    }
+    fn backward(&self, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        let g = g.reshape(kept(&self.x, self.axis));
+        let winners = saved(&self.winners);
+        vec![Some(
+            Tensor::zeros(&self.x).scatter_add(self.axis, winners, &g),
+        )]
+    }
+}
+
 /// `y = softmax(x)` along `axis`: ∂/∂xᵢ = yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ).
 struct SoftmaxOp {
     axis: usize,
@@ -146,6 +184,40 @@ impl Var {
         Var::apply(op, &[self])
     }
 
+    /// Maximum along `axis`; with `keepdim` the axis stays with size 1. The gradient goes to
+    /// the (first) largest element of each slice.
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank or has size 0.
+    #[track_caller]
+    pub fn max(&self, axis: usize, keepdim: bool) -> Var {
+        let op = MaxOp {
+            axis,
+            keepdim,
+            max: true,
+            winners: None,
+            x: Shape::default(),
+        };
+        Var::apply(op, &[self])
+    }
+
+    /// Minimum along `axis`; with `keepdim` the axis stays with size 1. The gradient goes to
+    /// the (first) smallest element of each slice.
+    ///
+    /// # Panics
+    /// If `axis` is not below the rank or has size 0.
+    #[track_caller]
+    pub fn min(&self, axis: usize, keepdim: bool) -> Var {
+        let op = MaxOp {
+            axis,
+            keepdim,
+            max: false,
+            winners: None,
+            x: Shape::default(),
+        };
+        Var::apply(op, &[self])
+    }
+
     /// Softmax along `axis` (stable: the maximum is subtracted first).
     ///
     /// # Panics
@@ -188,6 +260,51 @@ mod tests {
         check(|x| x.mean_all(), &[2, 3]);
         check(|x| x.sum_all(), &[]);
         check(|x| x.mean(0, false), &[1]);
+    }
+
+    #[test]
+    fn gradcheck_max_and_min() {
+        // distinct values 0.1 apart, shuffled (7 is coprime to 24): no slice has a near-tie
+        // that a step of h = 1e-2 could flip
+        let data: Vec<f32> = (0..24).map(|k| ((k * 7) % 24) as f32 * 0.1 - 1.2).collect();
+        let x = Tensor::from_vec(data, [2, 3, 4]);
+        for keepdim in [false, true] {
+            for axis in 0..3 {
+                for max in [true, false] {
+                    let f = |v: &[Var]| {
+                        if max {
+                            v[0].max(axis, keepdim)
+                        } else {
+                            v[0].min(axis, keepdim)
+                        }
+                    };
+                    if let Err(e) = gradcheck(f, std::slice::from_ref(&x), 1e-2, 1e-2) {
+                        panic!("axis {axis}, keepdim {keepdim}, max {max}: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn max_sends_the_gradient_to_the_first_winner() {
+        let x = Var::parameter(Tensor::from_vec(
+            vec![1.0, 5.0, 5.0, 2.0, 0.0, -1.0],
+            [2, 3],
+        ));
+        let m = x.max(1, false);
+        assert_eq!(m.value().to_vec(), vec![5.0, 2.0]);
+        m.backward_with(Tensor::from_vec(vec![10.0, 20.0], [2]));
+        assert_eq!(
+            x.grad().unwrap().to_vec(),
+            vec![0.0, 10.0, 0.0, 20.0, 0.0, 0.0]
+        );
+        x.zero_grad();
+        x.min(0, true).sum_all().backward();
+        assert_eq!(
+            x.grad().unwrap().to_vec(),
+            vec![1.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+        );
     }
 
     #[test]
