@@ -4,6 +4,12 @@
 //! A GEMM reads each operand through a row stride and a column stride, so multiplying by a
 //! transpose costs nothing: Aᵀ is A read with its two strides swapped. Backward passes use this
 //! all the time (∂L/∂X = G·Wᵀ, ∂L/∂W = Xᵀ·G), so [`Tensor::matmul_t`] never copies an operand.
+//!
+//! The GEMM runs on one thread: `matrixmultiply`'s `threading` feature is off. On two cores it
+//! made the largest product of a batch-64 MNIST MLP, `[64, 784] x [784, 128]`, about 15% slower
+//! and paid (about 1.5x) only from batch 256 up, and only while the second core was idle.
+//! It would not change results: it splits the rows and columns of C between threads, never
+//! the sum over K, so every element is summed in the same order.
 
 use crate::error::shape_panic;
 use crate::shape::Shape;
