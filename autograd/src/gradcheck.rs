@@ -1,5 +1,5 @@
 //! Gradient checking: compare the analytic gradient (what `backward()` computes) with central
-//! finite differences, element by element ([`gradcheck`]), or a scalar rule's derivatives with
+//! finite differences, element by element ([`gradcheck()`]), or a scalar rule's derivatives with
 //! difference quotients ([`gradcheck_pointwise`]). Use it on every `Function` you write.
 
 use std::fmt;
@@ -13,7 +13,7 @@ use crate::var::Var;
 /// Settings of [`gradcheck_with`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradcheckOptions {
-    /// Relative step: `h = eps·max(1, |x|)` (see [`gradcheck`]).
+    /// Relative step: `h = eps·max(1, |x|)` (see [`gradcheck()`]).
     pub eps: f32,
     /// Tolerance: pass when `|a − n| ≤ tol · max(1, |a|, |n|)`.
     pub tol: f32,
@@ -92,7 +92,7 @@ impl std::error::Error for GradcheckError {}
 /// any order; random weights make every output element count with its own weight. Then:
 /// - **analytic**: `y.backward_with(w)` gives `∂L/∂x` for every input element;
 /// - **numeric**: for each input element `xᵢ`, with `h = eps·max(1, |xᵢ|)`,
-///   `∂L/∂xᵢ ≈ (L(xᵢ + h) − L(xᵢ − h)) / 2h`, with `L` summed in `f64` (under [`no_grad`]) and
+///   `∂L/∂xᵢ ≈ (L(xᵢ + h) − L(xᵢ − h)) / 2h`, with `L` summed in `f64` (under [`no_grad()`]) and
 ///   the step taken as the difference actually representable in `f32`;
 /// - they agree when `|a − n| ≤ tol · max(1, |a|, |n|)`: an absolute test for small gradients,
 ///   a relative one for large gradients.
@@ -131,22 +131,59 @@ pub fn gradcheck(
     )
 }
 
-/// [`gradcheck`] with all settings.
+/// [`gradcheck()`] with all settings.
 ///
 /// # Errors
-/// As [`gradcheck`].
+/// As [`gradcheck()`].
 pub fn gradcheck_with(
     f: impl Fn(&[Var]) -> Var,
     inputs: &[Tensor],
     options: &GradcheckOptions,
 ) -> Result<(), GradcheckError> {
+    check(f, inputs, &[], options)
+}
+
+/// Like [`gradcheck_with`], and also checks the gradients of `params`: `Var`s that `f` uses
+/// without receiving them as arguments, such as a layer's weights or an activation's learnable
+/// scalar. They are perturbed in place (and restored afterwards, value and gradient); in the
+/// error they are numbered after the inputs (`input == inputs.len() + k` for `params[k]`).
+///
+/// ```
+/// use autograd::{gradcheck_params, GradcheckOptions, Var};
+/// use tensor::Tensor;
+///
+/// let w = Var::parameter(Tensor::from_vec(vec![0.5, -0.3, 0.8, 0.1, 0.2, -0.6], [2, 3]));
+/// let layer = |v: &[Var]| v[0].linear(&w, None).exp();
+/// let x = Tensor::from_vec(vec![0.1, 0.2, 0.3, -0.4, 0.5, -0.6], [2, 3]);
+/// gradcheck_params(layer, &[x], std::slice::from_ref(&w), &GradcheckOptions::default()).unwrap();
+/// ```
+///
+/// # Errors
+/// As [`gradcheck()`].
+pub fn gradcheck_params(
+    f: impl Fn(&[Var]) -> Var,
+    inputs: &[Tensor],
+    params: &[Var],
+    options: &GradcheckOptions,
+) -> Result<(), GradcheckError> {
+    check(f, inputs, params, options)
+}
+
+fn check(
+    f: impl Fn(&[Var]) -> Var,
+    inputs: &[Tensor],
+    params: &[Var],
+    options: &GradcheckOptions,
+) -> Result<(), GradcheckError> {
     // analytic: one backward with the weights as the seed gradient
     let vars: Vec<Var> = inputs.iter().map(|t| Var::parameter(t.clone())).collect();
+    let old_grads: Vec<Option<Tensor>> = params.iter().map(Var::grad).collect();
+    params.iter().for_each(Var::zero_grad);
     let out = f(&vars);
     let mut rng = SplitMix(options.seed);
-    let weights: Vec<f64> = (0..out.shape().numel())
+    let weights: Vec<f32> = (0..out.shape().numel())
         .map(|_| {
-            let magnitude = 0.5 + rng.uniform();
+            let magnitude = 0.5 + rng.uniform() as f32;
             if rng.next() & 1 == 0 {
                 magnitude
             } else {
@@ -155,10 +192,17 @@ pub fn gradcheck_with(
         })
         .collect();
     if out.requires_grad() {
-        let w: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
-        out.backward_with(Tensor::from_vec(w, out.shape()));
+        out.backward_with(Tensor::from_vec(weights.clone(), out.shape()));
     }
     drop(out);
+    let all: Vec<&Var> = vars.iter().chain(params).collect();
+    let analytic: Vec<Tensor> = all
+        .iter()
+        .map(|v| v.grad().unwrap_or_else(|| Tensor::zeros(v.shape())))
+        .collect();
+    for (p, g) in params.iter().zip(old_grads) {
+        p.set_grad(g);
+    }
 
     // numeric: L(x ± h) for each element, without building graphs
     let loss = |xs: &[Tensor]| -> f64 {
@@ -173,15 +217,21 @@ pub fn gradcheck_with(
             y.data()
                 .iter()
                 .zip(&weights)
-                .map(|(&y, &w)| y as f64 * w)
+                .map(|(&y, &w)| f64::from(y) * f64::from(w))
                 .sum()
         })
     };
     let mut xs: Vec<Tensor> = inputs.to_vec();
+    // write value `v` at element `j` of input or parameter `slot`
+    let poke =
+        |xs: &mut [Tensor], slot: usize, j: usize, v: f32| match slot.checked_sub(inputs.len()) {
+            None => xs[slot].data_mut()[j] = v,
+            Some(k) => params[k].update_value(|t| t.data_mut()[j] = v),
+        };
     let (mut worst, mut failed, mut checked) = (None::<GradcheckError>, 0, 0);
-    for (i, var) in vars.iter().enumerate() {
-        let analytic = var.grad().unwrap_or_else(|| Tensor::zeros(var.shape()));
-        let n = inputs[i].numel();
+    for (slot, var) in all.iter().enumerate() {
+        let original = var.value();
+        let n = original.numel();
         let elements: Vec<usize> = if n <= options.max_elements {
             (0..n).collect()
         } else {
@@ -190,34 +240,44 @@ pub fn gradcheck_with(
                 .collect()
         };
         for j in elements {
-            let x = inputs[i].data()[j];
+            let x = original.data()[j];
             let h = options.eps * x.abs().max(1.0);
             let (up, down) = (x + h, x - h);
-            xs[i].data_mut()[j] = up;
+            poke(&mut xs, slot, j, up);
             let l_up = loss(&xs);
-            xs[i].data_mut()[j] = down;
+            poke(&mut xs, slot, j, down);
             let l_down = loss(&xs);
-            xs[i].data_mut()[j] = x;
-            let numeric = ((l_up - l_down) / (up as f64 - down as f64)) as f32;
-            let a = analytic.data()[j];
+            poke(&mut xs, slot, j, x);
+            let numeric = ((l_up - l_down) / (f64::from(up) - f64::from(down))) as f32;
+            let a = analytic[slot].data()[j];
             checked += 1;
             if let Some(err) = compare(a, numeric, options.tol) {
                 failed += 1;
                 if worst.as_ref().is_none_or(|w| worse(err, w.rel_error)) {
+                    let what = match (slot.checked_sub(inputs.len()), var.name()) {
+                        (None, _) => format!("input {slot} of shape {:?}", original.shape()),
+                        (Some(k), None) => format!("parameter {k} of shape {:?}", original.shape()),
+                        (Some(k), Some(name)) => {
+                            format!("parameter {k} (`{name}`) of shape {:?}", original.shape())
+                        }
+                    };
                     worst = Some(GradcheckError {
-                        input: i,
-                        shape: inputs[i].shape().clone(),
-                        index: unravel(j, inputs[i].dims()),
+                        input: slot,
+                        shape: original.shape().clone(),
+                        index: unravel(j, original.dims()),
                         analytic: a,
                         numeric,
                         rel_error: err,
                         tol: options.tol,
                         failed: 0,
                         checked: 0,
-                        what: format!("input {i} of shape {:?}", inputs[i].shape()),
+                        what,
                     });
                 }
             }
+        }
+        if let Some(k) = slot.checked_sub(inputs.len()) {
+            params[k].set_value(original); // the exact bits it had
         }
     }
     finish(worst, failed, checked)
@@ -433,6 +493,39 @@ mod tests {
         };
         let err = gradcheck_with(square(true), &[test_tensor(&[50], 5)], &options).unwrap_err();
         assert_eq!(err.checked, 4);
+    }
+
+    #[test]
+    fn parameters_used_by_f_are_checked_and_restored() {
+        let w = Var::parameter(Tensor::from_vec(vec![0.5, -1.5], [2])).named("w");
+        w.set_grad(Some(Tensor::from_vec(vec![7.0, 7.0], [2])));
+        let before = w.value();
+        let good = |v: &[Var]| &v[0] * &w;
+        let options = GradcheckOptions::default();
+        gradcheck_params(
+            good,
+            &[test_tensor(&[3, 2], 1)],
+            std::slice::from_ref(&w),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(w.value().to_vec(), before.to_vec());
+        assert_eq!(w.grad().unwrap().to_vec(), vec![7.0, 7.0]);
+        // a parameter whose gradient is cut off (detached) is caught, and named
+        let cut = |v: &[Var]| &v[0] * &w.detach();
+        let err = gradcheck_params(
+            cut,
+            &[test_tensor(&[3, 2], 1)],
+            std::slice::from_ref(&w),
+            &options,
+        )
+        .unwrap_err();
+        assert_eq!(err.input, 1);
+        assert!(
+            err.to_string().contains("parameter 0 (`w`) of shape [2]"),
+            "{err}"
+        );
+        assert_eq!(w.value().to_vec(), before.to_vec());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `autograd` — reverse-mode automatic differentiation for minidl. It owns [`Var`] (a node of
 //! the graph), the [`Function`] trait (one op: forward and backward), the backward walk,
-//! [`no_grad`], gradient hooks, [`gradcheck`], the Graphviz picture, the built-in ops, and the
+//! [`no_grad()`], gradient hooks, [`gradcheck()`], the Graphviz picture, the built-in ops, and the
 //! [`Pointwise`] trait with its one fused op. It knows nothing of layers or optimizers.
 //!
 //! # How it works, in one page
@@ -58,10 +58,10 @@
 //! of `b` is used twice, so its gradient is the sum of two upstream gradients:
 //! [`Tensor::sum_to`](tensor::Tensor::sum_to) sums over the broadcast axes.
 //!
-//! **[`no_grad`]** (`no_grad.rs`) switches recording off: inside it ops return constants and
+//! **[`no_grad()`]** (`no_grad.rs`) switches recording off: inside it ops return constants and
 //! keep nothing, which is what evaluation and optimizer updates want.
 //!
-//! **Checking.** [`gradcheck`] (`gradcheck.rs`) compares `backward()`'s gradient with
+//! **Checking.** [`gradcheck()`] (`gradcheck.rs`) compares `backward()`'s gradient with
 //! central finite differences for every input element; run it on every `Function` you write.
 //! [`Var::to_dot`] (`dot.rs`) draws the graph with Graphviz.
 //!
@@ -75,11 +75,11 @@
 //! | `var.rs` | [`Var`], leaves, [`Var::apply`], iterative drop of long graphs |
 //! | `function.rs` | the [`Function`] trait |
 //! | `backward.rs` | the topological sort and the reverse walk |
-//! | `no_grad.rs` | [`no_grad`], [`NoGradGuard`], [`is_grad_enabled`] |
+//! | `no_grad.rs` | [`no_grad()`], [`NoGradGuard`], [`is_grad_enabled`] |
 //! | `hooks.rs` | [`Var::register_hook`], [`HookHandle`] |
-//! | `gradcheck.rs` | [`gradcheck`], [`gradcheck_with`], [`gradcheck_pointwise`] |
+//! | `gradcheck.rs` | [`gradcheck()`], [`gradcheck_with`], [`gradcheck_params`], [`gradcheck_pointwise`] |
 //! | `dot.rs` | [`Var::to_dot`] |
-//! | `pointwise.rs` | [`Pointwise`], [`PointwiseOp`], [`pointwise`] |
+//! | `pointwise.rs` | [`Pointwise`], [`PointwiseOp`], [`pointwise()`] |
 //! | `ops/*.rs` | the built-in ops, one `Function` each, as methods on `Var` and operators |
 
 mod backward;
@@ -94,7 +94,8 @@ mod var;
 
 pub use function::Function;
 pub use gradcheck::{
-    gradcheck, gradcheck_pointwise, gradcheck_with, GradcheckError, GradcheckOptions,
+    gradcheck, gradcheck_params, gradcheck_pointwise, gradcheck_with, GradcheckError,
+    GradcheckOptions,
 };
 pub use hooks::HookHandle;
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};

@@ -1,4 +1,4 @@
-//! Grad mode: whether ops record the graph. Inside [`no_grad`] they do not, so evaluation and
+//! Grad mode: whether ops record the graph. Inside [`no_grad()`] they do not, so evaluation and
 //! optimizer updates cost no memory for saved tensors and leave no graph behind.
 
 use std::cell::Cell;
@@ -7,7 +7,7 @@ thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
 }
 
-/// Whether ops record the graph right now (true unless inside [`no_grad`]).
+/// Whether ops record the graph right now (true unless inside [`no_grad()`]).
 pub fn is_grad_enabled() -> bool {
     GRAD_ENABLED.with(Cell::get)
 }
@@ -29,7 +29,7 @@ pub fn no_grad<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Switches graph recording off until dropped, then restores the previous mode.
-/// The guard form of [`no_grad`], for code that cannot be put in a closure.
+/// The guard form of [`no_grad()`], for code that cannot be put in a closure.
 #[must_use = "recording is switched back on when the guard is dropped"]
 pub struct NoGradGuard {
     previous: bool,

@@ -9,7 +9,7 @@ use tensor::{shape_panic, Shape, Tensor};
 use crate::function::Function;
 use crate::var::Var;
 
-/// An elementwise function `y = f(x; p)` with its derivatives, for [`pointwise`].
+/// An elementwise function `y = f(x; p)` with its derivatives, for [`pointwise()`].
 ///
 /// `p` holds the current values of [`params`](Pointwise::params), in order (empty when the rule
 /// has none). `df` is always given `x`, never `f(x)`.
@@ -160,7 +160,7 @@ pub fn pointwise<P: Pointwise>(x: &Var, rule: &P) -> Var {
 }
 
 impl Var {
-    /// `f(x; p)` elementwise for a [`Pointwise`] rule; the same as [`pointwise`]`(self, rule)`.
+    /// `f(x; p)` elementwise for a [`Pointwise`] rule; the same as [`pointwise()`]`(self, rule)`.
     #[track_caller]
     pub fn pointwise<P: Pointwise>(&self, rule: &P) -> Var {
         pointwise(self, rule)

@@ -98,7 +98,7 @@ impl Var {
     /// Applies `f` to the values of `inputs` and returns the result as a new `Var`.
     ///
     /// The node is recorded (so `backward` can reach the inputs through `f.backward`) only
-    /// when gradients are enabled (not inside [`no_grad`](crate::no_grad)) and some input
+    /// when gradients are enabled (not inside [`no_grad()`](crate::no_grad())) and some input
     /// requires grad; otherwise the result is a constant and `f` is dropped at once, with
     /// everything it saved.
     pub fn apply(mut f: impl Function, inputs: &[&Var]) -> Var {
