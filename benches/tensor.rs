@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use minidl::tensor::{conv2d, im2col, Conv2dParams, Tensor};
 
 /// One matrix product of the benchmark: `op(A) [M, K] · op(B) [K, N]`.
@@ -128,6 +128,8 @@ fn bench_matmul(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("naive_matmul_FLOPs (elem = FLOP)");
+    // A naive product takes tens of milliseconds: equal-sized samples keep the run short.
+    group.sampling_mode(SamplingMode::Flat);
     for case in CASES {
         let (a, b) = case.operands();
         group.throughput(Throughput::Elements(case.flops()));
@@ -184,6 +186,7 @@ fn bench_conv(c: &mut Criterion) {
         ..Default::default()
     };
     let mut group = c.benchmark_group("conv");
+    group.sampling_mode(SamplingMode::Flat);
     for (name, x, w, b) in conv_cases() {
         group.throughput(Throughput::Elements(x.numel() as u64));
         group.bench_function(
