@@ -152,16 +152,16 @@ fn check_shapes(op: &OpNode, grads: &[Option<Tensor>]) {
         );
     }
     for (k, (input, g)) in op.inputs.iter().zip(grads).enumerate() {
-        let want = input.0.value.borrow().shape().clone();
-        match g {
-            Some(g) if g.shape() != &want => shape_panic(
+        let value = input.0.value.borrow();
+        if let Some(g) = g.as_ref().filter(|g| g.shape() != value.shape()) {
+            shape_panic(
                 name,
                 format_args!(
-                    "backward returned a gradient of shape {:?} for input {k} of shape {want:?}",
-                    g.shape()
+                    "backward returned a gradient of shape {:?} for input {k} of shape {:?}",
+                    g.shape(),
+                    value.shape()
                 ),
-            ),
-            _ => {}
+            );
         }
     }
 }

@@ -112,26 +112,29 @@ impl<P: Pointwise> Function for PointwiseOp<P> {
     fn backward(&self, grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
         let x = self.x.as_ref().expect("backward runs after forward");
         let (rule, p, g, xs) = (&self.rule, &self.p[..], grad.data(), x.data());
-        let gx = needs[0].then(|| {
-            let d: Vec<f32> = g.iter().zip(xs).map(|(&g, &x)| g * rule.df(x, p)).collect();
-            Tensor::from_vec(d, x.shape().clone())
-        });
-        let mut out = vec![gx];
-        if needs[1..].contains(&true) {
-            let mut sums = vec![0.0f64; p.len()];
+        let (want_x, want_p) = (needs[0], needs[1..].contains(&true));
+        let mut gx: Vec<f32> = Vec::new();
+        let mut sums = vec![0.0f64; p.len()];
+        if want_p {
+            // one pass for both: gx = g·f′(x), and Σ g·∂f/∂pₖ for every parameter
             let mut dp = vec![0.0f32; p.len()];
+            gx.reserve(if want_x { xs.len() } else { 0 });
             for (&g, &x) in g.iter().zip(xs) {
+                if want_x {
+                    gx.push(g * rule.df(x, p));
+                }
                 dp.fill(0.0);
                 rule.dparams(x, p, &mut dp);
                 for (s, &d) in sums.iter_mut().zip(&dp) {
                     *s += f64::from(g * d);
                 }
             }
-            for (k, (s, shape)) in sums.iter().zip(&self.param_shapes).enumerate() {
-                out.push(needs[k + 1].then(|| Tensor::full(shape.clone(), *s as f32)));
-            }
-        } else {
-            out.resize(1 + p.len(), None);
+        } else if want_x {
+            gx = g.iter().zip(xs).map(|(&g, &x)| g * rule.df(x, p)).collect();
+        }
+        let mut out = vec![want_x.then(|| Tensor::from_vec(gx, x.shape().clone()))];
+        for (k, (s, shape)) in sums.iter().zip(&self.param_shapes).enumerate() {
+            out.push(needs[k + 1].then(|| Tensor::full(shape.clone(), *s as f32)));
         }
         out
     }
