@@ -1,0 +1,326 @@
+//! The [`Optimizer`] trait, the errors of [`Optimizer::load_state_dict`], and the helpers every
+//! optimizer shares (state-dict bookkeeping, argument checks).
+
+use std::fmt;
+
+use autograd::Var;
+use tensor::Tensor;
+
+/// Updates a list of leaf parameters from their gradients.
+///
+/// The loop of a training step is `opt.zero_grad(); loss.backward(); opt.step();`.
+/// Updates run under `no_grad` and in place: after the first step (which creates the moment
+/// buffers) a step allocates no parameter-sized memory.
+pub trait Optimizer {
+    /// Applies one update to every parameter that has a gradient (the others are skipped, as
+    /// in PyTorch).
+    fn step(&mut self);
+
+    /// The parameters this optimizer updates, in the order given at construction.
+    fn params(&self) -> &[Var];
+
+    /// Forgets every parameter's gradient (PyTorch's `zero_grad(set_to_none=True)`), so the
+    /// next `backward()` starts afresh.
+    fn zero_grad(&self) {
+        for p in self.params() {
+            p.zero_grad();
+        }
+    }
+
+    /// The learning rate used by the next step.
+    fn lr(&self) -> f32;
+
+    /// Changes the learning rate (what a schedule does between steps).
+    fn set_lr(&mut self, lr: f32);
+
+    /// The optimizer's name, as PyTorch's class name (`"SGD"`, `"Adam"`), for checkpoint metadata.
+    fn name(&self) -> &'static str;
+
+    /// The state needed to resume exactly: `"step"` (number of steps taken, a whole number),
+    /// `"lr"`, and each parameter's buffers as `"<index>.<buffer>"` with PyTorch's buffer names
+    /// (`"0.exp_avg"`, `"3.momentum_buffer"`). Buffers appear once the first step made them.
+    /// Values share memory with the optimizer (cheap clones).
+    fn state_dict(&self) -> Vec<(String, Tensor)>;
+
+    /// Restores a state from [`state_dict`](Optimizer::state_dict). Everything is checked
+    /// before anything changes.
+    ///
+    /// # Errors
+    /// A [`StateError`] naming the entry that is missing, unknown, of the wrong shape or not
+    /// a valid value.
+    fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<(), StateError>;
+}
+
+/// Why an optimizer state dict could not be loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StateError {
+    /// A required entry is absent.
+    Missing {
+        /// Its name.
+        name: String,
+    },
+    /// An entry this optimizer does not know (another optimizer's, or more parameters).
+    Unexpected {
+        /// Its name.
+        name: String,
+    },
+    /// An entry's shape differs from its parameter's.
+    ShapeMismatch {
+        /// Its name.
+        name: String,
+        /// The parameter's shape.
+        expected: Vec<usize>,
+        /// The entry's shape.
+        found: Vec<usize>,
+    },
+    /// An entry's value is not valid (a step count that is not a whole number, say).
+    Invalid {
+        /// Its name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateError::Missing { name } => write!(
+                f,
+                "optimizer state lacks `{name}`; load a state saved by the same kind of optimizer"
+            ),
+            StateError::Unexpected { name } => write!(
+                f,
+                "optimizer state has `{name}`, which this optimizer does not use; it was saved by \
+                 another optimizer or for more parameters — build the optimizer it was saved from"
+            ),
+            StateError::ShapeMismatch {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "optimizer state `{name}` has shape {found:?} but its parameter's is {expected:?}; \
+                 pass the parameters in the order and sizes they were saved with"
+            ),
+            StateError::Invalid { name, reason } => {
+                write!(f, "optimizer state `{name}` is invalid: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StateError {}
+
+/// Per-parameter buffers by PyTorch name, created lazily on the first step.
+pub(crate) type Buffers = Vec<Option<Tensor>>;
+
+/// Reads and checks a state dict: `step`, `lr`, and for each buffer name the per-parameter
+/// tensors (absent = not yet created). Nothing is changed; the caller assigns the result.
+pub(crate) struct LoadedState {
+    pub(crate) step: u64,
+    pub(crate) lr: f32,
+    /// One entry per buffer name, in the order asked for.
+    pub(crate) buffers: Vec<Buffers>,
+}
+
+pub(crate) fn read_state(
+    state: &[(String, Tensor)],
+    params: &[Var],
+    buffer_names: &[&str],
+) -> Result<LoadedState, StateError> {
+    let mut step = None;
+    let mut lr = None;
+    let mut buffers: Vec<Buffers> = vec![vec![None; params.len()]; buffer_names.len()];
+    let scalar = |name: &str, t: &Tensor| -> Result<f32, StateError> {
+        if t.numel() != 1 {
+            return Err(StateError::ShapeMismatch {
+                name: name.into(),
+                expected: vec![],
+                found: t.dims().to_vec(),
+            });
+        }
+        Ok(t.data()[0])
+    };
+    for (name, t) in state {
+        match name.as_str() {
+            "step" => {
+                let v = scalar(name, t)?;
+                if !(v >= 0.0 && v.fract() == 0.0) {
+                    return Err(StateError::Invalid {
+                        name: name.clone(),
+                        reason: format!("a step count must be a whole number ≥ 0, got {v}"),
+                    });
+                }
+                step = Some(v as u64);
+            }
+            "lr" => {
+                let v = scalar(name, t)?;
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(StateError::Invalid {
+                        name: name.clone(),
+                        reason: format!("a learning rate must be finite and ≥ 0, got {v}"),
+                    });
+                }
+                lr = Some(v);
+            }
+            _ => {
+                let unexpected = || StateError::Unexpected { name: name.clone() };
+                let (index, buf) = name.split_once('.').ok_or_else(unexpected)?;
+                let i: usize = index.parse().map_err(|_| unexpected())?;
+                let k = buffer_names
+                    .iter()
+                    .position(|b| *b == buf)
+                    .ok_or_else(unexpected)?;
+                let p = params.get(i).ok_or_else(unexpected)?;
+                let expected = p.dims();
+                if t.dims() != expected.as_slice() {
+                    return Err(StateError::ShapeMismatch {
+                        name: name.clone(),
+                        expected,
+                        found: t.dims().to_vec(),
+                    });
+                }
+                buffers[k][i] = Some(t.clone());
+            }
+        }
+    }
+    Ok(LoadedState {
+        step: step.ok_or(StateError::Missing {
+            name: "step".into(),
+        })?,
+        lr: lr.ok_or(StateError::Missing { name: "lr".into() })?,
+        buffers,
+    })
+}
+
+/// The common part of every state dict: `step`, `lr`, then the buffers that exist.
+pub(crate) fn write_state(
+    step: u64,
+    lr: f32,
+    buffers: &[(&str, &Buffers)],
+) -> Vec<(String, Tensor)> {
+    let mut out = vec![
+        ("step".to_string(), Tensor::scalar(step as f32)),
+        ("lr".to_string(), Tensor::scalar(lr)),
+    ];
+    for (name, bufs) in buffers {
+        for (i, b) in bufs.iter().enumerate() {
+            if let Some(t) = b {
+                out.push((format!("{i}.{name}"), t.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The `f64` a caller meant by an `f32` hyperparameter: the double nearest to its shortest
+/// decimal form (`0.9f32` → `0.9`, not `0.899999976…`). Scalars such as 1 − β₁ᵗ are then
+/// computed in `f64` from the same values PyTorch's Python floats hold, and rounded once.
+pub(crate) fn widen(x: f32) -> f64 {
+    format!("{x}").parse().unwrap_or(x as f64)
+}
+
+/// PyTorch's `lerp(start, end, w)` with its rounding: start + w·(end − start) for |w| < 0.5,
+/// else end − (end − start)·(1 − w), each as one fused multiply-add.
+#[inline]
+pub(crate) fn lerp(start: f32, end: f32, weight: f32) -> f32 {
+    if weight.abs() < 0.5 {
+        weight.mul_add(end - start, start)
+    } else {
+        (-(end - start)).mul_add(1.0 - weight, end)
+    }
+}
+
+/// Panics with `"{op}: {msg}"` when a hyperparameter is out of range (a programming error,
+/// like PyTorch's `ValueError` at construction).
+#[track_caller]
+pub(crate) fn check(ok: bool, op: &str, msg: impl fmt::Display) {
+    if !ok {
+        panic!("{op}: {msg}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Vec<Var> {
+        vec![
+            Var::parameter(Tensor::zeros([2, 3])),
+            Var::parameter(Tensor::zeros([3])),
+        ]
+    }
+
+    #[test]
+    fn widen_gives_the_decimal_meant() {
+        assert_eq!(widen(0.9), 0.9f64);
+        assert_eq!(widen(1e-8), 1e-8f64);
+        assert_eq!(widen(0.0), 0.0);
+    }
+
+    #[test]
+    fn lerp_both_branches() {
+        assert_eq!(lerp(1.0, 3.0, 0.25), 1.5);
+        assert_eq!(lerp(1.0, 3.0, 0.75), 2.5);
+        assert_eq!(lerp(1.0, 3.0, 1.0), 3.0);
+    }
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let bufs: Buffers = vec![None, Some(Tensor::ones([3]))];
+        let state = write_state(7, 0.5, &[("exp_avg", &bufs)]);
+        let names: Vec<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["step", "lr", "1.exp_avg"]);
+        let loaded = read_state(&state, &params(), &["exp_avg"]).unwrap();
+        assert_eq!((loaded.step, loaded.lr), (7, 0.5));
+        assert!(loaded.buffers[0][0].is_none());
+        assert_eq!(loaded.buffers[0][1].as_ref().unwrap(), &Tensor::ones([3]));
+    }
+
+    #[test]
+    fn errors_name_the_entry() {
+        let p = params();
+        let mut state = write_state(1, 0.1, &[]);
+        state.push(("0.exp_avg".into(), Tensor::zeros([3, 2])));
+        let e = read_state(&state, &p, &["exp_avg"]).err().unwrap();
+        assert_eq!(
+            e,
+            StateError::ShapeMismatch {
+                name: "0.exp_avg".into(),
+                expected: vec![2, 3],
+                found: vec![3, 2]
+            }
+        );
+        assert!(e.to_string().contains("`0.exp_avg` has shape [3, 2]"));
+        let state = vec![("lr".to_string(), Tensor::scalar(0.1))];
+        assert_eq!(
+            read_state(&state, &p, &[]).err().unwrap(),
+            StateError::Missing {
+                name: "step".into()
+            }
+        );
+        let mut state = write_state(1, 0.1, &[]);
+        state.push(("2.exp_avg".into(), Tensor::zeros([3])));
+        assert_eq!(
+            read_state(&state, &p, &["exp_avg"]).err().unwrap(),
+            StateError::Unexpected {
+                name: "2.exp_avg".into()
+            }
+        );
+        let mut state = write_state(1, 0.1, &[]);
+        state.push(("0.square_avg".into(), Tensor::zeros([2, 3])));
+        assert!(matches!(
+            read_state(&state, &p, &["exp_avg"]),
+            Err(StateError::Unexpected { .. })
+        ));
+        let state = vec![
+            ("step".to_string(), Tensor::scalar(1.5)),
+            ("lr".to_string(), Tensor::scalar(0.1)),
+        ];
+        assert!(matches!(
+            read_state(&state, &p, &[]),
+            Err(StateError::Invalid { .. })
+        ));
+    }
+}

@@ -1,0 +1,260 @@
+//! [`RmsProp`] (Hinton's lecture 6e; Graves 2013 for the centred form) — PyTorch's
+//! `torch.optim.RMSprop`, same update rule and defaults.
+
+use autograd::{no_grad, Var};
+use tensor::Tensor;
+
+use crate::optimizer::{
+    check, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
+};
+
+/// RMSprop. For each parameter w with gradient g:
+///
+/// ```text
+/// g ← g + λ·w                                   (weight decay λ)
+/// s ← α·s + (1 − α)·g²
+/// ḡ ← α·ḡ + (1 − α)·g,  a ← √(s − ḡ²) + ε        if centred
+/// a ← √s + ε                                    otherwise
+/// b ← μ·b + g/a,  w ← w − η·b                   with momentum μ > 0
+/// w ← w − η·g/a                                 otherwise
+/// ```
+///
+/// Defaults as PyTorch: η = 0.01 ([`RmsProp::DEFAULT_LR`]), α = 0.99, ε = 1e-8, λ = 0, μ = 0,
+/// not centred. The buffers start at zero.
+#[doc(alias = "RMSprop")]
+#[derive(Debug)]
+pub struct RmsProp {
+    params: Vec<Var>,
+    lr: f32,
+    alpha: f32,
+    eps: f32,
+    weight_decay: f32,
+    momentum: f32,
+    centered: bool,
+    step: u64,
+    square_avg: Buffers,
+    grad_avg: Buffers,
+    momentum_buffer: Buffers,
+}
+
+impl RmsProp {
+    /// PyTorch's default learning rate, 0.01.
+    pub const DEFAULT_LR: f32 = 0.01;
+
+    /// RMSprop with learning rate `lr` over `params` and PyTorch's other defaults.
+    ///
+    /// # Panics
+    /// If `lr` is negative or not finite.
+    #[track_caller]
+    pub fn new(params: Vec<Var>, lr: f32) -> RmsProp {
+        check(
+            lr.is_finite() && lr >= 0.0,
+            "RMSprop",
+            format_args!("invalid learning rate {lr}"),
+        );
+        let n = params.len();
+        RmsProp {
+            params,
+            lr,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+            step: 0,
+            square_avg: vec![None; n],
+            grad_avg: vec![None; n],
+            momentum_buffer: vec![None; n],
+        }
+    }
+
+    /// With another smoothing constant α ∈ [0, 1].
+    #[track_caller]
+    pub fn alpha(mut self, alpha: f32) -> RmsProp {
+        check(
+            (0.0..=1.0).contains(&alpha),
+            "RMSprop",
+            format_args!("invalid alpha {alpha}"),
+        );
+        self.alpha = alpha;
+        self
+    }
+
+    /// With another ε ≥ 0.
+    #[track_caller]
+    pub fn eps(mut self, eps: f32) -> RmsProp {
+        check(eps >= 0.0, "RMSprop", format_args!("invalid eps {eps}"));
+        self.eps = eps;
+        self
+    }
+
+    /// With L2 weight decay λ ≥ 0.
+    #[track_caller]
+    pub fn weight_decay(mut self, weight_decay: f32) -> RmsProp {
+        check(
+            weight_decay >= 0.0,
+            "RMSprop",
+            format_args!("invalid weight_decay {weight_decay}"),
+        );
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// With momentum μ ≥ 0.
+    #[track_caller]
+    pub fn momentum(mut self, momentum: f32) -> RmsProp {
+        check(
+            momentum >= 0.0,
+            "RMSprop",
+            format_args!("invalid momentum {momentum}"),
+        );
+        self.momentum = momentum;
+        self
+    }
+
+    /// Centred (normalise by an estimate of the variance rather than the second moment).
+    pub fn centered(mut self, centered: bool) -> RmsProp {
+        self.centered = centered;
+        self
+    }
+}
+
+impl Optimizer for RmsProp {
+    fn step(&mut self) {
+        self.step += 1;
+        let (lr, alpha, eps, wd, mu) = (
+            self.lr,
+            self.alpha,
+            self.eps,
+            self.weight_decay,
+            self.momentum,
+        );
+        let one_m_alpha = (1.0 - widen(alpha)) as f32;
+        let centered = self.centered;
+        no_grad(|| {
+            for (i, p) in self.params.iter().enumerate() {
+                let Some(grad) = p.grad() else { continue };
+                let g = grad.data();
+                let zeros = || Tensor::zeros(grad.shape());
+                let s = self.square_avg[i].get_or_insert_with(zeros).data_mut();
+                let mut ga =
+                    centered.then(|| self.grad_avg[i].get_or_insert_with(zeros).data_mut());
+                let mut b = (mu > 0.0)
+                    .then(|| self.momentum_buffer[i].get_or_insert_with(zeros).data_mut());
+                p.update_value(|w| {
+                    let w = w.data_mut();
+                    for j in 0..w.len() {
+                        // Fused multiply-adds where PyTorch's kernels use them, for the same
+                        // rounding.
+                        let gj = if wd != 0.0 {
+                            wd.mul_add(w[j], g[j])
+                        } else {
+                            g[j]
+                        };
+                        s[j] = (one_m_alpha * gj).mul_add(gj, s[j] * alpha);
+                        let a = match ga.as_deref_mut() {
+                            Some(ga) => {
+                                ga[j] = lerp(ga[j], gj, one_m_alpha);
+                                (-ga[j]).mul_add(ga[j], s[j]).sqrt() + eps
+                            }
+                            None => s[j].sqrt() + eps,
+                        };
+                        match b.as_deref_mut() {
+                            Some(b) => {
+                                b[j] = b[j] * mu + gj / a;
+                                w[j] = (-lr).mul_add(b[j], w[j]);
+                            }
+                            None => w[j] += -lr * gj / a,
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    fn params(&self) -> &[Var] {
+        &self.params
+    }
+
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
+    fn name(&self) -> &'static str {
+        "RMSprop"
+    }
+
+    fn state_dict(&self) -> Vec<(String, Tensor)> {
+        write_state(
+            self.step,
+            self.lr,
+            &[
+                ("square_avg", &self.square_avg),
+                ("grad_avg", &self.grad_avg),
+                ("momentum_buffer", &self.momentum_buffer),
+            ],
+        )
+    }
+
+    fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<(), StateError> {
+        let s = read_state(
+            state,
+            &self.params,
+            &["square_avg", "grad_avg", "momentum_buffer"],
+        )?;
+        let [sq, ga, b]: [Buffers; 3] = s.buffers.try_into().expect("three buffer kinds");
+        self.step = s.step;
+        self.lr = s.lr;
+        (self.square_avg, self.grad_avg, self.momentum_buffer) = (sq, ga, b);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn param(v: f32, g: f32) -> Var {
+        let p = Var::parameter(Tensor::from_vec(vec![v], [1]));
+        p.set_grad(Some(Tensor::from_vec(vec![g], [1])));
+        p
+    }
+
+    #[test]
+    fn first_step_by_hand() {
+        // s = 0.01·g², step = η·g/(√s + ε) = η·g/(0.1·|g|) = 10·η·sign(g)
+        let p = param(1.0, 4.0);
+        let mut opt = RmsProp::new(vec![p.clone()], 0.01);
+        opt.step();
+        assert!((p.value().item() - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn centred_with_momentum_by_hand() {
+        let p = param(0.0, 2.0);
+        let mut opt = RmsProp::new(vec![p.clone()], 0.1)
+            .alpha(0.5)
+            .centered(true)
+            .momentum(0.5);
+        opt.step();
+        // s = 0.5·4 = 2, ḡ = 1, a = √(2 − 1) = 1, b = 2, w = −0.2
+        assert!((p.value().item() + 0.2).abs() < 1e-6);
+        opt.step();
+        // s = 1 + 2 = 3, ḡ = 0.5 + 1 = 1.5, a = √0.75, b = 1 + 2/√0.75
+        let b = 1.0 + 2.0 / 0.75f32.sqrt();
+        assert!((p.value().item() - (-0.2 - 0.1 * b)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn state_names_follow_pytorch() {
+        let p = param(0.0, 1.0);
+        let mut opt = RmsProp::new(vec![p], RmsProp::DEFAULT_LR).centered(true);
+        opt.step();
+        let names: Vec<String> = opt.state_dict().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["step", "lr", "0.square_avg", "0.grad_avg"]);
+    }
+}
