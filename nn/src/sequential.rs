@@ -4,8 +4,13 @@
 use std::cell::Cell;
 
 use autograd::Var;
+use tensor::{shape_panic, Rng};
 
+use crate::conv2d::{Conv2d, Conv2dConfig};
+use crate::flatten::Flatten;
+use crate::linear::Linear;
 use crate::module::{impl_display_via_module, join_name, Module};
+use crate::pool::MaxPool2d;
 
 /// A chain of modules: `forward(x) = mₙ(…m₁(m₀(x)))`. Holds any [`Module`], activations
 /// included; its children are named by position, so parameters come out as `"0.weight"`,
@@ -131,6 +136,84 @@ impl Module for Sequential {
 
 impl_display_via_module!(Sequential);
 
+/// A multilayer perceptron: `Linear(sizes[0] → sizes[1])`, activation, …, `Linear(→ sizes[last])`,
+/// with a fresh activation from `activation()` after every layer but the last (the output
+/// layer gives logits). `nn::mlp(&[784, 128, 64, 10], || Box::new(Relu), &mut rng)` prints as
+///
+/// ```text
+/// Sequential(
+///   (0): Linear(in_features=784, out_features=128, bias=True)
+///   (1): ReLU()
+///   (2): Linear(in_features=128, out_features=64, bias=True)
+///   (3): ReLU()
+///   (4): Linear(in_features=64, out_features=10, bias=True)
+/// )
+/// ```
+///
+/// # Panics
+/// If `sizes` has fewer than 2 entries.
+#[track_caller]
+pub fn mlp(sizes: &[usize], activation: impl Fn() -> Box<dyn Module>, rng: &mut Rng) -> Sequential {
+    if sizes.len() < 2 {
+        shape_panic(
+            "mlp",
+            format_args!("needs at least an input and an output size, got {sizes:?}"),
+        );
+    }
+    let mut s = Sequential::new();
+    for (i, w) in sizes.windows(2).enumerate() {
+        s.add(Box::new(Linear::new(w[0], w[1], true, rng)));
+        if i + 2 < sizes.len() {
+            s.add(activation());
+        }
+    }
+    s
+}
+
+/// A convolutional classifier for `[N, C, H, W]` images of `input = [C, H, W]`: for each entry
+/// of `channels`, a `kernel`×`kernel` convolution with "same" padding (`kernel / 2`), a fresh
+/// activation and a 2×2 max pooling; then `Flatten` and one `Linear` to `classes` logits.
+///
+/// `nn::cnn([1, 28, 28], &[16, 32], 5, 10, act, rng)` is the reference MNIST network
+/// conv(1→16, 5×5, pad 2)-act-maxpool2-conv(16→32, 5×5, pad 2)-act-maxpool2-flatten-linear(1568→10).
+///
+/// # Panics
+/// If `kernel` is even (no "same" padding exists) or the image is pooled below 1×1.
+#[track_caller]
+pub fn cnn(
+    input: [usize; 3],
+    channels: &[usize],
+    kernel: usize,
+    classes: usize,
+    activation: impl Fn() -> Box<dyn Module>,
+    rng: &mut Rng,
+) -> Sequential {
+    if kernel % 2 == 0 {
+        shape_panic(
+            "cnn",
+            format_args!("kernel {kernel} is even; \"same\" padding needs an odd kernel"),
+        );
+    }
+    let [mut c, mut h, mut w] = input;
+    let mut s = Sequential::new();
+    for &out in channels {
+        if h < 2 || w < 2 {
+            shape_panic(
+                "cnn",
+                format_args!("{channels:?} pools a {input:?} image below 1x1"),
+            );
+        }
+        let config = Conv2dConfig::new(kernel).padding(kernel / 2);
+        s.add(Box::new(Conv2d::with_config(c, out, config, rng)));
+        s.add(activation());
+        s.add(Box::new(MaxPool2d::new(2)));
+        (c, h, w) = (out, h / 2, w / 2);
+    }
+    s.add(Box::new(Flatten::new()));
+    s.add(Box::new(Linear::new(c * h * w, classes, true, rng)));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +275,75 @@ mod tests {
             .map(|(n, _)| n)
             .collect();
         assert_eq!(names, ["0.0.weight", "1.weight"]);
+    }
+
+    /// ReLU composed from Var ops, standing in for the activation registry.
+    struct TestRelu;
+
+    impl Module for TestRelu {
+        fn forward(&self, x: &Var) -> Var {
+            x.maximum(&Var::constant(tensor::Tensor::zeros([1])))
+        }
+        fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Var)) {}
+        fn describe(&self) -> String {
+            "ReLU()".into()
+        }
+    }
+
+    fn relu() -> Box<dyn Module> {
+        Box::new(TestRelu)
+    }
+
+    #[test]
+    fn mlp_layers_names_and_display() {
+        let m = mlp(&[784, 128, 64, 10], relu, &mut tensor::rng(0));
+        assert_eq!(m.len(), 5);
+        assert_eq!(
+            m.to_string(),
+            "Sequential(\n  (0): Linear(in_features=784, out_features=128, bias=True)\n  (1): ReLU()\n  \
+             (2): Linear(in_features=128, out_features=64, bias=True)\n  (3): ReLU()\n  \
+             (4): Linear(in_features=64, out_features=10, bias=True)\n)"
+        );
+        let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+        );
+        assert_eq!(
+            m.num_parameters(),
+            784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+        );
+        let y = m.forward(&Var::constant(tensor::Tensor::zeros([3, 784])));
+        assert_eq!(y.dims(), [3, 10]);
+        assert_eq!(mlp(&[4, 2], relu, &mut tensor::rng(0)).len(), 1);
+    }
+
+    #[test]
+    fn reference_cnn_shapes_and_display() {
+        let m = cnn([1, 28, 28], &[16, 32], 5, 10, relu, &mut tensor::rng(0));
+        assert_eq!(
+            m.to_string(),
+            "Sequential(\n  (0): Conv2d(1, 16, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))\n  \
+             (1): ReLU()\n  \
+             (2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n  \
+             (3): Conv2d(16, 32, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))\n  \
+             (4): ReLU()\n  \
+             (5): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n  \
+             (6): Flatten(start_dim=1, end_dim=-1)\n  \
+             (7): Linear(in_features=1568, out_features=10, bias=True)\n)"
+        );
+        assert_eq!(
+            m.num_parameters(),
+            16 * 25 + 16 + 32 * 16 * 25 + 32 + 1568 * 10 + 10
+        );
+        let y = m.forward(&Var::constant(tensor::Tensor::zeros([2, 1, 28, 28])));
+        assert_eq!(y.dims(), [2, 10]);
+    }
+
+    #[test]
+    #[should_panic(expected = "mlp: needs at least an input and an output size, got [3]")]
+    fn mlp_needs_two_sizes() {
+        mlp(&[3], relu, &mut tensor::rng(0));
     }
 
     #[test]
