@@ -1,27 +1,20 @@
 //! `nn` — modules, layers, activations and losses for minidl (being built).
 
-pub mod batch_norm;
-pub mod conv2d;
+pub mod activation;
 pub mod dropout;
-pub mod embedding;
-pub mod flatten;
+pub mod functional;
 pub mod init;
-pub mod layer_norm;
-pub mod linear;
-pub mod loss;
 pub mod module;
-pub mod pool;
 pub mod sequential;
 pub mod state;
 
-pub use batch_norm::{BatchNorm1d, BatchNorm2d};
-pub use conv2d::{Conv2d, Conv2dConfig};
+pub use activation::{
+    learnable, Activation, Celu, Elu, GeGlu, Gelu, GeluTanh, Glu, Hardshrink, Hardsigmoid,
+    Hardswish, Hardtanh, LeakyRelu, LogSigmoid, LogSoftmax, Mish, PRelu, Param, ParseError,
+    PointwiseLayer, RRelu, Relu, Relu6, Selu, Sigmoid, Snake, Softmax, Softmin, Softplus,
+    Softshrink, Softsign, SquaredRelu, Squareplus, SwiGlu, Swish, Tanh, Tanhshrink, Threshold,
+};
 pub use dropout::Dropout;
-pub use embedding::Embedding;
-pub use flatten::Flatten;
-pub use layer_norm::LayerNorm;
-pub use linear::Linear;
-pub use loss::{cross_entropy, Reduction};
+pub use functional::ActivationExt;
 pub use module::{format_float, join_name, named_modules, Module};
-pub use pool::{AvgPool2d, MaxPool2d};
-pub use sequential::{cnn, mlp, Sequential};
+pub use sequential::Sequential;

@@ -1,0 +1,75 @@
+//! Leaky ReLU (Maas, Hannun & Ng 2013, "Rectifier nonlinearities improve neural network
+//! acoustic models"). Same as `torch.nn.LeakyReLU(negative_slope=0.01)`.
+//!
+//! f(x)  = x if x > 0, else a·x          (a = negative_slope)
+//! f′(x) = 1 if x > 0, else a
+//! ∂f/∂a = 0 if x > 0, else x
+//!
+//! Kink at 0: f′(0) = a, PyTorch's convention. Beyond PyTorch: `a` can learn
+//! (`leaky_relu:learnable`), which makes it a one-parameter PReLU.
+use super::prelude::*;
+
+/// Leaky ReLU: `x` for `x > 0`, `negative_slope·x` otherwise.
+#[doc(alias = "LeakyReLU")]
+#[derive(Clone, Debug)]
+pub struct LeakyRelu {
+    p: [Var; 1],
+}
+
+impl LeakyRelu {
+    /// With slope `negative_slope` for `x ≤ 0` (an `f32`, or [`learnable`]`(init)`).
+    pub fn new(negative_slope: impl Into<Param>) -> LeakyRelu {
+        LeakyRelu {
+            p: [negative_slope.into().var()],
+        }
+    }
+}
+
+impl Default for LeakyRelu {
+    /// PyTorch's default, `negative_slope = 0.01`.
+    fn default() -> LeakyRelu {
+        LeakyRelu::new(0.01)
+    }
+}
+
+impl Pointwise for LeakyRelu {
+    fn name(&self) -> &'static str {
+        "leaky_relu"
+    }
+    fn f(&self, x: f32, p: &[f32]) -> f32 {
+        if x > 0.0 {
+            x
+        } else {
+            p[0] * x
+        }
+    }
+    fn df(&self, x: f32, p: &[f32]) -> f32 {
+        if x > 0.0 {
+            1.0
+        } else {
+            p[0]
+        }
+    }
+    fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
+        dp[0] = if x > 0.0 { 0.0 } else { x };
+    }
+    fn params(&self) -> &[Var] {
+        &self.p
+    }
+}
+
+impl PointwiseLayer for LeakyRelu {
+    const LAYER_NAME: &'static str = "LeakyReLU";
+    const PARAM_NAMES: &'static [&'static str] = &["negative_slope"];
+}
+
+/// Registry entry `leaky_relu[:negative_slope]`.
+pub const ENTRY: Entry = Entry::new("leaky_relu", Category::NonSaturating, |a| {
+    Ok(Box::new(LeakyRelu::new(a.param("negative_slope"))))
+})
+.args(&[Arg::param("negative_slope", "0.01")])
+.kinks(&[0.0])
+.about("ReLU with a small slope a for x ≤ 0, so that no unit dies")
+.formula("x if x > 0, else a·x", "1 if x > 0, else a  (f′(0) = a)")
+.range("(−∞, ∞)")
+.pytorch("torch.nn.LeakyReLU(negative_slope=0.01)");

@@ -1,0 +1,13 @@
+//! What an activation file needs, in one `use super::prelude::*;` (also usable from outside
+//! the crate to write a new activation the same way: `use nn::activation::prelude::*;`).
+
+pub use autograd::{Pointwise, Var};
+pub use tensor::{shape_panic, Tensor};
+
+pub use super::registry::{Arg, Args, Category, Entry, ParseError};
+pub use super::scalar::{
+    erf, erfc, exp, expm1, log_sigmoid, normal_cdf, normal_pdf, sigmoid, sigmoid_pair, softplus,
+    softplus_beta, tanh,
+};
+pub use super::{learnable, resolve_dim, Param, PointwiseLayer};
+pub use crate::module::{format_float, join_name, Module};

@@ -1,0 +1,72 @@
+//! Snake (Liu Ziyin, Hartwig & Ueda 2020, "Neural networks fail to learn periodic functions
+//! and how to fix it", arXiv:2006.08195). Not in PyTorch.
+//!
+//! f(x)  = x + sin²(αx)/α
+//! f′(x) = 1 + sin(2αx)
+//! ∂f/∂α = x·sin(2αx)/α − sin²(αx)/α²
+//!
+//! A monotone trend plus a periodic ripple of frequency α, which lets a network extrapolate
+//! periodic signals. α ≠ 0; it learns by default, as in the paper (`snake:fixed` to keep it).
+//! Smooth: no kink.
+use super::prelude::*;
+
+/// Snake: `x + sin²(αx)/α`.
+#[derive(Clone, Debug)]
+pub struct Snake {
+    p: [Var; 1],
+}
+
+impl Snake {
+    /// With frequency `alpha ≠ 0` (an `f32` for a fixed one, or [`learnable`]`(init)`).
+    pub fn new(alpha: impl Into<Param>) -> Snake {
+        Snake {
+            p: [alpha.into().var()],
+        }
+    }
+}
+
+impl Default for Snake {
+    /// A learnable `alpha` starting at 1.
+    fn default() -> Snake {
+        Snake::new(learnable(1.0))
+    }
+}
+
+impl Pointwise for Snake {
+    fn name(&self) -> &'static str {
+        "snake"
+    }
+    fn f(&self, x: f32, p: &[f32]) -> f32 {
+        let s = (p[0] * x).sin();
+        x + s * s / p[0]
+    }
+    fn df(&self, x: f32, p: &[f32]) -> f32 {
+        1.0 + (2.0 * p[0] * x).sin()
+    }
+    fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
+        let (a, s) = (p[0], (p[0] * x).sin());
+        dp[0] = x * (2.0 * a * x).sin() / a - s * s / (a * a);
+    }
+    fn params(&self) -> &[Var] {
+        &self.p
+    }
+}
+
+impl PointwiseLayer for Snake {
+    const LAYER_NAME: &'static str = "Snake";
+    const PARAM_NAMES: &'static [&'static str] = &["alpha"];
+}
+
+/// Registry entry `snake[:alpha]` (learnable unless `fixed`).
+pub const ENTRY: Entry = Entry::new("snake", Category::Learnable, |a| {
+    let alpha = a.param("alpha");
+    if alpha.value == 0.0 {
+        return Err(a.invalid("alpha", "a non-zero number"));
+    }
+    Ok(Box::new(Snake::new(alpha)))
+})
+.args(&[Arg::learnable("alpha", "1.0")])
+.about("x + sin²(αx)/α: a periodic ripple on a linear trend, for periodic data; α learns")
+.formula("x + sin²(αx)/α", "1 + sin(2αx)")
+.range("(−∞, ∞)")
+.pytorch("none: x + torch.sin(alpha * x) ** 2 / alpha");

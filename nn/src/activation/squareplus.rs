@@ -1,0 +1,79 @@
+//! Squareplus (Barron 2021, arXiv:2112.11687): a softplus-like smooth ReLU made of a square
+//! root instead of exp and log. Not in PyTorch.
+//!
+//! f(x)  = (x + √(x² + b))/2
+//! f′(x) = (1 + x/√(x² + b))/2
+//! ∂f/∂b = 1/(4·√(x² + b))
+//!
+//! For x < 0 both are rewritten without cancellation (x + √(x² + b) = b/(√(x² + b) − x)).
+//! b > 0; smooth, no kink. b can learn (`squareplus:learnable`).
+use super::prelude::*;
+
+/// Squareplus: `(x + √(x² + b))/2`.
+#[derive(Clone, Debug)]
+pub struct Squareplus {
+    p: [Var; 1],
+}
+
+impl Squareplus {
+    /// With `b > 0` (an `f32`, or [`learnable`]`(init)`).
+    pub fn new(b: impl Into<Param>) -> Squareplus {
+        Squareplus {
+            p: [b.into().var()],
+        }
+    }
+}
+
+impl Default for Squareplus {
+    /// The paper's `b = 4`.
+    fn default() -> Squareplus {
+        Squareplus::new(4.0)
+    }
+}
+
+impl Pointwise for Squareplus {
+    fn name(&self) -> &'static str {
+        "squareplus"
+    }
+    fn f(&self, x: f32, p: &[f32]) -> f32 {
+        let r = (x * x + p[0]).sqrt();
+        if x >= 0.0 {
+            0.5 * (x + r)
+        } else {
+            0.5 * p[0] / (r - x)
+        }
+    }
+    fn df(&self, x: f32, p: &[f32]) -> f32 {
+        let r = (x * x + p[0]).sqrt();
+        if x >= 0.0 {
+            0.5 + 0.5 * x / r
+        } else {
+            0.5 * p[0] / (r * (r - x))
+        }
+    }
+    fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
+        dp[0] = 0.25 / (x * x + p[0]).sqrt();
+    }
+    fn params(&self) -> &[Var] {
+        &self.p
+    }
+}
+
+impl PointwiseLayer for Squareplus {
+    const LAYER_NAME: &'static str = "Squareplus";
+    const PARAM_NAMES: &'static [&'static str] = &["b"];
+}
+
+/// Registry entry `squareplus[:b]`.
+pub const ENTRY: Entry = Entry::new("squareplus", Category::NonSaturating, |a| {
+    let b = a.param("b");
+    if b.value <= 0.0 {
+        return Err(a.invalid("b", "a number > 0"));
+    }
+    Ok(Box::new(Squareplus::new(b)))
+})
+.args(&[Arg::param("b", "4.0")])
+.about("(x + √(x² + b))/2: a softplus-like smooth ReLU using only a square root")
+.formula("(x + √(x² + b))/2", "(1 + x/√(x² + b))/2")
+.range("(0, ∞)")
+.pytorch("none: (x + torch.sqrt(x * x + b)) / 2");

@@ -1,0 +1,90 @@
+//! Threshold. Same as `torch.nn.Threshold(threshold, value)` (both required, as in PyTorch).
+//!
+//! f(x)   = x if x > threshold, else value
+//! f′(x)  = 1 if x > threshold, else 0
+//! ∂f/∂value = 0 if x > threshold, else 1
+//!
+//! f jumps at the threshold (unless value = threshold), so the threshold is a fixed number (its
+//! gradient would be a Dirac spike); `value` can learn. Kink (jump) at the threshold:
+//! f′ = 0 there, PyTorch's convention (`x ≤ threshold` gets `value`).
+use super::prelude::*;
+
+/// Threshold: `x` above `threshold`, `value` at or below it.
+#[derive(Clone, Debug)]
+pub struct Threshold {
+    threshold: f32,
+    p: [Var; 1],
+}
+
+impl Threshold {
+    /// Replaces `x ≤ threshold` by `value` (an `f32`, or [`learnable`]`(init)`).
+    pub fn new(threshold: f32, value: impl Into<Param>) -> Threshold {
+        Threshold {
+            threshold,
+            p: [value.into().var()],
+        }
+    }
+}
+
+impl Pointwise for Threshold {
+    fn name(&self) -> &'static str {
+        "threshold"
+    }
+    fn f(&self, x: f32, p: &[f32]) -> f32 {
+        if x > self.threshold {
+            x
+        } else {
+            p[0]
+        }
+    }
+    fn df(&self, x: f32, _: &[f32]) -> f32 {
+        if x > self.threshold {
+            1.0
+        } else {
+            0.0
+        }
+    }
+    fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
+        dp[0] = if x > self.threshold { 0.0 } else { 1.0 };
+    }
+    fn params(&self) -> &[Var] {
+        &self.p
+    }
+}
+
+impl PointwiseLayer for Threshold {
+    const LAYER_NAME: &'static str = "Threshold";
+    const PARAM_NAMES: &'static [&'static str] = &["value"];
+    fn extra_repr(&self) -> String {
+        let learns = if self.p[0].requires_grad() {
+            " (learnable)"
+        } else {
+            ""
+        };
+        format!(
+            "threshold={}, value={}{learns}",
+            format_float(self.threshold),
+            format_float(self.p[0].item())
+        )
+    }
+}
+
+/// Registry entry `threshold:threshold,value` (PyTorch's example values: `threshold:0.1,20`).
+pub const ENTRY: Entry = Entry::new("threshold", Category::NonSaturating, |a| {
+    Ok(Box::new(Threshold::new(
+        a.number("threshold"),
+        a.param("value"),
+    )))
+})
+.args(&[
+    Arg::number("threshold", "0.1").required(),
+    Arg::param("value", "20").required(),
+])
+.kinks(&[0.1])
+.about("x above a threshold, a constant value at or below it")
+.formula(
+    "x if x > threshold, else value",
+    "1 if x > threshold, else 0",
+)
+.range("{value} ∪ (threshold, ∞)")
+.pytorch("torch.nn.Threshold(threshold, value)");
