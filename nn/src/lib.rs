@@ -1,10 +1,18 @@
 //! `nn` — modules, layers, activations and losses for minidl (being built).
 
 pub mod activation;
+pub mod batch_norm;
+pub mod conv2d;
 pub mod dropout;
+pub mod embedding;
+pub mod flatten;
 pub mod functional;
 pub mod init;
+pub mod layer_norm;
+pub mod linear;
+pub mod loss;
 pub mod module;
+pub mod pool;
 pub mod sequential;
 pub mod state;
 
@@ -14,7 +22,15 @@ pub use activation::{
     PointwiseLayer, RRelu, Relu, Relu6, Selu, Sigmoid, Snake, Softmax, Softmin, Softplus,
     Softshrink, Softsign, SquaredRelu, Squareplus, SwiGlu, Swish, Tanh, Tanhshrink, Threshold,
 };
+pub use batch_norm::{BatchNorm1d, BatchNorm2d};
+pub use conv2d::{Conv2d, Conv2dConfig};
 pub use dropout::Dropout;
+pub use embedding::Embedding;
+pub use flatten::Flatten;
 pub use functional::ActivationExt;
+pub use layer_norm::LayerNorm;
+pub use linear::Linear;
+pub use loss::{cross_entropy, Reduction};
 pub use module::{format_float, join_name, named_modules, Module};
-pub use sequential::Sequential;
+pub use pool::{AvgPool2d, MaxPool2d};
+pub use sequential::{cnn, mlp, Sequential};
