@@ -1,1 +1,58 @@
-//! `datasets` — IDX files, MNIST, synthetic digits and a DataLoader for minidl (being built).
+//! `datasets` — the data side of minidl: IDX files (raw or gzipped), MNIST and Fashion-MNIST
+//! (loaded from a folder or downloaded), a synthetic-digits generator so everything runs
+//! offline, and a [`DataLoader`] that serves any [`Dataset`] as batches of normalised tensors.
+//!
+//! | file | what it holds |
+//! | --- | --- |
+//! | `idx.rs` | the IDX format: [`read_idx`], [`parse_idx`], [`write_idx`], validated, never panicking |
+//! | `mnist.rs` | [`Mnist`], [`FashionMnist`], [`MnistKind`]: finding, checking and loading the four files |
+//! | `download.rs` | [`Downloader`]: mirrors, MD5 checks, progress bars, atomic writes (feature `download`) |
+//! | `synthetic.rs` | [`SyntheticDigits`]: 28×28 digits drawn from strokes with random affine transforms |
+//! | `loader.rs` | [`Dataset`] (bytes + labels + class names) and [`DataLoader`] (shuffle, batches, prefetch) |
+//! | `error.rs` | [`Error`]: every failure names the file, what was expected and what was found |
+//!
+//! Load MNIST (or fall back to synthetic digits) and iterate over batches:
+//!
+//! ```
+//! use std::path::PathBuf;
+//! use datasets::{DataLoader, Mnist, SyntheticDigits};
+//!
+//! let data_dir: Option<PathBuf> = None; // the --data-dir flag, if given
+//! # let data_dir = Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/mnist")));
+//! let dir = Mnist::resolve_dir(data_dir.as_deref()); // else $MNIST_DIR, else data/mnist
+//! let data = match Mnist::load(&dir) {
+//!     Ok(mnist) => mnist,
+//!     Err(e) => {
+//!         eprintln!("{e}\nusing synthetic digits instead");
+//!         SyntheticDigits::splits(60_000, 10_000, 0)
+//!     }
+//! };
+//! assert_eq!((data.train.len(), data.test.len()), (60_000, 10_000));
+//!
+//! let loader = DataLoader::new(&data.train, 64).shuffle(42).drop_last(true).flatten(true);
+//! for epoch in 0..1 {
+//!     for (images, labels) in loader.epoch(epoch) {
+//!         assert_eq!(images.dims(), &[64, 784]); // (pixel/255 − 0.1307) / 0.3081
+//!         assert_eq!(labels.dims(), &[64]); // class indices as whole-number f32
+//!     }
+//! }
+//! ```
+//!
+//! With the `download` feature (on by default), `Mnist::load_or_download(&dir, true)` first
+//! fetches the files that are missing, from the public mirrors, checking their MD5.
+
+#[cfg(feature = "download")]
+mod download;
+mod error;
+mod idx;
+mod loader;
+mod mnist;
+mod synthetic;
+
+#[cfg(feature = "download")]
+pub use download::{file_md5, Downloader, RemoteFile};
+pub use error::{Attempt, Error, Failure, Result};
+pub use idx::{parse_idx, read_idx, write_idx, IdxArray, IdxData, IdxType};
+pub use loader::{Batches, DataLoader, Dataset};
+pub use mnist::{FashionMnist, Mnist, MnistKind, Splits, DIGIT_CLASSES, FASHION_CLASSES, FILES};
+pub use synthetic::{render as render_synthetic_digit, SyntheticDigits, SYNTHETIC_NORMALIZATION};

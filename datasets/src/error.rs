@@ -1,0 +1,433 @@
+//! [`Error`]: everything that can go wrong with data that comes from outside the program —
+//! IDX files, data folders, downloads. Every message names the file (or URL), what was expected
+//! and what was found, and where it helps, how to fix it.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::idx::IdxType;
+
+/// Shorthand for `Result<T, datasets::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error reading, validating or downloading a data set.
+///
+/// Each variant carries the file it is about; `Display` writes one line of the form
+/// `<file>: expected <what>, found <what>` followed, where useful, by a hint.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operating system refused a read or a write.
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was being done: `"read"`, `"write"`, `"create folder"`, ...
+        action: &'static str,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A file named `*.gz` that does not start with the gzip signature `1f 8b`.
+    NotGzip {
+        /// The file.
+        path: PathBuf,
+        /// Its first bytes (up to 4).
+        found: Vec<u8>,
+    },
+    /// A gzip stream that is corrupt (bad deflate data, bad CRC, cut short).
+    Gzip {
+        /// The file.
+        path: PathBuf,
+        /// What flate2 reported.
+        source: io::Error,
+    },
+    /// The first two bytes of an IDX file are not zero.
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// The first four bytes.
+        found: [u8; 4],
+    },
+    /// The third byte of an IDX header is not one of the type codes the format defines.
+    UnknownType {
+        /// The file.
+        path: PathBuf,
+        /// The type code found.
+        code: u8,
+    },
+    /// The file ends inside the IDX header.
+    TruncatedHeader {
+        /// The file.
+        path: PathBuf,
+        /// Header length in bytes (4 + 4 · dimension count, or 4 when the count is unread).
+        expected: usize,
+        /// Bytes actually present.
+        found: usize,
+    },
+    /// The dimensions in the header multiply to more than 2⁶⁴ bytes.
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions the header claims.
+        dims: Vec<usize>,
+    },
+    /// The data after the header is shorter or longer than the dimensions say.
+    Length {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions from the header.
+        dims: Vec<usize>,
+        /// The element type from the header.
+        dtype: IdxType,
+        /// Data bytes the dimensions call for: product(dims) · element size.
+        expected: u64,
+        /// Data bytes present (when longer, the count of all of them).
+        found: u64,
+    },
+    /// An IDX file holds a different element type than the reader needs.
+    WrongType {
+        /// The file.
+        path: PathBuf,
+        /// The type needed.
+        expected: IdxType,
+        /// The type in the file.
+        found: IdxType,
+    },
+    /// An IDX file has a different shape than the reader needs.
+    WrongShape {
+        /// The file.
+        path: PathBuf,
+        /// The shape needed, in words: `"[N, 28, 28] (images)"`.
+        expected: String,
+        /// The dimensions in the file.
+        found: Vec<usize>,
+    },
+    /// The labels file does not hold one label per image.
+    CountMismatch {
+        /// The labels file.
+        path: PathBuf,
+        /// Number of images.
+        expected: usize,
+        /// Number of labels.
+        found: usize,
+    },
+    /// A label outside `0..classes`.
+    LabelOutOfRange {
+        /// The labels file (or the data set's name for in-memory data).
+        path: PathBuf,
+        /// Position of the first bad label.
+        index: usize,
+        /// Its value.
+        label: u8,
+        /// Number of classes.
+        classes: usize,
+    },
+    /// A data folder lacks some of the files of a data set.
+    NotFound {
+        /// The folder searched.
+        dir: PathBuf,
+        /// Data set name, e.g. `"MNIST"`.
+        dataset: &'static str,
+        /// The files missing (neither raw nor `.gz` present).
+        missing: Vec<String>,
+        /// The environment variable that can point at the folder.
+        env_var: &'static str,
+    },
+    /// A download failed at every mirror.
+    Download {
+        /// The file being fetched.
+        file: String,
+        /// One entry per mirror tried, in order.
+        attempts: Vec<Attempt>,
+    },
+}
+
+/// One mirror's try at one file, as reported by [`Error::Download`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The URL fetched.
+    pub url: String,
+    /// Why it failed.
+    pub failure: Failure,
+}
+
+/// Why a download from one mirror failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered with a non-success HTTP status.
+    Status(u16),
+    /// Connecting, sending or receiving failed (refused, reset, timed out, dropped midway).
+    Network(String),
+    /// The body ended before the announced `Content-Length`.
+    Incomplete {
+        /// Bytes announced.
+        expected: u64,
+        /// Bytes received.
+        found: u64,
+    },
+    /// The bytes arrived but their MD5 is not the published one.
+    Checksum {
+        /// The published MD5 (hex).
+        expected: String,
+        /// The MD5 of what arrived (hex).
+        found: String,
+    },
+    /// Writing the downloaded bytes to disk failed.
+    Write(String),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Status(code) => write!(f, "HTTP status {code}"),
+            Failure::Network(msg) => write!(f, "network error: {msg}"),
+            Failure::Incomplete { expected, found } => write!(
+                f,
+                "connection closed early: expected {expected} bytes, received {found}"
+            ),
+            Failure::Checksum { expected, found } => {
+                write!(
+                    f,
+                    "checksum mismatch: expected MD5 {expected}, found {found}"
+                )
+            }
+            Failure::Write(msg) => write!(f, "cannot write the file: {msg}"),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io {
+                path,
+                action,
+                source,
+            } => write!(f, "{}: cannot {action}: {source}", path.display()),
+            Error::NotGzip { path, found } => write!(
+                f,
+                "{}: expected gzip data (it is named .gz), found bytes {}; \
+                 if it is a raw IDX file, remove the .gz suffix, otherwise download it again",
+                path.display(),
+                hex(found)
+            ),
+            Error::Gzip { path, source } => write!(
+                f,
+                "{}: expected a valid gzip stream, found corrupt data ({source}); download it again",
+                path.display()
+            ),
+            Error::BadMagic { path, found } => write!(
+                f,
+                "{}: expected an IDX magic number 00 00 <type> <dims>, found {}; \
+                 this is not an IDX file",
+                path.display(),
+                hex(found)
+            ),
+            Error::UnknownType { path, code } => write!(
+                f,
+                "{}: expected an IDX type code (0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, \
+                 0x0D f32, 0x0E f64), found 0x{code:02X}",
+                path.display()
+            ),
+            Error::TruncatedHeader {
+                path,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{}: expected an IDX header of {expected} bytes, found only {found}; \
+                 the file is cut short",
+                path.display()
+            ),
+            Error::TooLarge { path, dims } => write!(
+                f,
+                "{}: expected dimensions whose product fits in 64 bits, found {dims:?}; \
+                 the header is corrupt",
+                path.display()
+            ),
+            Error::Length {
+                path,
+                dims,
+                dtype,
+                expected,
+                found,
+            } => {
+                let what = if found < expected {
+                    "the file is truncated or its header is corrupt; download it again"
+                } else {
+                    "the file has trailing bytes or its header is corrupt"
+                };
+                write!(
+                    f,
+                    "{}: expected {expected} bytes of {dtype} data for dimensions {dims:?}, \
+                     found {found}; {what}",
+                    path.display()
+                )
+            }
+            Error::WrongType {
+                path,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{}: expected {expected} elements, found {found}",
+                path.display()
+            ),
+            Error::WrongShape {
+                path,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{}: expected dimensions {expected}, found {found:?}",
+                path.display()
+            ),
+            Error::CountMismatch {
+                path,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{}: expected {expected} labels to match the images, found {found}",
+                path.display()
+            ),
+            Error::LabelOutOfRange {
+                path,
+                index,
+                label,
+                classes,
+            } => write!(
+                f,
+                "{}: expected labels in 0..{classes}, found {label} at position {index}",
+                path.display()
+            ),
+            Error::NotFound {
+                dir,
+                dataset,
+                missing,
+                env_var,
+            } => {
+                write!(
+                    f,
+                    "{}: expected the {dataset} files, found none of {} (raw or .gz); ",
+                    dir.display(),
+                    missing.join(", ")
+                )?;
+                if cfg!(feature = "download") {
+                    write!(f, "run with --download to fetch them into this folder, or ")?;
+                } else {
+                    write!(
+                        f,
+                        "build with the `download` feature and run with --download, or "
+                    )?;
+                }
+                write!(
+                    f,
+                    "point --data-dir or {env_var} at a folder that holds them"
+                )
+            }
+            Error::Download { file, attempts } => {
+                if attempts.is_empty() {
+                    return write!(f, "{file}: expected at least one mirror, found none");
+                }
+                write!(f, "{file}: download failed at every mirror:")?;
+                for a in attempts {
+                    write!(f, " [{}: {}]", a.url, a.failure)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } | Error::Gzip { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// Builds an [`Error::Io`] for `path`.
+    pub fn io(path: impl AsRef<Path>, action: &'static str, source: io::Error) -> Error {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            action,
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_mismatch_message_matches_the_spec() {
+        let e = Error::CountMismatch {
+            path: "t10k-labels-idx1-ubyte.gz".into(),
+            expected: 10000,
+            found: 9999,
+        };
+        assert_eq!(
+            e.to_string(),
+            "t10k-labels-idx1-ubyte.gz: expected 10000 labels to match the images, found 9999"
+        );
+    }
+
+    #[test]
+    fn messages_name_file_expected_and_found() {
+        let e = Error::Length {
+            path: "a.idx".into(),
+            dims: vec![2, 3],
+            dtype: IdxType::U8,
+            expected: 6,
+            found: 5,
+        };
+        let s = e.to_string();
+        assert!(s.starts_with("a.idx: expected 6 bytes of u8 data for dimensions [2, 3], found 5"));
+        assert!(s.contains("truncated"));
+        let e = Error::BadMagic {
+            path: "b".into(),
+            found: [1, 2, 8, 1],
+        };
+        assert!(e.to_string().contains("found 01 02 08 01"));
+        let e = Error::Download {
+            file: "x.gz".into(),
+            attempts: vec![Attempt {
+                url: "http://h/x.gz".into(),
+                failure: Failure::Checksum {
+                    expected: "aa".into(),
+                    found: "bb".into(),
+                },
+            }],
+        };
+        assert!(e
+            .to_string()
+            .contains("http://h/x.gz: checksum mismatch: expected MD5 aa, found bb"));
+    }
+
+    #[test]
+    fn not_found_offers_download_and_env_var() {
+        let e = Error::NotFound {
+            dir: "data/mnist".into(),
+            dataset: "MNIST",
+            missing: vec!["train-images-idx3-ubyte".into()],
+            env_var: "MNIST_DIR",
+        };
+        let s = e.to_string();
+        assert!(s.contains("--download"), "{s}");
+        assert!(s.contains("MNIST_DIR"), "{s}");
+        assert!(s.starts_with("data/mnist: expected the MNIST files"), "{s}");
+    }
+}
