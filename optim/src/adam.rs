@@ -5,7 +5,7 @@ use autograd::{no_grad, Var};
 use tensor::Tensor;
 
 use crate::optimizer::{
-    check, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
+    check, fma_kernel, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
 };
 
 /// Adam. For each parameter w with gradient g, at step t (from 1):
@@ -122,44 +122,25 @@ impl Optimizer for Adam {
         } else {
             (wd, 1.0)
         };
+        let k = AdamStep {
+            step_size,
+            bc2_sqrt,
+            one_m_b1,
+            one_m_b2,
+            b2: b2f,
+            eps,
+            l2,
+            decay,
+        };
         no_grad(|| {
             for (i, p) in self.params.iter().enumerate() {
                 let Some(grad) = p.grad() else { continue };
-                let g = grad.data();
                 let zeros = || Tensor::zeros(grad.shape());
                 let m = self.exp_avg[i].get_or_insert_with(zeros).data_mut();
                 let v = self.exp_avg_sq[i].get_or_insert_with(zeros).data_mut();
-                let mut vmax = if amsgrad {
-                    Some(self.max_exp_avg_sq[i].get_or_insert_with(zeros).data_mut())
-                } else {
-                    None
-                };
-                p.update_value(|w| {
-                    let w = w.data_mut();
-                    for j in 0..w.len() {
-                        if decay != 1.0 {
-                            w[j] *= decay;
-                        }
-                        // Fused multiply-adds where PyTorch's kernels use them, for the same
-                        // rounding: g + λ·w, lerp, v·β₂ + (1 − β₂)·g·g.
-                        let gj = if l2 != 0.0 {
-                            l2.mul_add(w[j], g[j])
-                        } else {
-                            g[j]
-                        };
-                        m[j] = lerp(m[j], gj, one_m_b1);
-                        v[j] = (one_m_b2 * gj).mul_add(gj, v[j] * b2f);
-                        let vj = match vmax.as_deref_mut() {
-                            Some(vmax) => {
-                                vmax[j] = vmax[j].max(v[j]);
-                                vmax[j]
-                            }
-                            None => v[j],
-                        };
-                        let denom = vj.sqrt() / bc2_sqrt + eps;
-                        w[j] += -step_size * m[j] / denom;
-                    }
-                });
+                let vmax =
+                    amsgrad.then(|| self.max_exp_avg_sq[i].get_or_insert_with(zeros).data_mut());
+                p.update_value(|w| adam_update(w.data_mut(), grad.data(), m, v, vmax, &k));
             }
         });
     }
@@ -207,6 +188,77 @@ impl Optimizer for Adam {
         self.lr = s.lr;
         (self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq) = (m, v, vmax);
         Ok(())
+    }
+}
+
+/// The scalars of one Adam step, computed once per step.
+struct AdamStep {
+    step_size: f32,
+    bc2_sqrt: f32,
+    one_m_b1: f32,
+    one_m_b2: f32,
+    b2: f32,
+    eps: f32,
+    /// L2 weight decay added to the gradient (Adam), or 0.
+    l2: f32,
+    /// Factor applied to the weights first (AdamW), or 1.
+    decay: f32,
+}
+
+/// One element of an Adam step; `vmax` for AMSGrad.
+#[inline(always)]
+fn adam_element(
+    w: &mut f32,
+    g: f32,
+    m: &mut f32,
+    v: &mut f32,
+    vmax: Option<&mut f32>,
+    k: &AdamStep,
+) {
+    let g = if k.l2 != 0.0 { k.l2.mul_add(*w, g) } else { g };
+    *m = lerp(*m, g, k.one_m_b1);
+    *v = (k.one_m_b2 * g).mul_add(g, *v * k.b2);
+    let vj = match vmax {
+        Some(vmax) => {
+            *vmax = vmax.max(*v);
+            *vmax
+        }
+        None => *v,
+    };
+    let denom = vj.sqrt() / k.bc2_sqrt + k.eps;
+    *w += -k.step_size * *m / denom;
+}
+
+fma_kernel! {
+    /// One fused pass over (w, g, m, v[, v̂]), in place (after AdamW's decay pass), with fused
+    /// multiply-adds where PyTorch's kernels use them (g + λ·w, the lerp, v·β₂ + (1 − β₂)·g·g)
+    /// for the same rounding.
+    fn adam_update(
+        w: &mut [f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        vmax: Option<&mut [f32]>,
+        k: &AdamStep,
+    ) {
+        if k.decay != 1.0 {
+            for w in w.iter_mut() {
+                *w *= k.decay;
+            }
+        }
+        let wgmv = w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut());
+        match vmax {
+            None => {
+                for (((w, &g), m), v) in wgmv {
+                    adam_element(w, g, m, v, None, k);
+                }
+            }
+            Some(vmax) => {
+                for ((((w, &g), m), v), vmax) in wgmv.zip(vmax.iter_mut()) {
+                    adam_element(w, g, m, v, Some(vmax), k);
+                }
+            }
+        }
     }
 }
 

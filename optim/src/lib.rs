@@ -11,14 +11,24 @@
 //! | `schedule.rs` | [`StepLr`], [`CosineAnnealingLr`], [`LinearWarmup`], [`OneCycleLr`] |
 //! | `clip.rs` | [`clip_grad_norm`], [`clip_grad_value`] |
 //!
-//! ```ignore
-//! let mut opt = optim::Adam::new(model.parameters(), 1e-3);
-//! for (x, y) in batches {
-//!     let loss = nn::loss::cross_entropy(&model.forward(&Var::constant(x)), &y);
+//! ```
+//! use autograd::Var;
+//! use optim::{Adam, Optimizer};
+//! use tensor::Tensor;
+//!
+//! // fit y = 2x + 1 with a weight and a bias
+//! let x = Var::constant(Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0], [4, 1]));
+//! let y = Var::constant(Tensor::from_vec(vec![1.0, 3.0, 5.0, 7.0], [4, 1]));
+//! let (w, b) = (Var::parameter(Tensor::zeros([1, 1])), Var::parameter(Tensor::zeros([1])));
+//! let mut opt = Adam::new(vec![w.clone(), b.clone()], 0.1);
+//! for _ in 0..500 {
+//!     let d = &(&x.matmul(&w) + &b) - &y;
+//!     let loss = (&d * &d).mean_all();
 //!     opt.zero_grad();
 //!     loss.backward();
 //!     opt.step();
 //! }
+//! assert!((w.value().item() - 2.0).abs() < 1e-2 && (b.value().item() - 1.0).abs() < 1e-2);
 //! ```
 
 mod adam;

@@ -221,15 +221,45 @@ pub(crate) fn widen(x: f32) -> f64 {
     format!("{x}").parse().unwrap_or(x as f64)
 }
 
+/// Defines an update kernel over slices that runs with the CPU's fused multiply-add
+/// instructions when it has them: the body is compiled twice, once for FMA (chosen at run time
+/// after checking the CPU) and once plain. Both give the same results — `f32::mul_add` is
+/// always exact — but without the instruction each `mul_add` is a library call.
+macro_rules! fma_kernel {
+    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn with_fma($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has FMA, the only feature `with_fma` is compiled for.
+                    return unsafe { with_fma($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use fma_kernel;
+
 /// PyTorch's `lerp(start, end, w)` with its rounding: start + w·(end − start) for |w| < 0.5,
-/// else end − (end − start)·(1 − w), each as one fused multiply-add.
-#[inline]
+/// else end − (end − start)·(1 − w), each as one fused multiply-add. Written with selects
+/// rather than a branch so update loops stay vectorised.
+#[inline(always)]
 pub(crate) fn lerp(start: f32, end: f32, weight: f32) -> f32 {
-    if weight.abs() < 0.5 {
-        weight.mul_add(end - start, start)
-    } else {
-        (-(end - start)).mul_add(1.0 - weight, end)
-    }
+    let small = weight.abs() < 0.5;
+    let coeff = if small { weight } else { 1.0 - weight };
+    let (a, base) = if small { (end, start) } else { (start, end) };
+    coeff.mul_add(a - base, base)
 }
 
 /// Panics with `"{op}: {msg}"` when a hyperparameter is out of range (a programming error,

@@ -5,7 +5,7 @@ use autograd::{no_grad, Var};
 use tensor::Tensor;
 
 use crate::optimizer::{
-    check, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
+    check, fma_kernel, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
 };
 
 /// RMSprop. For each parameter w with gradient g:
@@ -131,43 +131,23 @@ impl Optimizer for RmsProp {
         );
         let one_m_alpha = (1.0 - widen(alpha)) as f32;
         let centered = self.centered;
+        let k = RmsStep {
+            lr,
+            alpha,
+            one_m_alpha,
+            eps,
+            wd,
+            mu,
+        };
         no_grad(|| {
             for (i, p) in self.params.iter().enumerate() {
                 let Some(grad) = p.grad() else { continue };
-                let g = grad.data();
                 let zeros = || Tensor::zeros(grad.shape());
                 let s = self.square_avg[i].get_or_insert_with(zeros).data_mut();
-                let mut ga =
-                    centered.then(|| self.grad_avg[i].get_or_insert_with(zeros).data_mut());
-                let mut b = (mu > 0.0)
+                let ga = centered.then(|| self.grad_avg[i].get_or_insert_with(zeros).data_mut());
+                let b = (mu > 0.0)
                     .then(|| self.momentum_buffer[i].get_or_insert_with(zeros).data_mut());
-                p.update_value(|w| {
-                    let w = w.data_mut();
-                    for j in 0..w.len() {
-                        // Fused multiply-adds where PyTorch's kernels use them, for the same
-                        // rounding.
-                        let gj = if wd != 0.0 {
-                            wd.mul_add(w[j], g[j])
-                        } else {
-                            g[j]
-                        };
-                        s[j] = (one_m_alpha * gj).mul_add(gj, s[j] * alpha);
-                        let a = match ga.as_deref_mut() {
-                            Some(ga) => {
-                                ga[j] = lerp(ga[j], gj, one_m_alpha);
-                                (-ga[j]).mul_add(ga[j], s[j]).sqrt() + eps
-                            }
-                            None => s[j].sqrt() + eps,
-                        };
-                        match b.as_deref_mut() {
-                            Some(b) => {
-                                b[j] = b[j] * mu + gj / a;
-                                w[j] = (-lr).mul_add(b[j], w[j]);
-                            }
-                            None => w[j] += -lr * gj / a,
-                        }
-                    }
-                });
+                p.update_value(|w| rmsprop_update(w.data_mut(), grad.data(), s, ga, b, &k));
             }
         });
     }
@@ -211,6 +191,73 @@ impl Optimizer for RmsProp {
         self.lr = s.lr;
         (self.square_avg, self.grad_avg, self.momentum_buffer) = (sq, ga, b);
         Ok(())
+    }
+}
+
+/// The scalars of one RMSprop step.
+struct RmsStep {
+    lr: f32,
+    alpha: f32,
+    one_m_alpha: f32,
+    eps: f32,
+    wd: f32,
+    mu: f32,
+}
+
+/// The RMSprop loop for one combination of options (constants, so each loop is branch-free
+/// and vectorises); `ga` and `b` are empty when unused.
+#[inline(always)]
+fn rmsprop_loop<const CENTERED: bool, const MOMENTUM: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    s: &mut [f32],
+    ga: &mut [f32],
+    b: &mut [f32],
+    k: &RmsStep,
+) {
+    let n = w.len();
+    let (g, s) = (&g[..n], &mut s[..n]);
+    let ga = if CENTERED { &mut ga[..n] } else { ga };
+    let b = if MOMENTUM { &mut b[..n] } else { b };
+    for j in 0..n {
+        let gj = if k.wd != 0.0 {
+            k.wd.mul_add(w[j], g[j])
+        } else {
+            g[j]
+        };
+        s[j] = (k.one_m_alpha * gj).mul_add(gj, s[j] * k.alpha);
+        let a = if CENTERED {
+            ga[j] = lerp(ga[j], gj, k.one_m_alpha);
+            (-ga[j]).mul_add(ga[j], s[j]).sqrt() + k.eps
+        } else {
+            s[j].sqrt() + k.eps
+        };
+        if MOMENTUM {
+            b[j] = b[j] * k.mu + gj / a;
+            w[j] = (-k.lr).mul_add(b[j], w[j]);
+        } else {
+            w[j] += -k.lr * gj / a;
+        }
+    }
+}
+
+fma_kernel! {
+    /// One fused pass over (w, g, s[, ḡ][, b]), in place, with fused multiply-adds where
+    /// PyTorch's kernels use them, for the same rounding.
+    fn rmsprop_update(
+        w: &mut [f32],
+        g: &[f32],
+        s: &mut [f32],
+        ga: Option<&mut [f32]>,
+        b: Option<&mut [f32]>,
+        k: &RmsStep,
+    ) {
+        match (ga, b) {
+            (None, None) => rmsprop_loop::<false, false>(w, g, s, &mut [], &mut [], k),
+            (Some(ga), None) => rmsprop_loop::<true, false>(w, g, s, ga, &mut [], k),
+            (None, Some(b)) => rmsprop_loop::<false, true>(w, g, s, &mut [], b, k),
+            (Some(ga), Some(b)) => rmsprop_loop::<true, true>(w, g, s, ga, b, k),
+        }
     }
 }
 

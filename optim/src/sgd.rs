@@ -4,7 +4,9 @@
 use autograd::{no_grad, Var};
 use tensor::Tensor;
 
-use crate::optimizer::{check, read_state, widen, write_state, Buffers, Optimizer, StateError};
+use crate::optimizer::{
+    check, fma_kernel, read_state, widen, write_state, Buffers, Optimizer, StateError,
+};
 
 /// SGD. For each parameter w with gradient g, at step t:
 ///
@@ -104,32 +106,25 @@ impl Optimizer for Sgd {
         let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
         let keep = (1.0 - widen(self.dampening)) as f32;
         self.step += 1;
+        let k = SgdStep {
+            lr,
+            mu,
+            keep,
+            wd,
+            nesterov,
+        };
         no_grad(|| {
             for (p, buf) in self.params.iter().zip(&mut self.momentum_buffer) {
                 let Some(grad) = p.grad() else { continue };
-                let g = grad.data();
                 if mu == 0.0 {
-                    p.update_value(|w| {
-                        for (w, &g) in w.data_mut().iter_mut().zip(g) {
-                            let g = if wd != 0.0 { wd.mul_add(*w, g) } else { g };
-                            *w = (-lr).mul_add(g, *w);
-                        }
-                    });
+                    p.update_value(|w| sgd_update(w.data_mut(), grad.data(), None, false, &k));
                     continue;
                 }
                 let first = buf.is_none();
                 let b = buf
                     .get_or_insert_with(|| Tensor::zeros(grad.shape()))
                     .data_mut();
-                // Fused multiply-adds where PyTorch's kernels use them, for the same rounding.
-                p.update_value(|w| {
-                    for ((w, &g), b) in w.data_mut().iter_mut().zip(g).zip(b.iter_mut()) {
-                        let g = if wd != 0.0 { wd.mul_add(*w, g) } else { g };
-                        *b = if first { g } else { keep.mul_add(g, *b * mu) };
-                        let d = if nesterov { mu.mul_add(*b, g) } else { *b };
-                        *w = (-lr).mul_add(d, *w);
-                    }
-                });
+                p.update_value(|w| sgd_update(w.data_mut(), grad.data(), Some(b), first, &k));
             }
         });
     }
@@ -164,6 +159,39 @@ impl Optimizer for Sgd {
         self.lr = s.lr;
         self.momentum_buffer = s.buffers.remove(0);
         Ok(())
+    }
+}
+
+/// The scalars of one SGD step.
+struct SgdStep {
+    lr: f32,
+    mu: f32,
+    /// 1 − dampening.
+    keep: f32,
+    wd: f32,
+    nesterov: bool,
+}
+
+fma_kernel! {
+    /// One pass over (w, g[, b]), in place, with fused multiply-adds where PyTorch's kernels
+    /// use them (`add(alpha=…)`), for the same rounding. `first`: the momentum buffer is new.
+    fn sgd_update(w: &mut [f32], g: &[f32], b: Option<&mut [f32]>, first: bool, k: &SgdStep) {
+        match b {
+            None => {
+                for (w, &g) in w.iter_mut().zip(g) {
+                    let g = if k.wd != 0.0 { k.wd.mul_add(*w, g) } else { g };
+                    *w = (-k.lr).mul_add(g, *w);
+                }
+            }
+            Some(b) => {
+                for ((w, &g), b) in w.iter_mut().zip(g).zip(b.iter_mut()) {
+                    let g = if k.wd != 0.0 { k.wd.mul_add(*w, g) } else { g };
+                    *b = if first { g } else { k.keep.mul_add(g, *b * k.mu) };
+                    let d = if k.nesterov { k.mu.mul_add(*b, g) } else { *b };
+                    *w = (-k.lr).mul_add(d, *w);
+                }
+            }
+        }
     }
 }
 

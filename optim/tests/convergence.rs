@@ -167,3 +167,45 @@ fn state_for_other_parameters_is_refused_and_nothing_changes() {
         Err(StateError::Unexpected { .. })
     ));
 }
+
+#[test]
+fn updates_are_in_place_after_the_first_step() {
+    let cases: [(&str, MakeOpt); 4] = [
+        ("SGD", |p| Box::new(Sgd::new(p, 0.1).momentum(0.9))),
+        ("Adam", |p| Box::new(Adam::new(p, 0.01).amsgrad(true))),
+        ("AdamW", |p| Box::new(AdamW::new(p, 0.01))),
+        ("RMSprop", |p| {
+            Box::new(RmsProp::new(p, 0.01).centered(true).momentum(0.9))
+        }),
+    ];
+    // The address of every parameter-sized buffer: the parameters' values and the state.
+    fn addresses(params: &[Var], opt: &dyn Optimizer) -> Vec<usize> {
+        let mut out: Vec<usize> = params
+            .iter()
+            .map(|p| p.value().data().as_ptr() as usize)
+            .collect();
+        out.extend(
+            opt.state_dict()
+                .iter()
+                .filter(|(_, t)| t.numel() > 1)
+                .map(|(_, t)| t.data().as_ptr() as usize),
+        );
+        out
+    }
+    for (name, make) in cases {
+        let params = xor_params(6);
+        let mut opt = make(params.clone());
+        let step = |opt: &mut Box<dyn Optimizer>| {
+            let l = xor_loss(&params);
+            opt.zero_grad();
+            l.backward();
+            opt.step();
+        };
+        step(&mut opt);
+        let after_first = addresses(&params, opt.as_ref());
+        for _ in 0..3 {
+            step(&mut opt);
+        }
+        assert_eq!(addresses(&params, opt.as_ref()), after_first, "{name}");
+    }
+}
