@@ -6,6 +6,10 @@
 //! through one affine map `v · a + b` with `a = 1 / (255 · std)`, `b = −mean / std` (that is,
 //! `(v / 255 − mean) / std`), which the compiler turns into vector instructions. The only
 //! allocations per batch are the two tensors handed out.
+//!
+//! Cost (release build, `examples/loader_speed.rs`): one shuffled epoch of batches of 64 over
+//! the 60,000 MNIST training images takes about 10 ms, 3 % of one epoch of a 784-128-10 MLP
+//! written on a bare GEMM (350 ms), itself a lower bound on a framework's epoch.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -447,6 +451,10 @@ impl DataLoader {
     }
 
     /// Builds batches on a background thread, up to two ahead of the consumer.
+    ///
+    /// Worth it when building a batch is slow next to a training step. For in-memory MNIST it is
+    /// not: a batch takes about 10 µs to build, less than handing it between threads and cores
+    /// costs (an MLP epoch measured 2–5 % slower with prefetch than without).
     pub fn prefetch(mut self, yes: bool) -> DataLoader {
         self.prefetch = yes;
         self
