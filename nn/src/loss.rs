@@ -88,6 +88,20 @@ fn class_indices(op: &str, targets: &Tensor, n: usize, classes: usize) -> Vec<us
 /// Cross-entropy of `logits` `[N, C]` against class indices `targets` `[N]`, averaged over
 /// the batch: ℓ = (1/N)·Σᵢ (logΣⱼ e^{xᵢⱼ} − xᵢ,ₜᵢ). Same as `torch.nn.functional.cross_entropy`.
 ///
+/// ```
+/// use autograd::Var;
+/// use nn::loss::cross_entropy;
+/// use tensor::Tensor;
+///
+/// // two samples, three classes; the first is sure of class 2, the second unsure
+/// let logits = Var::parameter(Tensor::from_vec(vec![0.0, 0.0, 10.0, 1.0, 1.0, 1.0], [2, 3]));
+/// let targets = Tensor::from_vec(vec![2.0, 0.0], [2]);
+/// let loss = cross_entropy(&logits, &targets);
+/// assert!((loss.item() - (3f32.ln() + 9.1e-5) / 2.0).abs() < 1e-5);
+/// loss.backward(); // ∂ℓ/∂x = (softmax − onehot)/N
+/// assert!((logits.grad().unwrap().get(&[1, 0]) - (1.0 / 3.0 - 1.0) / 2.0).abs() < 1e-6);
+/// ```
+///
 /// # Panics
 /// If `logits` is not `[N, C]`, `targets` not `[N]`, or a target is not a class index.
 #[track_caller]

@@ -16,12 +16,18 @@ use autograd::Var;
 /// [`children`](Module::children), and modules that behave differently when training keep a
 /// `Cell<bool>` behind [`set_training`](Module::set_training) / [`is_training`](Module::is_training).
 ///
-/// ```ignore
-/// let model = nn::Sequential::new()
-///     .push(nn::Linear::new(784, 128, true, &mut rng))
-///     .push(nn::Linear::new(128, 10, true, &mut rng));
-/// assert_eq!(model.named_parameters()[0].0, "0.weight");
-/// println!("{model}");
+/// ```
+/// use nn::{Linear, Module, Relu, Sequential};
+///
+/// let mut rng = tensor::rng(0);
+/// let model = Sequential::new()
+///     .push(Linear::new(784, 128, true, &mut rng))
+///     .push(Relu)
+///     .push(Linear::new(128, 10, true, &mut rng));
+/// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+/// assert_eq!(model.num_parameters(), 784 * 128 + 128 + 128 * 10 + 10);
+/// model.eval(); // reaches every layer
 /// ```
 pub trait Module {
     /// The module's output for input `x`.

@@ -16,15 +16,19 @@ use crate::pool::MaxPool2d;
 /// included; its children are named by position, so parameters come out as `"0.weight"`,
 /// `"2.bias"`, and under a parent as `"layers.0.weight"`.
 ///
-/// ```ignore
-/// let model = nn::Sequential::new()
-///     .push(nn::Flatten::new())
-///     .push(nn::Linear::new(784, 10, true, &mut rng));
-/// println!("{model}");
-/// // Sequential(
-/// //   (0): Flatten(start_dim=1, end_dim=-1)
-/// //   (1): Linear(in_features=784, out_features=10, bias=True)
-/// // )
+/// ```
+/// use nn::{Flatten, Linear, Sequential};
+///
+/// let model = Sequential::new()
+///     .push(Flatten::new())
+///     .push(Linear::new(784, 10, true, &mut tensor::rng(0)));
+/// assert_eq!(
+///     model.to_string(),
+///     "Sequential(
+///   (0): Flatten(start_dim=1, end_dim=-1)
+///   (1): Linear(in_features=784, out_features=10, bias=True)
+/// )"
+/// );
 /// ```
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
@@ -138,16 +142,22 @@ impl_display_via_module!(Sequential);
 
 /// A multilayer perceptron: `Linear(sizes[0] → sizes[1])`, activation, …, `Linear(→ sizes[last])`,
 /// with a fresh activation from `activation()` after every layer but the last (the output
-/// layer gives logits). `nn::mlp(&[784, 128, 64, 10], || Box::new(Relu), &mut rng)` prints as
+/// layer gives logits).
 ///
-/// ```text
-/// Sequential(
+/// ```
+/// use nn::{mlp, Relu};
+///
+/// let model = mlp(&[784, 128, 64, 10], || Box::new(Relu), &mut tensor::rng(0));
+/// assert_eq!(
+///     model.to_string(),
+///     "Sequential(
 ///   (0): Linear(in_features=784, out_features=128, bias=True)
 ///   (1): ReLU()
 ///   (2): Linear(in_features=128, out_features=64, bias=True)
 ///   (3): ReLU()
 ///   (4): Linear(in_features=64, out_features=10, bias=True)
-/// )
+/// )"
+/// );
 /// ```
 ///
 /// # Panics

@@ -10,6 +10,30 @@
 //! Files are written atomically (a temporary file in the same folder, then a rename), so a
 //! crash leaves the old checkpoint intact. Loading checks everything — header, sizes, dtypes,
 //! names and shapes — before it changes the model: an error never leaves it half-loaded.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use nn::state::{load_module, save_module};
+//! use nn::{Linear, Module};
+//!
+//! let path = std::env::temp_dir().join(format!("doc-{}.safetensors", std::process::id()));
+//! let trained = Linear::new(4, 2, true, &mut tensor::rng(1));
+//! let meta = BTreeMap::from([("epoch".to_string(), "3".to_string())]);
+//! save_module(&path, &trained, &meta)?;
+//!
+//! let fresh = Linear::new(4, 2, true, &mut tensor::rng(2));
+//! let ckpt = load_module(&path, &fresh)?;
+//! assert_eq!(fresh.weight.value(), trained.weight.value());
+//! assert_eq!(ckpt.metadata["epoch"], "3");
+//! assert_eq!(ckpt.metadata["model"], "Linear(in_features=4, out_features=2, bias=True)");
+//!
+//! // a model of another shape is refused, and left as it was
+//! let other = Linear::new(4, 3, true, &mut tensor::rng(3));
+//! let err = load_module(&path, &other).unwrap_err();
+//! assert!(err.to_string().contains("entry `weight`"));
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
