@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod batch_norm;
 pub mod conv2d;
+pub mod diagnostics;
 pub mod dropout;
 pub mod embedding;
 pub mod flatten;
@@ -24,6 +25,7 @@ pub use activation::{
 };
 pub use batch_norm::{BatchNorm1d, BatchNorm2d};
 pub use conv2d::{Conv2d, Conv2dConfig};
+pub use diagnostics::{ActivationStats, Diagnostics, ParamGradStats, SATURATION_THRESHOLD};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
@@ -33,4 +35,4 @@ pub use linear::Linear;
 pub use loss::{cross_entropy, Reduction};
 pub use module::{format_float, join_name, named_modules, Module};
 pub use pool::{AvgPool2d, MaxPool2d};
-pub use sequential::{cnn, mlp, Sequential};
+pub use sequential::{cnn, mlp, ForwardHookHandle, Sequential};

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use autograd::Var;
+use tensor::Tensor;
 
 /// A piece of a network: maps an input [`Var`] to an output [`Var`] and owns parameters.
 ///
@@ -58,6 +59,23 @@ pub trait Module {
     /// Whether this module is in training mode. Default: `true` (a module without a mode).
     fn is_training(&self) -> bool {
         true
+    }
+
+    /// Whether this module is an activation function (every registry activation, composites
+    /// included). [`Diagnostics`](crate::Diagnostics) measures dead and saturated units on the
+    /// outputs of exactly these. Default: `false`.
+    fn is_activation(&self) -> bool {
+        false
+    }
+
+    /// The local derivative `f′(x)` elementwise, for an activation that acts on each element on
+    /// its own, with the output's shape; `None` when there is no such derivative (softmax, the
+    /// gated GLU family, a randomized slope while training) or the module is not an activation.
+    /// [`Diagnostics`](crate::Diagnostics) counts an output as saturated where |f′(x)| is
+    /// below a threshold. Every [`PointwiseLayer`](crate::PointwiseLayer) gives it from its
+    /// rule's `df`. Default: `None`.
+    fn derivative(&self, _x: &Tensor) -> Option<Tensor> {
+        None
     }
 
     /// Puts this module and every sub-module in training mode (Dropout drops, BatchNorm uses

@@ -1,7 +1,10 @@
 //! [`Sequential`]: modules applied one after another, named `"0"`, `"1"`, ... like PyTorch's
-//! `nn.Sequential`.
+//! `nn.Sequential`, with forward hooks on its children ([`Sequential::register_forward_hook`]).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use autograd::Var;
 use tensor::{shape_panic, Rng};
@@ -33,6 +36,35 @@ use crate::pool::MaxPool2d;
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
     training: Cell<bool>,
+    hooks: Rc<RefCell<Vec<ForwardHook>>>,
+}
+
+/// A forward hook's callback: `(child, input, output)`.
+type ForwardHookFn = Box<dyn FnMut(&dyn Module, &Var, &Var)>;
+
+/// A registered callback on one child's output (see [`Sequential::register_forward_hook`]).
+struct ForwardHook {
+    id: usize,
+    index: usize,
+    f: ForwardHookFn,
+}
+
+/// Returned by [`Sequential::register_forward_hook`]; [`ForwardHookHandle::remove`]
+/// unregisters the hook. Dropping the handle leaves the hook in place (as with
+/// [`autograd::HookHandle`]).
+#[derive(Debug, Clone)]
+pub struct ForwardHookHandle {
+    hooks: Weak<RefCell<Vec<ForwardHook>>>,
+    id: usize,
+}
+
+impl ForwardHookHandle {
+    /// Unregisters the hook (nothing happens if the `Sequential` is gone).
+    pub fn remove(self) {
+        if let Some(hooks) = self.hooks.upgrade() {
+            hooks.borrow_mut().retain(|h| h.id != self.id);
+        }
+    }
 }
 
 impl Sequential {
@@ -41,6 +73,7 @@ impl Sequential {
         Sequential {
             layers: Vec::new(),
             training: Cell::new(true),
+            hooks: Rc::new(RefCell::new(Vec::new())),
         }
     }
 
@@ -80,6 +113,78 @@ impl Sequential {
     pub fn iter(&self) -> impl Iterator<Item = &dyn Module> {
         self.layers.iter().map(|m| m.as_ref())
     }
+
+    /// Registers `f` to be called after child `index` computes its output in every later
+    /// [`forward`](Module::forward), as `f(child, input, output)` — PyTorch's
+    /// `register_forward_hook`. Hooks run in registration order and see the values the chain
+    /// passes on; they cannot change them. This is how [`Diagnostics`](crate::Diagnostics)
+    /// watches activation outputs without code in the layers. A chain without hooks pays one
+    /// emptiness check per forward.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use autograd::Var;
+    /// use nn::{Module, Relu, Sequential};
+    /// use tensor::Tensor;
+    ///
+    /// let model = Sequential::new().push(Relu);
+    /// let zeros = Rc::new(Cell::new(0));
+    /// let seen = zeros.clone();
+    /// let handle = model.register_forward_hook(0, move |_, _input, output| {
+    ///     seen.set(output.value().data().iter().filter(|v| **v == 0.0).count());
+    /// });
+    /// model.forward(&Var::constant(Tensor::from_vec(vec![-1.0, 2.0, -3.0], [1, 3])));
+    /// assert_eq!(zeros.get(), 2);
+    /// handle.remove();
+    /// assert_eq!(model.forward_hook_count(), 0);
+    /// ```
+    ///
+    /// # Panics
+    /// If `index` is not the index of a child.
+    #[track_caller]
+    pub fn register_forward_hook(
+        &self,
+        index: usize,
+        f: impl FnMut(&dyn Module, &Var, &Var) + 'static,
+    ) -> ForwardHookHandle {
+        if index >= self.layers.len() {
+            shape_panic(
+                "register_forward_hook",
+                format_args!(
+                    "index {index} is out of range for a Sequential of {} modules",
+                    self.layers.len()
+                ),
+            );
+        }
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        self.hooks.borrow_mut().push(ForwardHook {
+            id,
+            index,
+            f: Box::new(f),
+        });
+        ForwardHookHandle {
+            hooks: Rc::downgrade(&self.hooks),
+            id,
+        }
+    }
+
+    /// How many forward hooks are registered.
+    pub fn forward_hook_count(&self) -> usize {
+        self.hooks.borrow().len()
+    }
+
+    /// Calls the hooks registered on child `index` with its input and output.
+    fn run_forward_hooks(&self, index: usize, input: &Var, output: &Var) {
+        // Take the hooks out while they run, so a hook may register new hooks itself.
+        let mut hooks = std::mem::take(&mut *self.hooks.borrow_mut());
+        for hook in hooks.iter_mut().filter(|h| h.index == index) {
+            (hook.f)(self.layers[index].as_ref(), input, output);
+        }
+        let mut slot = self.hooks.borrow_mut();
+        hooks.append(&mut slot);
+        *slot = hooks;
+    }
 }
 
 impl Default for Sequential {
@@ -98,9 +203,14 @@ impl FromIterator<Box<dyn Module>> for Sequential {
 
 impl Module for Sequential {
     fn forward(&self, x: &Var) -> Var {
+        let hooked = !self.hooks.borrow().is_empty();
         let mut out = x.clone();
-        for m in &self.layers {
-            out = m.forward(&out);
+        for (i, m) in self.layers.iter().enumerate() {
+            let y = m.forward(&out);
+            if hooked {
+                self.run_forward_hooks(i, &out, &y);
+            }
+            out = y;
         }
         out
     }
@@ -227,6 +337,8 @@ pub fn cnn(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
     use tensor::Tensor;
 
     /// y = x · w, with w a learnable vector.
@@ -354,6 +466,72 @@ mod tests {
     #[should_panic(expected = "mlp: needs at least an input and an output size, got [3]")]
     fn mlp_needs_two_sizes() {
         mlp(&[3], relu, &mut tensor::rng(0));
+    }
+
+    #[test]
+    fn forward_hooks_see_each_childs_input_and_output_and_can_be_removed() {
+        let s = Sequential::new()
+            .push(scale(&[2.0, 3.0]))
+            .push(scale(&[5.0, 7.0]));
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let seen = log.clone();
+        let h1 = s.register_forward_hook(1, move |m, x, y| {
+            seen.borrow_mut()
+                .push((m.describe(), x.value().to_vec(), y.value().to_vec()));
+        });
+        let seen = log.clone();
+        let h0 = s.register_forward_hook(0, move |_, x, _| {
+            seen.borrow_mut()
+                .push(("first".into(), x.value().to_vec(), Vec::new()));
+        });
+        assert_eq!(s.forward_hook_count(), 2);
+        let x = Var::constant(Tensor::from_vec(vec![1.0, 1.0], [2]));
+        let y = s.forward(&x);
+        assert_eq!(y.value().to_vec(), vec![10.0, 21.0]);
+        assert_eq!(
+            *log.borrow(),
+            vec![
+                ("first".to_string(), vec![1.0, 1.0], vec![]),
+                ("Scale()".to_string(), vec![2.0, 3.0], vec![10.0, 21.0]),
+            ]
+        );
+        h0.remove();
+        h1.clone().remove();
+        h1.remove(); // removing twice is harmless
+        assert_eq!(s.forward_hook_count(), 0);
+        s.forward(&x);
+        assert_eq!(log.borrow().len(), 2);
+    }
+
+    #[test]
+    fn a_forward_hook_may_register_another() {
+        let s = Rc::new(Sequential::new().push(scale(&[1.0])));
+        let weak = Rc::downgrade(&s);
+        let calls = Rc::new(Cell::new(0));
+        let count = calls.clone();
+        s.register_forward_hook(0, move |_, _, _| {
+            count.set(count.get() + 1);
+            if count.get() == 1 {
+                weak.upgrade()
+                    .unwrap()
+                    .register_forward_hook(0, |_, _, _| {});
+            }
+        });
+        let x = Var::constant(Tensor::from_vec(vec![1.0], [1]));
+        s.forward(&x);
+        s.forward(&x);
+        assert_eq!(calls.get(), 2);
+        assert_eq!(s.forward_hook_count(), 2);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "register_forward_hook: index 1 is out of range for a Sequential of 1 modules"
+    )]
+    fn forward_hook_index_must_exist() {
+        Sequential::new()
+            .push(scale(&[1.0]))
+            .register_forward_hook(1, |_, _, _| {});
     }
 
     #[test]

@@ -56,6 +56,11 @@ impl Module for GeGlu {
         &gated * &b
     }
     fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
+    /// An activation. `derivative` stays `None`: each output depends on two inputs, so there
+    /// is no elementwise f′ (and no saturated fraction).
+    fn is_activation(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         let approximate = if self.tanh { "tanh" } else { "none" };
         format!("GeGLU(approximate='{approximate}', dim={})", self.dim)

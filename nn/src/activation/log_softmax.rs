@@ -37,6 +37,11 @@ impl Module for LogSoftmax {
         x.log_softmax(resolve_dim("log_softmax", self.dim, &x.shape()))
     }
     fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
+    /// An activation. `derivative` stays `None`: each output depends on its whole row, so there
+    /// is no elementwise f′ (and no saturated fraction).
+    fn is_activation(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         format!("LogSoftmax(dim={})", self.dim)
     }

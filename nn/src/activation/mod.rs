@@ -284,6 +284,17 @@ impl<T: PointwiseLayer> Module for T {
     fn describe(&self) -> String {
         format!("{}({})", T::LAYER_NAME, self.extra_repr())
     }
+
+    /// Always `true`: a scalar rule is an activation.
+    fn is_activation(&self) -> bool {
+        true
+    }
+
+    /// The rule's `df` at every element of `x`, at the parameters' current values.
+    fn derivative(&self, x: &Tensor) -> Option<Tensor> {
+        let p = self.param_values();
+        Some(x.map(|v| self.df(v, &p)))
+    }
 }
 
 /// A PyTorch-style `dim` (negative counts from the end) as an axis of `shape`.
@@ -341,6 +352,18 @@ mod tests {
         assert_eq!(named.len(), 1);
         assert_eq!(named[0].0, "alpha");
         assert_eq!(learns.describe(), "ELU(alpha=0.5 (learnable))");
+    }
+
+    #[test]
+    fn pointwise_layers_are_activations_with_their_df() {
+        let x = Tensor::from_vec(vec![-2.0, 0.5], [1, 2]);
+        let leaky = LeakyRelu::new(0.1);
+        assert!(leaky.is_activation());
+        assert_eq!(leaky.derivative(&x).unwrap().to_vec(), vec![0.1, 1.0]);
+        let d = Sigmoid.derivative(&x).unwrap();
+        assert_eq!(d.dims(), [1, 2]);
+        let s = 1.0 / (1.0 + 2f32.exp());
+        assert!((d.data()[0] - s * (1.0 - s)).abs() < 1e-7);
     }
 
     #[test]

@@ -115,6 +115,36 @@ impl Module for PRelu {
     fn describe(&self) -> String {
         format!("PReLU(num_parameters={})", self.num_parameters())
     }
+    fn is_activation(&self) -> bool {
+        true
+    }
+    /// 1 where x > 0, else the slope of the element's channel (axis 1); `None` for an input
+    /// that `forward` would reject.
+    fn derivative(&self, x: &Tensor) -> Option<Tensor> {
+        let w = self.weight.value();
+        let w = w.data();
+        if let [a] = *w {
+            return Some(x.map(|v| if v > 0.0 { 1.0 } else { a }));
+        }
+        let dims = x.dims();
+        if dims.len() < 2 || dims[1] != w.len() {
+            return None;
+        }
+        let inner: usize = dims[2..].iter().product();
+        let d = x
+            .data()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if v > 0.0 {
+                    1.0
+                } else {
+                    w[(i / inner) % w.len()]
+                }
+            })
+            .collect();
+        Some(Tensor::from_vec(d, dims))
+    }
 }
 
 /// Registry entry `prelu[:num_parameters,init]`.
@@ -160,6 +190,28 @@ mod tests {
         );
         // ∂/∂w_c: the sum of the channel's non-positive inputs.
         assert_eq!(prelu.weight().grad().unwrap().to_vec(), vec![-3.0, -12.0]);
+    }
+
+    #[test]
+    fn derivative_is_one_or_the_channel_slope() {
+        let prelu = PRelu::new(2, 0.0);
+        prelu
+            .weight()
+            .set_value(Tensor::from_vec(vec![0.5, 0.25], [2]));
+        let x = Tensor::from_vec(vec![-2.0, 1.0, -4.0, 0.0, 3.0, -1.0, -8.0, 2.0], [2, 2, 2]);
+        assert!(prelu.is_activation());
+        // The same values as the gradient in `per_channel_slopes_along_axis_1`.
+        assert_eq!(
+            prelu.derivative(&x).unwrap().to_vec(),
+            vec![0.5, 1.0, 0.25, 0.25, 1.0, 0.5, 0.25, 1.0]
+        );
+        assert!(prelu.derivative(&Tensor::zeros([4, 3])).is_none());
+        let single = PRelu::default();
+        let x = Tensor::from_vec(vec![-4.0, 0.0, 2.0], [3]);
+        assert_eq!(
+            single.derivative(&x).unwrap().to_vec(),
+            vec![0.25, 0.25, 1.0]
+        );
     }
 
     #[test]

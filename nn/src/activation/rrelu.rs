@@ -104,6 +104,17 @@ impl Module for RRelu {
             format_float(self.upper)
         )
     }
+    fn is_activation(&self) -> bool {
+        true
+    }
+    /// In evaluation mode, leaky ReLU's with the mean slope: 1 where x > 0, else
+    /// (lower + upper)/2. While training the slope is random, so `None`.
+    fn derivative(&self, x: &Tensor) -> Option<Tensor> {
+        if self.training.get() {
+            return None;
+        }
+        LeakyRelu::new(self.eval_slope()).derivative(x)
+    }
     fn set_training(&self, training: bool) {
         self.training.set(training);
     }
@@ -185,6 +196,20 @@ mod tests {
         m.forward(&x).sum_all().backward();
         let g = x.grad().unwrap().to_vec();
         assert!((g[0] - 0.2).abs() < 1e-7 && g[1] == 1.0, "{g:?}");
+    }
+
+    #[test]
+    fn derivative_only_in_eval_mode() {
+        let m = RRelu::new(0.1, 0.3, 7);
+        let x = Tensor::from_vec(vec![-5.0, 0.0, 1.0], [1, 3]);
+        assert!(m.is_activation());
+        assert!(m.derivative(&x).is_none());
+        m.eval();
+        let d = m.derivative(&x).unwrap().to_vec();
+        assert!(
+            (d[0] - 0.2).abs() < 1e-7 && (d[1] - 0.2).abs() < 1e-7 && d[2] == 1.0,
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -36,6 +36,11 @@ impl Module for Softmin {
             .softmax(resolve_dim("softmin", self.dim, &x.shape()))
     }
     fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
+    /// An activation. `derivative` stays `None`: each output depends on its whole row, so there
+    /// is no elementwise f′ (and no saturated fraction).
+    fn is_activation(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         format!("Softmin(dim={})", self.dim)
     }

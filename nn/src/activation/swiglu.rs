@@ -44,6 +44,11 @@ impl Module for SwiGlu {
         &a.pointwise(&Swish::silu()) * &b
     }
     fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
+    /// An activation. `derivative` stays `None`: each output depends on two inputs, so there
+    /// is no elementwise f′ (and no saturated fraction).
+    fn is_activation(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         format!("SwiGLU(dim={})", self.dim)
     }
