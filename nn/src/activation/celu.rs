@@ -36,6 +36,7 @@ impl Pointwise for Celu {
     fn name(&self) -> &'static str {
         "celu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         let neg = p[0] * expm1((x / p[0]).min(0.0));
         if x > 0.0 {
@@ -44,6 +45,7 @@ impl Pointwise for Celu {
             neg
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         let neg = exp((x / p[0]).min(0.0));
         if x > 0.0 {
@@ -52,6 +54,7 @@ impl Pointwise for Celu {
             neg
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         let z = (x / p[0]).min(0.0);
         dp[0] = if x > 0.0 { 0.0 } else { expm1(z) - z * exp(z) };

@@ -37,6 +37,7 @@ impl Pointwise for Elu {
     fn name(&self) -> &'static str {
         "elu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         // min(x, 0): the unused branch never overflows.
         let neg = p[0] * expm1(x.min(0.0));
@@ -46,6 +47,7 @@ impl Pointwise for Elu {
             neg
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         let neg = p[0] * exp(x.min(0.0));
         if x > 0.0 {
@@ -54,6 +56,7 @@ impl Pointwise for Elu {
             neg
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
         dp[0] = if x > 0.0 { 0.0 } else { expm1(x) };
     }

@@ -29,11 +29,14 @@ impl Pointwise for Gelu {
     fn name(&self) -> &'static str {
         "gelu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         x * normal_cdf(x)
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
-        normal_cdf(x) + x * normal_pdf(x)
+        let (cdf, pdf) = normal_cdf_pdf(x);
+        cdf + x * pdf
     }
 }
 
@@ -65,9 +68,11 @@ impl Pointwise for GeluTanh {
     fn name(&self) -> &'static str {
         "gelu_tanh"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         x * sigmoid(two_u(x).0)
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let (v, dv) = two_u(x);
         let (s, c) = sigmoid_pair(v);

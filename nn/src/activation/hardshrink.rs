@@ -32,6 +32,7 @@ impl Pointwise for Hardshrink {
     fn name(&self) -> &'static str {
         "hardshrink"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         if x >= -self.lambd && x <= self.lambd {
             0.0
@@ -39,6 +40,7 @@ impl Pointwise for Hardshrink {
             x
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         if x >= -self.lambd && x <= self.lambd {
             0.0

@@ -15,9 +15,11 @@ impl Pointwise for Hardsigmoid {
     fn name(&self) -> &'static str {
         "hardsigmoid"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         (x + 3.0).clamp(0.0, 6.0) / 6.0
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         if x > -3.0 && x < 3.0 {
             1.0 / 6.0

@@ -2,10 +2,10 @@
 //! `torch.nn.Hardswish()`.
 //!
 //! f(x)  = x·min(max(x + 3, 0), 6)/6
-//! f′(x) = 0 if x < −3, x/3 + ½ if −3 ≤ x ≤ 3, 1 if x > 3
+//! f′(x) = 0 if x ≤ −3, x/3 + ½ if −3 < x < 3, 1 if x ≥ 3
 //!
-//! Kinks at ±3, where PyTorch takes the middle piece: f′(−3) = −½ and f′(3) = 3/2 (not the
-//! average of the one-sided limits); we follow it.
+//! Kinks at ±3: f′(−3) = 0 and f′(3) = 1, PyTorch's convention (the outer pieces own the
+//! boundary points; checked against PyTorch in the fixture test).
 use super::prelude::*;
 
 /// Hard swish: `x·relu6(x + 3)/6`.
@@ -16,13 +16,15 @@ impl Pointwise for Hardswish {
     fn name(&self) -> &'static str {
         "hardswish"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         x * (x + 3.0).clamp(0.0, 6.0) / 6.0
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
-        if x < -3.0 {
+        if x <= -3.0 {
             0.0
-        } else if x <= 3.0 {
+        } else if x < 3.0 {
             x / 3.0 + 0.5
         } else {
             1.0
@@ -42,7 +44,7 @@ pub const ENTRY: Entry = Entry::new("hardswish", Category::SelfGated, |_| {
 .about("piecewise-polynomial Swish, cheap on mobile hardware")
 .formula(
     "x·min(max(x + 3, 0), 6)/6",
-    "0 if x < −3, x/3 + ½ if −3 ≤ x ≤ 3, 1 if x > 3  (f′(−3) = −½, f′(3) = 3/2)",
+    "0 if x ≤ −3, x/3 + ½ if −3 < x < 3, 1 if x ≥ 3  (f′(−3) = 0, f′(3) = 1)",
 )
 .range("[−0.375, ∞)")
 .pytorch("torch.nn.Hardswish()");

@@ -38,9 +38,11 @@ impl Pointwise for Hardtanh {
     fn name(&self) -> &'static str {
         "hardtanh"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         x.max(p[0]).min(p[1])
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         if x > p[0] && x < p[1] {
             1.0
@@ -48,6 +50,7 @@ impl Pointwise for Hardtanh {
             0.0
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         dp[0] = if x <= p[0] { 1.0 } else { 0.0 };
         dp[1] = if x >= p[1] { 1.0 } else { 0.0 };

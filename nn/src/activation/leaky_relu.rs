@@ -36,6 +36,7 @@ impl Pointwise for LeakyRelu {
     fn name(&self) -> &'static str {
         "leaky_relu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         if x > 0.0 {
             x
@@ -43,6 +44,7 @@ impl Pointwise for LeakyRelu {
             p[0] * x
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         if x > 0.0 {
             1.0
@@ -50,6 +52,7 @@ impl Pointwise for LeakyRelu {
             p[0]
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
         dp[0] = if x > 0.0 { 0.0 } else { x };
     }

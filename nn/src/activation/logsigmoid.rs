@@ -14,9 +14,11 @@ impl Pointwise for LogSigmoid {
     fn name(&self) -> &'static str {
         "logsigmoid"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         log_sigmoid(x)
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         sigmoid(-x)
     }

@@ -26,9 +26,11 @@ impl Pointwise for Mish {
     fn name(&self) -> &'static str {
         "mish"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         x * parts(x).0
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let (t, one_minus_t, s) = parts(x);
         t + x * s * one_minus_t * (1.0 + t)

@@ -13,7 +13,7 @@
 //! | a name | `Activation::from_name("leaky_relu:0.1")?.build()` |
 //!
 //! # One fused kernel for every scalar rule
-//! A [`Pointwise`](autograd::Pointwise) rule becomes a layer through [`PointwiseLayer`] (its
+//! A [`Pointwise`] rule becomes a layer through [`PointwiseLayer`] (its
 //! PyTorch class name and parameter names) and the blanket `impl<T: PointwiseLayer> Module for
 //! T`, whose `forward` is [`autograd::pointwise`]: one pass computing `f` forward, one pass
 //! computing `g·f′(x)` backward (plus one for the parameter sums when a parameter learns), no

@@ -76,6 +76,7 @@ impl Pointwise for PRelu {
     fn name(&self) -> &'static str {
         "prelu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         if x > 0.0 {
             x
@@ -83,6 +84,7 @@ impl Pointwise for PRelu {
             p[0] * x
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         if x > 0.0 {
             1.0
@@ -90,6 +92,7 @@ impl Pointwise for PRelu {
             p[0]
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
         dp[0] = if x > 0.0 { 0.0 } else { x };
     }

@@ -6,8 +6,8 @@ pub use tensor::{shape_panic, Tensor};
 
 pub use super::registry::{Arg, Args, Category, Entry, ParseError};
 pub use super::scalar::{
-    erf, erfc, exp, expm1, log_sigmoid, normal_cdf, normal_pdf, sigmoid, sigmoid_pair, softplus,
-    softplus_beta, tanh,
+    erf, erfc, exp, expm1, ln_1p_unit, log_sigmoid, normal_cdf, normal_cdf_pdf, normal_pdf,
+    sigmoid, sigmoid_pair, softplus, softplus_beta, tanh,
 };
 pub use super::{learnable, resolve_dim, Param, PointwiseLayer};
 pub use crate::module::{format_float, join_name, Module};

@@ -1,7 +1,7 @@
 //! The registry's types: [`Entry`] (one activation's name, arguments and documentation data),
 //! [`Arg`] (one argument), [`Args`] (parsed argument values), [`Category`], [`ParseError`], and
 //! [`Activation`] — a parsed spec such as `"leaky_relu:0.1"` that builds fresh layers.
-//! The table itself is [`REGISTRY`](super::REGISTRY) in `activation/mod.rs`.
+//! The table itself is [`REGISTRY`] in `activation/mod.rs`.
 //!
 //! # Spec syntax
 //! `name[:arg,arg,…]`, each `arg` either a value (positional, in PyTorch's order) or
@@ -237,12 +237,19 @@ pub type BuildFn = fn(&Args) -> Result<Box<dyn Module>, ParseError>;
 /// One registered activation: how to build it from a spec, and the data that documents it
 /// (`--help`, `--describe`, the comparison example). Made with the `const fn` builders:
 ///
-/// ```ignore
-/// pub const ENTRY: Entry = Entry::new("mish", Category::SelfGated, |_| Ok(Box::new(Mish)))
+/// ```
+/// use nn::activation::prelude::*;
+/// use nn::activation::{Args, Mish};
+///
+/// const MY_MISH: Entry = Entry::new("my_mish", Category::SelfGated, |_| Ok(Box::new(Mish)))
 ///     .about("x·tanh(softplus(x)): smooth, non-monotonic, self-regularising")
-///     .formula("x · tanh(softplus(x))", "tanh(sp) + x·σ(x)·(1 − tanh²(sp)),  sp = softplus(x)")
+///     .formula("x·tanh(softplus(x))", "tanh(sp) + x·σ(x)·(1 − tanh²(sp)),  sp = softplus(x)")
 ///     .range("[≈ −0.3088, ∞)")
 ///     .pytorch("torch.nn.Mish()");
+///
+/// let layer = (MY_MISH.build)(&Args::defaults(&MY_MISH)).unwrap();
+/// assert_eq!(layer.describe(), "Mish()");
+/// assert_eq!(MY_MISH.usage(), "my_mish");
 /// ```
 #[derive(Clone, Copy)]
 pub struct Entry {

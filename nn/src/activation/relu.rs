@@ -17,6 +17,7 @@ impl Pointwise for Relu {
     fn name(&self) -> &'static str {
         "relu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         // `x <= 0` rather than `x > 0` so that NaN passes through, as in PyTorch.
         if x <= 0.0 {
@@ -25,6 +26,7 @@ impl Pointwise for Relu {
             x
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         if x > 0.0 {
             1.0

@@ -17,9 +17,11 @@ impl Pointwise for Relu6 {
     fn name(&self) -> &'static str {
         "relu6"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         x.clamp(0.0, 6.0)
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         if x > 0.0 && x < 6.0 {
             1.0

@@ -23,10 +23,12 @@ impl Pointwise for Selu {
     fn name(&self) -> &'static str {
         "selu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         let neg = ALPHA * expm1(x.min(0.0));
         SCALE * if x > 0.0 { x } else { neg }
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let neg = ALPHA * exp(x.min(0.0));
         SCALE * if x > 0.0 { 1.0 } else { neg }

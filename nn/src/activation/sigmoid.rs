@@ -15,9 +15,11 @@ impl Pointwise for Sigmoid {
     fn name(&self) -> &'static str {
         "sigmoid"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         sigmoid(x)
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let (s, c) = sigmoid_pair(x);
         s * c

@@ -36,13 +36,16 @@ impl Pointwise for Snake {
     fn name(&self) -> &'static str {
         "snake"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         let s = (p[0] * x).sin();
         x + s * s / p[0]
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         1.0 + (2.0 * p[0] * x).sin()
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         let (a, s) = (p[0], (p[0] * x).sin());
         dp[0] = x * (2.0 * a * x).sin() / a - s * s / (a * a);

@@ -38,9 +38,11 @@ impl Pointwise for Softplus {
     fn name(&self) -> &'static str {
         "softplus"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         softplus_beta(x, p[0], self.threshold)
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         let z = p[0] * x;
         if z > self.threshold {
@@ -49,6 +51,7 @@ impl Pointwise for Softplus {
             sigmoid(z)
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         let (b, z) = (p[0], p[0] * x);
         dp[0] = if z > self.threshold {

@@ -34,6 +34,7 @@ impl Pointwise for Softshrink {
     fn name(&self) -> &'static str {
         "softshrink"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         if x > p[0] {
             x - p[0]
@@ -43,6 +44,7 @@ impl Pointwise for Softshrink {
             0.0
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         if x > p[0] || x < -p[0] {
             1.0
@@ -50,6 +52,7 @@ impl Pointwise for Softshrink {
             0.0
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         dp[0] = if x > p[0] {
             -1.0

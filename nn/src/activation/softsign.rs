@@ -16,9 +16,11 @@ impl Pointwise for Softsign {
     fn name(&self) -> &'static str {
         "softsign"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         x / (1.0 + x.abs())
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let r = 1.0 / (1.0 + x.abs());
         r * r

@@ -15,10 +15,12 @@ impl Pointwise for SquaredRelu {
     fn name(&self) -> &'static str {
         "squared_relu"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         let r = x.max(0.0);
         r * r
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         2.0 * x.max(0.0)
     }

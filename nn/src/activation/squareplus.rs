@@ -35,6 +35,7 @@ impl Pointwise for Squareplus {
     fn name(&self) -> &'static str {
         "squareplus"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         let r = (x * x + p[0]).sqrt();
         if x >= 0.0 {
@@ -43,6 +44,7 @@ impl Pointwise for Squareplus {
             0.5 * p[0] / (r - x)
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         let r = (x * x + p[0]).sqrt();
         if x >= 0.0 {
@@ -51,6 +53,7 @@ impl Pointwise for Squareplus {
             0.5 * p[0] / (r * (r - x))
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         dp[0] = 0.25 / (x * x + p[0]).sqrt();
     }

@@ -44,14 +44,17 @@ impl Pointwise for Swish {
     fn name(&self) -> &'static str {
         "swish"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         x * sigmoid(p[0] * x)
     }
+    #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
         let bx = p[0] * x;
         let (s, c) = sigmoid_pair(bx);
         s * (1.0 + bx * c)
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         let (s, c) = sigmoid_pair(p[0] * x);
         dp[0] = x * x * s * c;

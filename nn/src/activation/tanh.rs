@@ -15,9 +15,11 @@ impl Pointwise for Tanh {
     fn name(&self) -> &'static str {
         "tanh"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         tanh(x)
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let u = expm1(-2.0 * x.abs());
         let r = 1.0 / (u + 2.0);

@@ -16,6 +16,7 @@ impl Pointwise for Tanhshrink {
     fn name(&self) -> &'static str {
         "tanhshrink"
     }
+    #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
         let x2 = x * x;
         let series =
@@ -26,6 +27,7 @@ impl Pointwise for Tanhshrink {
             x - tanh(x)
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let t = tanh(x);
         t * t

@@ -30,6 +30,7 @@ impl Pointwise for Threshold {
     fn name(&self) -> &'static str {
         "threshold"
     }
+    #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
         if x > self.threshold {
             x
@@ -37,6 +38,7 @@ impl Pointwise for Threshold {
             p[0]
         }
     }
+    #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         if x > self.threshold {
             1.0
@@ -44,6 +46,7 @@ impl Pointwise for Threshold {
             0.0
         }
     }
+    #[inline(always)]
     fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
         dp[0] = if x > self.threshold { 0.0 } else { 1.0 };
     }

@@ -1,0 +1,154 @@
+//! Every activation against PyTorch: values, input gradients and (per point) parameter
+//! gradients, from `tests/fixtures/activations.txt`, which
+//! `tests/fixtures/make_activation_fixtures.py` computes with PyTorch in float64. The points
+//! include −1e4, −100, −20, −5, −1, −0.1, 0, 0.1, 1, 5, 20, 100, 1e4 and every kink, so the
+//! conventions at kinks (ReLU′(0) = 0, LeakyReLU′(0) = negative_slope, SELU′(0) = λ·α, …) are
+//! checked against PyTorch's own. Tolerance: 1e-5 relative plus 1e-6 absolute.
+
+use std::collections::HashSet;
+
+use autograd::Var;
+use nn::activation::{self, Activation};
+use tensor::Tensor;
+
+const FIXTURE: &str = include_str!("fixtures/activations.txt");
+
+/// One `case … end` block.
+#[derive(Debug, Default)]
+struct Case {
+    spec: String,
+    shape: Vec<usize>,
+    x: Vec<f64>,
+    w: Vec<f64>,
+    y: Vec<f64>,
+    gx: Vec<f64>,
+    gp: Vec<(String, Vec<f64>)>,
+}
+
+fn numbers(words: &[&str]) -> Vec<f64> {
+    words.iter().map(|w| w.parse().expect("a number")).collect()
+}
+
+fn parse_fixture() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut case = Case::default();
+    for line in FIXTURE
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words[0] {
+            "case" => case.spec = words[1].to_string(),
+            "shape" => case.shape = words[1..].iter().map(|w| w.parse().unwrap()).collect(),
+            "x" => case.x = numbers(&words[1..]),
+            "w" => case.w = numbers(&words[1..]),
+            "y" => case.y = numbers(&words[1..]),
+            "gx" => case.gx = numbers(&words[1..]),
+            "gp" => case.gp.push((words[1].to_string(), numbers(&words[2..]))),
+            "end" => cases.push(std::mem::take(&mut case)),
+            other => panic!("fixture: unknown line tag {other:?}"),
+        }
+    }
+    cases
+}
+
+fn tensor(values: &[f64], shape: &[usize]) -> Tensor {
+    Tensor::from_vec(values.iter().map(|&v| v as f32).collect(), shape)
+}
+
+/// `ours` within 1e-6 + 1e-5·|reference| of `reference`, element by element.
+fn check(
+    spec: &str,
+    what: &str,
+    x: &[f64],
+    ours: &[f32],
+    reference: &[f64],
+    failures: &mut Vec<String>,
+) {
+    assert_eq!(ours.len(), reference.len(), "{spec}: {what} length");
+    for (i, (&o, &r)) in ours.iter().zip(reference).enumerate() {
+        let ok = o.is_finite() && (f64::from(o) - r).abs() <= 1e-6 + 1e-5 * r.abs();
+        if !ok {
+            let at = x.get(i).map_or(String::new(), |x| format!(" at x = {x}"));
+            failures.push(format!("{spec}: {what}[{i}]{at}: ours {o}, PyTorch {r}"));
+        }
+    }
+}
+
+#[test]
+fn every_activation_matches_pytorch() {
+    let cases = parse_fixture();
+    assert!(
+        cases.len() >= 50,
+        "only {} cases in the fixture",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    let mut covered = HashSet::new();
+    for case in &cases {
+        let act = Activation::from_name(&case.spec).unwrap_or_else(|e| panic!("{e}"));
+        covered.insert(act.name());
+        let layer = act.build();
+        layer.eval();
+        let x = Var::parameter(tensor(&case.x, &case.shape));
+        let y = layer.forward(&x);
+        check(
+            &case.spec,
+            "y",
+            &case.x,
+            y.value().data(),
+            &case.y,
+            &mut failures,
+        );
+        y.backward_with(tensor(&case.w, y.value().dims()));
+        let gx = x.grad().expect("x gets a gradient");
+        check(
+            &case.spec,
+            "∂/∂x",
+            &case.x,
+            gx.data(),
+            &case.gx,
+            &mut failures,
+        );
+
+        // parameter gradients, point by point
+        for (name, want) in &case.gp {
+            let layer = act.build();
+            layer.eval();
+            let params = layer.named_parameters();
+            let p = &params
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("{}: no parameter {name}", case.spec))
+                .1;
+            let mut got = Vec::new();
+            for &xi in &case.x {
+                p.zero_grad();
+                let y = layer.forward(&Var::constant(tensor(&[xi], &[1])));
+                y.backward_with(Tensor::ones([1]));
+                got.push(p.grad().map_or(0.0, |g| g.item()));
+            }
+            check(
+                &case.spec,
+                &format!("∂/∂{name}"),
+                &case.x,
+                &got,
+                want,
+                &mut failures,
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // every registered activation has at least one case
+    let missing: Vec<&str> = activation::all()
+        .iter()
+        .map(|e| e.name)
+        .filter(|n| !covered.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "no PyTorch fixture for {missing:?}");
+}
