@@ -16,7 +16,9 @@
 //!
 //! Activation statistics are gathered only while probing ([`Diagnostics::set_probing`]), which
 //! is meant for the evaluation pass over the test set: the dead fraction then means "zero for
-//! every test image", and training pays nothing for it. The gradient hook is one pass over each
+//! every test image", and training pays nothing for it. A loop that evaluates under
+//! [`autograd::no_grad`] and trains with gradients can instead leave the switching to
+//! [`Diagnostics::set_probing_under_no_grad`]. The gradient hook is one pass over each
 //! parameter's gradient per step.
 //!
 //! One epoch of a training loop:
@@ -61,7 +63,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use autograd::{HookHandle, Var};
+use autograd::{is_grad_enabled, HookHandle, Var};
 use tensor::{shape_panic, Tensor};
 
 use crate::module::{join_name, Module};
@@ -250,6 +252,7 @@ impl GradRecord {
 /// What the hooks share with the [`Diagnostics`] that owns them.
 struct Shared {
     probing: Cell<bool>,
+    probing_under_no_grad: Cell<bool>,
     threshold: Cell<f32>,
     layers: RefCell<Vec<LayerProbe>>,
     grads: RefCell<Vec<GradRecord>>,
@@ -275,6 +278,7 @@ impl Diagnostics {
     pub fn attach(model: &Sequential) -> Diagnostics {
         let shared = Rc::new(Shared {
             probing: Cell::new(false),
+            probing_under_no_grad: Cell::new(false),
             threshold: Cell::new(SATURATION_THRESHOLD),
             layers: RefCell::new(Vec::new()),
             grads: RefCell::new(Vec::new()),
@@ -301,7 +305,7 @@ impl Diagnostics {
             };
             let s = shared.clone();
             forward_hooks.push(model.register_forward_hook(i, move |m, x, y| {
-                if s.probing.get() {
+                if s.probing.get() || (s.probing_under_no_grad.get() && !is_grad_enabled()) {
                     s.layers.borrow_mut()[k].observe(m, &x.value(), &y.value(), s.threshold.get());
                 }
             }));
@@ -354,9 +358,17 @@ impl Diagnostics {
         self.shared.probing.set(on);
     }
 
-    /// Whether activation statistics are being collected.
+    /// Whether activation statistics are being collected (by [`set_probing`](Self::set_probing)).
     pub fn is_probing(&self) -> bool {
         self.shared.probing.get()
+    }
+
+    /// Probes every forward that runs without recording a graph (inside
+    /// [`autograd::no_grad`]), whatever [`set_probing`](Self::set_probing) says: in a loop
+    /// that trains with gradients and evaluates under `no_grad`, exactly the evaluation passes.
+    /// Off by default.
+    pub fn set_probing_under_no_grad(&self, on: bool) {
+        self.shared.probing_under_no_grad.set(on);
     }
 
     /// The statistics of every activation layer that saw a sample while probing since the
@@ -476,6 +488,21 @@ mod tests {
         // A new epoch starts from nothing.
         diag.begin_epoch();
         assert!(diag.activation_stats().is_empty());
+    }
+
+    #[test]
+    fn probing_under_no_grad_sees_only_evaluation_passes() {
+        let model = hand_built();
+        let diag = Diagnostics::attach(&model);
+        diag.set_probing_under_no_grad(true);
+        let train = t(&[1.0, 1.0], &[1, 2]); // every unit but 2 alive
+        let eval = t(&[1.0, -1.0, 2.0, -3.0], &[2, 2]);
+        model.forward(&train);
+        assert!(diag.activation_stats().is_empty());
+        no_grad(|| model.forward(&eval));
+        let s = &diag.activation_stats()[0];
+        assert_eq!(s.samples, 2);
+        assert!((s.dead_fraction - 2.0 / 3.0).abs() < 1e-7);
     }
 
     #[test]
