@@ -398,3 +398,53 @@ fn every_entry_builds_a_describable_layer() {
         "Softshrink(0.5)"
     );
 }
+
+/// The three ways to use an activation give the same numbers, and a learnable parameter inside
+/// a `Sequential` is named, trained, and reported.
+#[test]
+fn layer_function_and_name_agree_and_parameters_train() {
+    let x = Var::constant(Tensor::from_vec(vec![-3.0, -0.5, 0.0, 0.7, 4.0], [1, 5]));
+    let by_layer = nn::Mish.forward(&x).value();
+    let by_function = nn::functional::mish(&x).value();
+    let by_method = x.mish().value();
+    let by_name = Activation::from_name("mish")
+        .unwrap()
+        .build()
+        .forward(&x)
+        .value();
+    assert_eq!(by_layer, by_function);
+    assert_eq!(by_layer, by_method);
+    assert_eq!(by_layer, by_name);
+
+    let mut rng = tensor::rng(0);
+    let act = Activation::from_name("elu:alpha=learnable").unwrap();
+    let model = nn::Sequential::new()
+        .push(nn::Linear::new(5, 3, true, &mut rng))
+        .push_boxed(act.build())
+        .push(nn::Linear::new(3, 1, true, &mut rng))
+        .push(nn::Snake::default());
+    let names: Vec<String> = model
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        names,
+        ["0.weight", "0.bias", "1.alpha", "2.weight", "2.bias", "3.alpha"]
+    );
+    let alpha = model.named_parameters()[2].1.clone();
+    let before = alpha.item();
+    // one step of plain gradient descent on (y − 1)²
+    let y = model.forward(&x);
+    let loss = (&y.add_scalar(-1.0) * &y.add_scalar(-1.0)).sum_all();
+    loss.backward();
+    for p in model.parameters() {
+        let g = p.grad().expect("every parameter gets a gradient");
+        assert!(g.all_finite());
+        p.update_value(|v| v.add_scaled_(&g, -0.1));
+    }
+    assert_ne!(alpha.item(), before, "ELU's alpha did not move");
+    let printed = format!("{model}");
+    assert!(printed.contains("(1): ELU(alpha="), "{printed}");
+    assert!(printed.contains("(learnable)"), "{printed}");
+}

@@ -34,9 +34,13 @@
 //! (ReLU′(0) = 0).
 //!
 //! # Adding an activation
-//! One file (copy `mish.rs`), then two lines here: `pub mod <name>;` and `<name>::ENTRY,` in
-//! [`REGISTRY`]. The registry-wide tests (`nn/tests/activations.rs`) then check its values,
-//! input gradient, parameter gradients, finiteness and kinks.
+//! One file (copy `mish.rs`, or `squareplus.rs` for one with a parameter), then two lines here:
+//! `pub mod <name>;` and `<name>::ENTRY,` in [`REGISTRY`] (a `pub use` for the type is a
+//! convenience). The registry-wide tests (`nn/tests/activations.rs`) then gradcheck its input
+//! and parameter gradients in both modes, and check finiteness and kinks, with no new test
+//! code. The PyTorch comparison (`nn/tests/activation_fixtures.rs`) insists on a case for every
+//! registered name: one line in `nn/tests/fixtures/make_activation_fixtures.py` (PyTorch's
+//! function, or the formula in torch ops), then rerun the script.
 
 use autograd::{Pointwise, Var};
 use tensor::{shape_panic, Shape, Tensor};
