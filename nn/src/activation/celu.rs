@@ -38,7 +38,9 @@ impl Pointwise for Celu {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        let neg = p[0] * expm1((x / p[0]).min(0.0));
+        // min(x/α, 0) as a select: NaN stays NaN, as in PyTorch
+        let z = x / p[0];
+        let neg = p[0] * expm1(if z > 0.0 { 0.0 } else { z });
         if x > 0.0 {
             x
         } else {
@@ -47,7 +49,8 @@ impl Pointwise for Celu {
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        let neg = exp((x / p[0]).min(0.0));
+        let z = x / p[0];
+        let neg = exp(if z > 0.0 { 0.0 } else { z });
         if x > 0.0 {
             1.0
         } else {

@@ -39,8 +39,9 @@ impl Pointwise for Elu {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        // min(x, 0): the unused branch never overflows.
-        let neg = p[0] * expm1(x.min(0.0));
+        // min(x, 0): the unused branch never overflows (written as a select so that NaN stays
+        // NaN, as in PyTorch; `f32::min` would turn it into 0).
+        let neg = p[0] * expm1(if x > 0.0 { 0.0 } else { x });
         if x > 0.0 {
             x
         } else {
@@ -49,7 +50,7 @@ impl Pointwise for Elu {
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        let neg = p[0] * exp(x.min(0.0));
+        let neg = p[0] * exp(if x > 0.0 { 0.0 } else { x });
         if x > 0.0 {
             1.0
         } else {

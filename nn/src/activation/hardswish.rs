@@ -18,7 +18,7 @@ impl Pointwise for Hardswish {
     }
     #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
-        x * (x + 3.0).clamp(0.0, 6.0) / 6.0
+        x * ((x + 3.0).clamp(0.0, 6.0) / 6.0) // the gate first: x·6 overflows for x > 5.7e37
     }
     #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {

@@ -40,7 +40,15 @@ impl Pointwise for Hardtanh {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        x.max(p[0]).min(p[1])
+        // selects rather than `max`/`min`, so that NaN stays NaN (as in PyTorch); not
+        // `f32::clamp`, which panics when learnt bounds cross
+        if x < p[0] {
+            p[0]
+        } else if x > p[1] {
+            p[1]
+        } else {
+            x
+        }
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {

@@ -16,7 +16,7 @@ pub struct Mish;
 /// `(tanh(softplus(x)), 1 − tanh(softplus(x)), σ(x))`.
 #[inline(always)]
 fn parts(x: f32) -> (f32, f32, f32) {
-    let n = exp(x.min(20.0));
+    let n = exp(if x > 20.0 { 20.0 } else { x }); // a select: NaN stays NaN
     let d = n * (n + 2.0);
     let r = 1.0 / (d + 2.0);
     (d * r, 2.0 * r, n / (1.0 + n))
@@ -33,7 +33,10 @@ impl Pointwise for Mish {
     #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
         let (t, one_minus_t, s) = parts(x);
-        t + x * s * one_minus_t * (1.0 + t)
+        // x capped as in `parts`: beyond 20 the second term is below 1e-15 (≈ 4x·e⁻²ˣ), but
+        // x times the capped 1 − tanh would not be (at x = 3e38 it was 5e21)
+        let xc = if x > 20.0 { 20.0 } else { x };
+        t + xc * s * one_minus_t * (1.0 + t)
     }
 }
 

@@ -25,12 +25,13 @@ impl Pointwise for Selu {
     }
     #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
-        let neg = ALPHA * expm1(x.min(0.0));
+        // min(x, 0) as a select: NaN stays NaN, as in PyTorch
+        let neg = ALPHA * expm1(if x > 0.0 { 0.0 } else { x });
         SCALE * if x > 0.0 { x } else { neg }
     }
     #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
-        let neg = ALPHA * exp(x.min(0.0));
+        let neg = ALPHA * exp(if x > 0.0 { 0.0 } else { x });
         SCALE * if x > 0.0 { 1.0 } else { neg }
     }
 }

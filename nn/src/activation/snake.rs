@@ -43,12 +43,15 @@ impl Pointwise for Snake {
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        1.0 + (2.0 * p[0] * x).sin()
+        // sin(2αx) as 2·sin(αx)·cos(αx): 2αx overflows to ∞ (and sin(∞) is NaN) for |αx| > 1.7e38
+        let (s, c) = (p[0] * x).sin_cos();
+        1.0 + 2.0 * s * c
     }
     #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
-        let (a, s) = (p[0], (p[0] * x).sin());
-        dp[0] = x * (2.0 * a * x).sin() / a - s * s / (a * a);
+        let a = p[0];
+        let (s, c) = (a * x).sin_cos();
+        dp[0] = x * (2.0 * s * c) / a - s * s / (a * a);
     }
     fn params(&self) -> &[Var] {
         &self.p

@@ -41,7 +41,7 @@ impl Pointwise for Softshrink {
         } else if x < -p[0] {
             x + p[0]
         } else {
-            0.0
+            0.0 * x // 0, and NaN for NaN (as in PyTorch)
         }
     }
     #[inline(always)]

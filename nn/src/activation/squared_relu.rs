@@ -17,12 +17,13 @@ impl Pointwise for SquaredRelu {
     }
     #[inline(always)]
     fn f(&self, x: f32, _: &[f32]) -> f32 {
-        let r = x.max(0.0);
+        // a select rather than `f32::max`, so that NaN stays NaN
+        let r = if x <= 0.0 { 0.0 } else { x };
         r * r
     }
     #[inline(always)]
     fn df(&self, x: f32, _: &[f32]) -> f32 {
-        2.0 * x.max(0.0)
+        2.0 * if x <= 0.0 { 0.0 } else { x }
     }
 }
 

@@ -31,22 +31,34 @@ impl Default for Squareplus {
     }
 }
 
+/// √(x² + b), without overflow: for |x| > 1e18 (x² > 1e36, beyond any sensible b) it is |x|
+/// in f32, while x² itself is ∞ from |x| ≈ 1.8e19.
+#[inline(always)]
+fn root(x: f32, b: f32) -> f32 {
+    let ax = x.abs();
+    if ax > 1e18 {
+        ax
+    } else {
+        (x * x + b).sqrt()
+    }
+}
+
 impl Pointwise for Squareplus {
     fn name(&self) -> &'static str {
         "squareplus"
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        let r = (x * x + p[0]).sqrt();
+        let r = root(x, p[0]);
         if x >= 0.0 {
-            0.5 * (x + r)
+            0.5 * x + 0.5 * r // not ½(x + r): x + r overflows for x > 1.7e38
         } else {
             0.5 * p[0] / (r - x)
         }
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        let r = (x * x + p[0]).sqrt();
+        let r = root(x, p[0]);
         if x >= 0.0 {
             0.5 + 0.5 * x / r
         } else {

@@ -50,14 +50,15 @@ impl Pointwise for Swish {
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        let bx = p[0] * x;
+        // βx beyond f32's range would make bx·c = ∞·0; at ±f32::MAX the product is already 0
+        let bx = (p[0] * x).clamp(-f32::MAX, f32::MAX);
         let (s, c) = sigmoid_pair(bx);
         s * (1.0 + bx * c)
     }
     #[inline(always)]
     fn dparams(&self, x: f32, p: &[f32], dp: &mut [f32]) {
         let (s, c) = sigmoid_pair(p[0] * x);
-        dp[0] = x * x * s * c;
+        dp[0] = (x * s) * (x * c); // not x²·s·c: x² overflows where s·c is 0
     }
     fn params(&self) -> &[Var] {
         &self.p

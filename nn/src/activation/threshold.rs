@@ -32,10 +32,11 @@ impl Pointwise for Threshold {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        if x > self.threshold {
-            x
-        } else {
+        // `x <= threshold` rather than `x > threshold` so that NaN passes through, as in PyTorch
+        if x <= self.threshold {
             p[0]
+        } else {
+            x
         }
     }
     #[inline(always)]
