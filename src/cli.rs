@@ -1,0 +1,615 @@
+//! The command-line arguments the examples share, as `clap` argument groups, so each example
+//! declares only what is its own and every example spells a flag the same way.
+//!
+//! | group | flags |
+//! | --- | --- |
+//! | [`DataArgs`] | `--dataset auto\|mnist\|fashion\|synthetic`, `--data-dir DIR`, `--download`, `--limit-train N` |
+//! | [`ModelArgs`] | `--model mlp\|cnn`, `--hidden 128,64`, `--depth N`, `--width W` |
+//! | [`TrainArgs`] | `--init`, `--optimizer`, `--lr`, `--epochs`, `--batch-size`, `--seed`, `--threads N` |
+//! | [`OutputArgs`] | `--report DIR`, `--metrics FILE`, `--quiet` |
+//! | [`LabArgs`] | all of the above plus `--activation`, `--compare`, `--save`, `--resume` (the `mnist` example) |
+//!
+//! An example with other needs flattens the groups it wants into its own `Parser`:
+//!
+//! ```
+//! use clap::Parser;
+//! use minidl::cli::{DataArgs, OutputArgs};
+//!
+//! /// Dead ReLUs, measured.
+//! #[derive(Parser)]
+//! struct Args {
+//!     #[command(flatten)]
+//!     data: DataArgs,
+//!     #[command(flatten)]
+//!     output: OutputArgs,
+//! }
+//!
+//! let args = Args::try_parse_from(["dead_relu", "--dataset", "synthetic", "--quiet"]).unwrap();
+//! assert!(args.output.quiet);
+//! ```
+//!
+//! and changes a shared default with [`parse_with_defaults`] (e.g. one epoch and plain SGD).
+//! Bad values are clap errors: a one-line message and exit status 2.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::{ArgMatches, Args, Parser, ValueEnum};
+
+/// Where the images come from (`--dataset`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DatasetChoice {
+    /// Real MNIST if its files are found, otherwise synthetic digits (with a note saying so).
+    #[default]
+    Auto,
+    /// Real MNIST; an error (exit status 2) if the files are missing.
+    Mnist,
+    /// Fashion-MNIST; an error (exit status 2) if the files are missing.
+    Fashion,
+    /// Synthetic digits drawn by `datasets::SyntheticDigits`: offline, nothing to download.
+    Synthetic,
+}
+
+impl fmt::Display for DatasetChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        value_name(self, f)
+    }
+}
+
+/// The network (`--model`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ModelKind {
+    /// A multilayer perceptron on flattened images (`--hidden`, or `--depth` and `--width`).
+    #[default]
+    Mlp,
+    /// The reference CNN: conv(1→16, 5×5) · act · maxpool 2 · conv(16→32, 5×5) · act ·
+    /// maxpool 2 · linear(1568→10).
+    Cnn,
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        value_name(self, f)
+    }
+}
+
+/// How weights are initialised (`--init`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum InitKind {
+    /// PyTorch's defaults for Linear and Conv2d: W, b ~ U(±1/√fan_in).
+    #[default]
+    Default,
+    /// Kaiming (He) normal: W ~ N(0, gain²/fan_in) with the activation's gain, b = 0.
+    Kaiming,
+    /// Xavier (Glorot) uniform: W ~ U(±gain·√(6/(fan_in+fan_out))), b = 0.
+    Xavier,
+}
+
+impl fmt::Display for InitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        value_name(self, f)
+    }
+}
+
+/// The optimizer (`--optimizer`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerKind {
+    /// Plain SGD (default lr 0.01).
+    Sgd,
+    /// SGD with momentum 0.9 (default lr 0.01).
+    Momentum,
+    /// Adam, β = (0.9, 0.999) (default lr 1e-3).
+    #[default]
+    Adam,
+    /// AdamW, decoupled weight decay 0.01 (default lr 1e-3).
+    Adamw,
+}
+
+impl OptimizerKind {
+    /// The learning rate used when `--lr` is not given: 1e-3 for Adam and AdamW, 0.01 for SGD
+    /// with or without momentum.
+    pub fn default_lr(self) -> f32 {
+        match self {
+            OptimizerKind::Sgd | OptimizerKind::Momentum => 0.01,
+            OptimizerKind::Adam | OptimizerKind::Adamw => 1e-3,
+        }
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        value_name(self, f)
+    }
+}
+
+/// The command-line spelling of a `ValueEnum` value (its possible value's name).
+fn value_name<T: ValueEnum>(v: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match v.to_possible_value() {
+        Some(pv) => f.write_str(pv.get_name()),
+        None => Ok(()),
+    }
+}
+
+/// A whole number ≥ 1.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("expected a whole number of at least 1, got 0".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a whole number of at least 1, got {s:?}")),
+    }
+}
+
+/// A positive, finite real number.
+fn positive_real(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "expected a positive number such as 0.001, got {s:?}"
+        )),
+    }
+}
+
+/// Which images to train and test on.
+#[derive(Args, Clone, Debug, Default, PartialEq)]
+pub struct DataArgs {
+    /// Data set: `auto` uses real MNIST when its files are found and synthetic digits
+    /// otherwise (saying so); `mnist` and `fashion` need their files (see --data-dir,
+    /// --download).
+    #[arg(long, value_enum, default_value_t = DatasetChoice::Auto, value_name = "NAME")]
+    pub dataset: DatasetChoice,
+
+    /// Folder holding the four IDX files (raw or .gz) [default: $MNIST_DIR (or
+    /// $FASHION_MNIST_DIR), else data/mnist (or data/fashion-mnist)].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Download the files that are missing into the data folder first (MD5-checked).
+    #[arg(long)]
+    pub download: bool,
+
+    /// Train on the first N training images only (the test set stays whole).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub limit_train: Option<usize>,
+}
+
+/// Which network to build.
+#[derive(Args, Clone, Debug, Default, PartialEq)]
+pub struct ModelArgs {
+    /// Network: `mlp` (on flattened images) or `cnn` (conv 16 · conv 32, 5×5, max pooling).
+    #[arg(long, value_enum, default_value_t = ModelKind::Mlp, value_name = "KIND")]
+    pub model: ModelKind,
+
+    /// Hidden layer widths of the MLP, comma-separated [default: 128,64].
+    #[arg(
+        long,
+        value_name = "W,W,...",
+        value_delimiter = ',',
+        value_parser = positive,
+        conflicts_with = "depth"
+    )]
+    pub hidden: Option<Vec<usize>>,
+
+    /// Number of hidden layers of a deep narrow MLP (each --width wide), instead of --hidden.
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub depth: Option<usize>,
+
+    /// Width of each hidden layer with --depth [default: 64].
+    #[arg(long, value_name = "W", value_parser = positive, requires = "depth")]
+    pub width: Option<usize>,
+}
+
+/// How to train.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct TrainArgs {
+    /// Weight initialisation: `default` (PyTorch's), `kaiming` (He normal, gain of the
+    /// activation), `xavier` (Glorot uniform, gain of the activation); biases are 0 with the
+    /// last two.
+    #[arg(long, value_enum, default_value_t = InitKind::Default, value_name = "KIND")]
+    pub init: InitKind,
+
+    /// Optimizer: `sgd`, `momentum` (SGD with momentum 0.9), `adam`, `adamw` (weight decay
+    /// 0.01).
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam, value_name = "NAME")]
+    pub optimizer: OptimizerKind,
+
+    /// Learning rate [default: 1e-3 for adam and adamw, 0.01 for sgd and momentum].
+    #[arg(long, value_name = "LR", value_parser = positive_real)]
+    pub lr: Option<f32>,
+
+    /// Epochs to train (with --resume: the total, counting the checkpoint's).
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = positive)]
+    pub epochs: usize,
+
+    /// Images per training batch.
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = positive)]
+    pub batch_size: usize,
+
+    /// Seed of the weights and of the data order (the same seed gives the same run).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
+
+    /// Threads for the tensor kernels (results do not depend on it) [default: the number of
+    /// cores].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub threads: Option<usize>,
+}
+
+impl Default for TrainArgs {
+    fn default() -> Self {
+        TrainArgs {
+            init: InitKind::Default,
+            optimizer: OptimizerKind::Adam,
+            lr: None,
+            epochs: 3,
+            batch_size: 64,
+            seed: 0,
+            threads: None,
+        }
+    }
+}
+
+impl TrainArgs {
+    /// The learning rate: `--lr` if given, else [`OptimizerKind::default_lr`].
+    pub fn learning_rate(&self) -> f32 {
+        self.lr.unwrap_or_else(|| self.optimizer.default_lr())
+    }
+}
+
+/// What to write besides the terminal output.
+#[derive(Args, Clone, Debug, Default, PartialEq)]
+pub struct OutputArgs {
+    /// Write SVG charts (loss, accuracy, gradient norms, dead units) and an index.html into
+    /// DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    /// Write one JSON line per epoch per activation to FILE (schema in the README).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+
+    /// No progress bars and no per-layer tables: only one line per epoch and the results.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The activation lab's command line (`cargo run --release --example mnist -- --help`).
+#[derive(Parser, Clone, Debug, Default, PartialEq)]
+#[command(
+    name = "mnist",
+    about = "Train a network on MNIST and watch what the activation function does to it",
+    long_about = "Train a network on MNIST and watch what the activation function does to it: \
+                  loss, accuracy, dead and saturated units, gradient norms per layer.\n\n\
+                  Examples:\n  \
+                  mnist --activation mish\n  \
+                  mnist --compare relu,sigmoid,mish --epochs 1 --metrics m.jsonl --report out\n  \
+                  mnist --model cnn --activation leaky_relu:0.1 --save run.safetensors"
+)]
+pub struct LabArgs {
+    /// The activation: a registry name with optional arguments (`mish`, `leaky_relu:0.1`,
+    /// `elu:alpha=0.5`, `swish:learnable`) or a formula in x.
+    #[arg(long, short, default_value = "relu", value_name = "SPEC", long_help = activation_help())]
+    pub activation: String,
+
+    /// Train several activations one after another (same seed, same data order) and compare
+    /// them: `relu,sigmoid,mish` (use `;` between specs that contain commas).
+    #[arg(long, value_name = "A,B,...", conflicts_with = "activation")]
+    pub compare: Option<String>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub train: TrainArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub data: DataArgs,
+
+    /// Save a checkpoint (model, optimizer, epoch, step, metrics) to FILE after every epoch.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Continue the run saved in FILE at its next epoch, up to --epochs in total.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+}
+
+/// `--activation`'s long help: the syntax and every registered name.
+fn activation_help() -> String {
+    let names: Vec<&str> = nn::activation::all().iter().map(|e| e.name).collect();
+    format!(
+        "The activation: a registry name with optional arguments after a colon, positional or \
+         key=value (`mish`, `leaky_relu:0.1`, `elu:alpha=0.5`, `gelu:tanh`, \
+         `swish:learnable`), or a formula in x.\n\nNames: {}",
+        names.join(", ")
+    )
+}
+
+impl LabArgs {
+    /// The activation specs to train, in order: the `--compare` list, or `--activation` alone.
+    pub fn activation_specs(&self) -> Vec<String> {
+        match &self.compare {
+            Some(list) => split_specs(list),
+            None => vec![self.activation.trim().to_string()],
+        }
+    }
+}
+
+/// Splits a `--compare` list into activation specs.
+///
+/// With a `;` anywhere, the list is split at `;` only. Otherwise it is split at the commas
+/// outside parentheses, and a piece that is not the start of a spec (its name before any `:`
+/// is not a registered activation, e.g. `0.333` or `learnable`) is glued back to the spec
+/// before it when that spec has arguments: `relu,rrelu:0.1,0.3,mish` gives `relu`,
+/// `rrelu:0.1,0.3` and `mish`. Empty pieces are dropped.
+pub fn split_specs(list: &str) -> Vec<String> {
+    if list.contains(';') {
+        return list
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+    }
+    let mut pieces = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in list.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth <= 0 => {
+                pieces.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&list[start..]);
+    let mut specs: Vec<String> = Vec::new();
+    for piece in pieces.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+        let name = piece.split(':').next().unwrap_or("").trim();
+        let starts_spec = nn::activation::parse(name).is_ok()
+            || nn::activation::find(&name.to_lowercase().replace('-', "_")).is_some()
+            || name.contains(['(', ' ', '*', '+', '/']);
+        match specs.last_mut() {
+            Some(prev) if !starts_spec && prev.contains(':') => {
+                prev.push(',');
+                prev.push_str(piece);
+            }
+            _ => specs.push(piece.to_string()),
+        }
+    }
+    specs
+}
+
+/// Parses `T` from the process's arguments after replacing the defaults of the named
+/// arguments (ids are the field names: `"epochs"`, `"optimizer"`, `"lr"`), so an example can
+/// share a group and still choose its own defaults, shown as such in `--help`. On a bad
+/// command line it prints clap's message and exits with status 2.
+///
+/// ```no_run
+/// let args: minidl::cli::LabArgs =
+///     minidl::cli::parse_with_defaults(&[("epochs", "1"), ("optimizer", "sgd"), ("lr", "0.5")]);
+/// ```
+///
+/// # Panics
+/// If an id names no argument of `T` (a bug in the calling example).
+pub fn parse_with_defaults<T: Parser>(defaults: &[(&'static str, &'static str)]) -> T {
+    try_parse_with_defaults(std::env::args_os(), defaults).unwrap_or_else(|e| e.exit())
+}
+
+/// [`parse_with_defaults`] on a given argument list (the first item is the program name),
+/// returning clap's error instead of exiting.
+///
+/// # Errors
+/// The clap error for an unknown flag or a bad value (or the help/version "error").
+///
+/// # Panics
+/// If an id names no argument of `T`.
+pub fn try_parse_with_defaults<T, I, S>(
+    args: I,
+    defaults: &[(&'static str, &'static str)],
+) -> Result<T, clap::Error>
+where
+    T: Parser,
+    I: IntoIterator<Item = S>,
+    S: Into<OsString> + Clone,
+{
+    let mut cmd = T::command();
+    for &(id, value) in defaults {
+        cmd = cmd.mut_arg(id, |a| a.default_value(value));
+    }
+    let matches: ArgMatches = cmd.try_get_matches_from(args)?;
+    T::from_arg_matches(&matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<LabArgs, clap::Error> {
+        LabArgs::try_parse_from(std::iter::once("mnist").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        LabArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.activation, "relu");
+        assert_eq!(a.compare, None);
+        assert_eq!(a.model.model, ModelKind::Mlp);
+        assert_eq!(a.model.hidden, None);
+        assert_eq!(a.train.optimizer, OptimizerKind::Adam);
+        assert_eq!(a.train.learning_rate(), 1e-3);
+        assert_eq!(
+            (a.train.epochs, a.train.batch_size, a.train.seed),
+            (3, 64, 0)
+        );
+        assert_eq!(a.data.dataset, DatasetChoice::Auto);
+        assert!(!a.output.quiet && a.output.report.is_none());
+        assert_eq!(a.activation_specs(), ["relu"]);
+        let mut d = LabArgs::default();
+        d.activation = "relu".into();
+        d.train = TrainArgs::default();
+        assert_eq!(d, a);
+    }
+
+    #[test]
+    fn every_flag_parses() {
+        let a = parse(&[
+            "--activation",
+            "leaky_relu:0.1",
+            "--model",
+            "cnn",
+            "--init",
+            "kaiming",
+            "--optimizer",
+            "momentum",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "32",
+            "--seed",
+            "7",
+            "--dataset",
+            "synthetic",
+            "--data-dir",
+            "d",
+            "--download",
+            "--limit-train",
+            "500",
+            "--threads",
+            "2",
+            "--save",
+            "a.safetensors",
+            "--resume",
+            "b.safetensors",
+            "--report",
+            "out",
+            "--metrics",
+            "m.jsonl",
+            "--quiet",
+        ])
+        .unwrap();
+        assert_eq!(a.activation_specs(), ["leaky_relu:0.1"]);
+        assert_eq!(a.model.model, ModelKind::Cnn);
+        assert_eq!(a.train.init, InitKind::Kaiming);
+        assert_eq!(a.train.learning_rate(), 0.01);
+        assert_eq!(
+            (a.train.epochs, a.train.batch_size, a.train.seed),
+            (2, 32, 7)
+        );
+        assert_eq!(a.data.dataset, DatasetChoice::Synthetic);
+        assert_eq!(a.data.limit_train, Some(500));
+        assert!(a.data.download && a.output.quiet);
+        assert_eq!(a.train.threads, Some(2));
+        assert_eq!(a.save, Some(PathBuf::from("a.safetensors")));
+        assert_eq!(a.resume, Some(PathBuf::from("b.safetensors")));
+        assert_eq!(a.output.metrics, Some(PathBuf::from("m.jsonl")));
+
+        let a = parse(&[
+            "--hidden",
+            "256,128,64",
+            "--lr",
+            "0.5",
+            "--optimizer",
+            "sgd",
+        ])
+        .unwrap();
+        assert_eq!(a.model.hidden, Some(vec![256, 128, 64]));
+        assert_eq!(a.train.learning_rate(), 0.5);
+        let a = parse(&["--depth", "10", "--width", "32"]).unwrap();
+        assert_eq!((a.model.depth, a.model.width), (Some(10), Some(32)));
+    }
+
+    #[test]
+    fn bad_values_are_errors_with_exit_status_2() {
+        for args in [
+            &["--epochs", "0"][..],
+            &["--lr", "-1"],
+            &["--lr", "nan"],
+            &["--batch-size", "x"],
+            &["--hidden", "128,0"],
+            &["--threads", "0"],
+            &["--model", "rnn"],
+            &["--optimizer", "lbfgs"],
+            &["--hidden", "64", "--depth", "3"],
+            &["--width", "64"],
+            &["--activation", "relu", "--compare", "relu,mish"],
+            &["--no-such-flag"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+        let msg = parse(&["--lr", "abc"]).unwrap_err().to_string();
+        assert!(msg.contains("expected a positive number"), "{msg}");
+    }
+
+    #[test]
+    fn compare_lists_split_into_specs() {
+        assert_eq!(
+            split_specs("relu,sigmoid,mish"),
+            ["relu", "sigmoid", "mish"]
+        );
+        assert_eq!(
+            split_specs(" relu , rrelu:0.1,0.3 ,mish,"),
+            ["relu", "rrelu:0.1,0.3", "mish"]
+        );
+        assert_eq!(
+            split_specs("elu:alpha=0.5,learnable,gelu:tanh,relu"),
+            ["elu:alpha=0.5,learnable", "gelu:tanh", "relu"]
+        );
+        assert_eq!(
+            split_specs("relu,x * tanh(softplus(x)),max(x, 0)"),
+            ["relu", "x * tanh(softplus(x))", "max(x, 0)"]
+        );
+        assert_eq!(split_specs("a,b;c"), ["a,b", "c"]);
+        // An unknown name stays a spec of its own, so the lab reports it as unknown.
+        assert_eq!(split_specs("relu,nosuch"), ["relu", "nosuch"]);
+        assert_eq!(split_specs(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn defaults_can_be_replaced() {
+        let a: LabArgs = try_parse_with_defaults(
+            ["x"],
+            &[("epochs", "1"), ("optimizer", "sgd"), ("lr", "0.5")],
+        )
+        .unwrap();
+        assert_eq!(a.train.epochs, 1);
+        assert_eq!(a.train.optimizer, OptimizerKind::Sgd);
+        assert_eq!(a.train.lr, Some(0.5));
+        let a: LabArgs =
+            try_parse_with_defaults(["x", "--epochs", "4"], &[("epochs", "1")]).unwrap();
+        assert_eq!(a.train.epochs, 4);
+        let help = LabArgs::command()
+            .mut_arg("epochs", |a| a.default_value("1"))
+            .render_help()
+            .to_string();
+        assert!(help.contains("[default: 1]"), "{help}");
+    }
+
+    #[test]
+    fn help_lists_activation_names_and_lr_defaults() {
+        let help = LabArgs::command().render_long_help().to_string();
+        assert!(help.contains("leaky_relu"), "{help}");
+        assert!(help.contains("mish"), "{help}");
+        assert!(help.contains("1e-3 for adam and adamw, 0.01 for sgd and momentum"));
+        assert_eq!(OptimizerKind::Adamw.to_string(), "adamw");
+        assert_eq!(DatasetChoice::Synthetic.to_string(), "synthetic");
+        assert_eq!(InitKind::Kaiming.to_string(), "kaiming");
+        assert_eq!(ModelKind::Cnn.to_string(), "cnn");
+    }
+}

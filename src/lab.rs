@@ -1,0 +1,1157 @@
+//! The activation lab: the training loop every example uses, from a command line to metrics,
+//! charts and checkpoints.
+//!
+//! [`run`] is the whole `mnist` example: it loads the data ([`load_data`]), and for each
+//! activation builds the network ([`Architecture::build`], [`init_weights`]), the optimizer
+//! ([`build_optimizer`]) and a [`Trainer`], which trains epoch by epoch with a progress bar,
+//! evaluates on the test set, and collects the per-layer diagnostics; `run` prints one line
+//! and a layer table per epoch, appends to the `--metrics` file, saves the `--save`
+//! checkpoint, and at the end draws the `--report`. Examples with a different experiment use
+//! the same pieces.
+//!
+//! # What one epoch does
+//! 1. **Train** ([`Trainer::train_epoch`]): the training set in the order
+//!    `DataLoader::shuffle(seed).epoch(e)` gives — a permutation drawn from ChaCha8 seeded with
+//!    the seed, on stream `e` — so the order depends only on `(seed, epoch)` and a resumed run
+//!    needs no generator state. Each step: forward, cross-entropy, `backward`, optimizer step;
+//!    training accuracy comes from the logits already computed. Gradient norms are measured
+//!    by hooks on the weights.
+//! 2. **Evaluate** ([`Trainer::evaluate`]): the test set in batches of 1000, in evaluation
+//!    mode and under `no_grad`, with the activation probes on: dead and saturated units, mean
+//!    and spread of each activation's output are measured here, on the test images, so they
+//!    cost training nothing.
+//!
+//! # Checkpoints
+//! `--save FILE` writes, after every epoch, one safetensors file (atomically) holding the
+//! model's parameters and buffers, the optimizer's state (under `optim.`), every step's loss
+//! (`lab.step_losses`), and metadata: the format version, the architecture (the model as
+//! printed, the activation spec, the hidden sizes), the training settings, the epoch, the
+//! global step, the seed and the metrics so far. `--resume FILE` checks that the file was
+//! saved from the same architecture and settings (naming what differs if not), loads it and
+//! goes on at the next epoch; the resumed run's metrics equal an uninterrupted run's, except
+//! the timings. (A randomised activation such as `rrelu` draws its slopes from its own
+//! generator, which is not saved: its resumed run is the same in distribution only.)
+//!
+//! # Errors
+//! Everything that comes from outside — an unknown activation, flags that do not fit
+//! together, missing or corrupt data, a checkpoint from another run or a truncated one, a
+//! folder that cannot be written — is a [`LabError`] with a one-line message; the examples
+//! print it as `error: …` and exit with status 2 ([`LabError::exit_code`]).
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use autograd::{no_grad, Var};
+use datasets::{DataLoader, Dataset, FashionMnist, Mnist, SyntheticDigits};
+use nn::activation::{Activation, ParseError};
+use nn::init::{self, Nonlinearity};
+use nn::loss::{cross_entropy, cross_entropy_with, Reduction};
+use nn::{Diagnostics, Module, Sequential};
+use optim::{Adam, AdamW, Optimizer, Sgd};
+use tensor::{Rng, Tensor};
+
+use crate::cli::{DataArgs, DatasetChoice, InitKind, LabArgs, ModelArgs, ModelKind, OptimizerKind};
+use crate::metrics::{EpochMetrics, LayerStats, MetricsError, MetricsWriter, RunHistory};
+use crate::report::{
+    format_comparison_table, format_epoch_line, format_layer_table, write_report, EpochBar,
+    ReportError,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Why the lab stopped. Every message is one line that says what was wrong and how to fix it.
+#[derive(Debug)]
+pub enum LabError {
+    /// Command-line values that do not fit together (`--save` with `--compare`, `--hidden`
+    /// with `--model cnn`, …).
+    Usage(String),
+    /// An activation spec that does not parse.
+    Activation {
+        /// The flag it came from: `"--activation"` or `"--compare"`.
+        flag: &'static str,
+        /// What the parser found wrong (for an unknown name: every valid name).
+        source: ParseError,
+    },
+    /// The data set could not be found, downloaded or read.
+    Data(datasets::Error),
+    /// A checkpoint could not be read or written (missing, truncated, corrupt, unwritable).
+    Checkpoint {
+        /// `"--save"` or `"--resume"`.
+        flag: &'static str,
+        /// What went wrong; the message names the file.
+        source: nn::state::Error,
+    },
+    /// A checkpoint that was read but does not belong to this run.
+    Resume {
+        /// The checkpoint.
+        path: PathBuf,
+        /// What differs or is missing.
+        reason: String,
+    },
+    /// The metrics file could not be written.
+    Metrics(MetricsError),
+    /// The report could not be written.
+    Report(ReportError),
+    /// Writing to the terminal failed.
+    Output(io::Error),
+}
+
+impl LabError {
+    /// The process exit status for this error: 2 for bad input (everything but a failed
+    /// terminal write, which is 1).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LabError::Output(_) => 1,
+            _ => 2,
+        }
+    }
+
+    /// Prints `error: <message>` on stderr and returns the exit status, for `main`. A closed
+    /// output pipe (`| head`) is not an error: the reader saw what it wanted.
+    pub fn exit(&self) -> ExitCode {
+        if let LabError::Output(e) = self {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+        }
+        eprintln!("error: {self}");
+        ExitCode::from(self.exit_code())
+    }
+}
+
+impl fmt::Display for LabError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LabError::Usage(msg) => f.write_str(msg),
+            LabError::Activation { flag, source } => write!(f, "{flag}: {source}"),
+            LabError::Data(e) => write!(f, "data: {e}"),
+            LabError::Checkpoint { flag, source } => write!(f, "{flag}: {source}"),
+            LabError::Resume { path, reason } => {
+                write!(f, "--resume: {}: {reason}", path.display())
+            }
+            LabError::Metrics(e) => write!(f, "--metrics: {e}"),
+            LabError::Report(e) => write!(f, "--{e}"),
+            LabError::Output(e) => write!(f, "cannot write the output: {e}"),
+        }
+    }
+}
+
+impl Error for LabError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            LabError::Activation { source, .. } => Some(source),
+            LabError::Data(e) => Some(e),
+            LabError::Checkpoint { source, .. } => Some(source),
+            LabError::Metrics(e) => Some(e),
+            LabError::Report(e) => Some(e),
+            LabError::Output(e) => Some(e),
+            LabError::Usage(_) | LabError::Resume { .. } => None,
+        }
+    }
+}
+
+impl From<io::Error> for LabError {
+    fn from(e: io::Error) -> Self {
+        LabError::Output(e)
+    }
+}
+
+impl From<MetricsError> for LabError {
+    fn from(e: MetricsError) -> Self {
+        LabError::Metrics(e)
+    }
+}
+
+impl From<ReportError> for LabError {
+    fn from(e: ReportError) -> Self {
+        LabError::Report(e)
+    }
+}
+
+impl From<datasets::Error> for LabError {
+    fn from(e: datasets::Error) -> Self {
+        LabError::Data(e)
+    }
+}
+
+/// Parses an activation spec, naming the flag it came from in the error.
+///
+/// # Errors
+/// [`LabError::Activation`] with the parser's message (an unknown name lists the valid ones).
+pub fn parse_activation(spec: &str, flag: &'static str) -> Result<Activation, LabError> {
+    nn::activation::parse(spec.trim()).map_err(|source| LabError::Activation { flag, source })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+/// The training and test sets of a run, and where they came from.
+#[derive(Clone, Debug)]
+pub struct Data {
+    /// The training images (after `--limit-train`).
+    pub train: Dataset,
+    /// The test images.
+    pub test: Dataset,
+    /// Which data set this is (never [`DatasetChoice::Auto`]).
+    pub kind: DatasetChoice,
+    /// For people: `"MNIST from data/mnist"`, `"synthetic digits"`.
+    pub description: String,
+}
+
+impl Data {
+    /// `[channels, rows, cols]` of one image.
+    pub fn input_shape(&self) -> [usize; 3] {
+        [1, self.train.rows(), self.train.cols()]
+    }
+
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        self.train.num_classes()
+    }
+}
+
+/// Number of synthetic digits drawn for the training set (as many as MNIST has) and the test set.
+pub const SYNTHETIC_SIZES: (usize, usize) = (60_000, 10_000);
+
+/// Loads the data set `args` asks for. With `--dataset auto`, real MNIST if its files are
+/// found, else synthetic digits, with one line on `out` saying so and how to get the real
+/// data. `--limit-train N` keeps the first N training images.
+///
+/// # Errors
+/// [`LabError::Data`] when `mnist` or `fashion` is asked for and its files are missing (the
+/// message says how to get them), when a file is corrupt or a download fails;
+/// [`LabError::Usage`] for `--download` with `--dataset synthetic`; [`LabError::Output`] if
+/// `out` fails.
+pub fn load_data(args: &DataArgs, out: &mut dyn Write) -> Result<Data, LabError> {
+    let limit = args.limit_train;
+    let (splits, kind, description) = match args.dataset {
+        DatasetChoice::Synthetic => {
+            if args.download {
+                return Err(LabError::Usage(
+                    "--download fetches MNIST or Fashion-MNIST; synthetic digits need nothing \
+                     downloaded: drop --download or choose --dataset mnist"
+                        .into(),
+                ));
+            }
+            (
+                synthetic(limit),
+                DatasetChoice::Synthetic,
+                "synthetic digits".to_string(),
+            )
+        }
+        DatasetChoice::Mnist => {
+            let dir = Mnist::resolve_dir(args.data_dir.as_deref());
+            let splits = load_mnist(Mnist::KIND, &dir, args.download)?;
+            (
+                splits,
+                DatasetChoice::Mnist,
+                format!("MNIST from {}", dir.display()),
+            )
+        }
+        DatasetChoice::Fashion => {
+            let dir = FashionMnist::resolve_dir(args.data_dir.as_deref());
+            let splits = load_mnist(FashionMnist::KIND, &dir, args.download)?;
+            let description = format!("Fashion-MNIST from {}", dir.display());
+            (splits, DatasetChoice::Fashion, description)
+        }
+        DatasetChoice::Auto => {
+            let dir = Mnist::resolve_dir(args.data_dir.as_deref());
+            match load_mnist(Mnist::KIND, &dir, args.download) {
+                Ok(splits) => (
+                    splits,
+                    DatasetChoice::Mnist,
+                    format!("MNIST from {}", dir.display()),
+                ),
+                Err(datasets::Error::NotFound { .. }) => {
+                    writeln!(
+                        out,
+                        "note: MNIST not found in {}; training on synthetic digits instead \
+                         (for the real data, run with --download, or point --data-dir or \
+                         MNIST_DIR at a folder holding the four MNIST files)",
+                        dir.display()
+                    )?;
+                    (
+                        synthetic(limit),
+                        DatasetChoice::Synthetic,
+                        "synthetic digits".to_string(),
+                    )
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let train = match limit {
+        Some(n) => splits.train.limit(n),
+        None => splits.train,
+    };
+    Ok(Data {
+        train,
+        test: splits.test,
+        kind,
+        description,
+    })
+}
+
+/// Synthetic digits: `limit` training images (or 60,000) and 10,000 test images, always from
+/// data seed 0 so that runs with different `--seed`s see the same images.
+fn synthetic(limit: Option<usize>) -> datasets::Splits {
+    let (train, test) = SYNTHETIC_SIZES;
+    SyntheticDigits::splits(limit.unwrap_or(train), test, 0)
+}
+
+fn load_mnist(
+    kind: datasets::MnistKind,
+    dir: &Path,
+    download: bool,
+) -> Result<datasets::Splits, datasets::Error> {
+    if download {
+        kind.load_or_download(dir, true)
+    } else {
+        kind.load(dir)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The network
+
+/// The MLP's hidden widths when neither `--hidden` nor `--depth` is given.
+pub const DEFAULT_HIDDEN: [usize; 2] = [128, 64];
+
+/// The width of each hidden layer for `--depth N` without `--width`.
+pub const DEFAULT_WIDTH: usize = 64;
+
+/// Which network to build: the shape of the model, before any activation is chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Architecture {
+    /// Linear layers of these hidden widths on flattened images, an activation after each.
+    Mlp {
+        /// The hidden widths, input side first (empty: a linear classifier).
+        hidden: Vec<usize>,
+    },
+    /// The reference CNN (`nn::cnn`): for each channel count a 5×5 "same" convolution, the
+    /// activation and a 2×2 max pooling, then one Linear layer.
+    Cnn {
+        /// Output channels of each convolution.
+        channels: Vec<usize>,
+        /// Kernel size (odd).
+        kernel: usize,
+    },
+}
+
+impl Architecture {
+    /// The reference CNN: conv(1→16, 5×5) · act · pool · conv(16→32, 5×5) · act · pool · linear.
+    pub fn reference_cnn() -> Architecture {
+        Architecture::Cnn {
+            channels: vec![16, 32],
+            kernel: 5,
+        }
+    }
+
+    /// The architecture the model flags ask for.
+    ///
+    /// # Errors
+    /// [`LabError::Usage`] for `--hidden`, `--depth` or `--width` with `--model cnn`.
+    pub fn from_args(m: &ModelArgs) -> Result<Architecture, LabError> {
+        match m.model {
+            ModelKind::Cnn => {
+                if m.hidden.is_some() || m.depth.is_some() {
+                    return Err(LabError::Usage(
+                        "--hidden, --depth and --width shape the MLP; the CNN is fixed \
+                         (conv 16, conv 32, 5×5): drop them or use --model mlp"
+                            .into(),
+                    ));
+                }
+                Ok(Architecture::reference_cnn())
+            }
+            ModelKind::Mlp => {
+                let hidden = match (&m.hidden, m.depth) {
+                    (Some(h), _) => h.clone(),
+                    (None, Some(depth)) => vec![m.width.unwrap_or(DEFAULT_WIDTH); depth],
+                    (None, None) => DEFAULT_HIDDEN.to_vec(),
+                };
+                Ok(Architecture::Mlp { hidden })
+            }
+        }
+    }
+
+    /// Whether the network takes flattened images `[N, rows·cols]` (the MLP) rather than
+    /// `[N, 1, rows, cols]`.
+    pub fn flattens_input(&self) -> bool {
+        matches!(self, Architecture::Mlp { .. })
+    }
+
+    /// The network for images of `input = [C, H, W]` and `classes` outputs, a fresh layer of
+    /// `activation` after every hidden layer, initialised with PyTorch's defaults from `rng`.
+    pub fn build(
+        &self,
+        input: [usize; 3],
+        classes: usize,
+        activation: &Activation,
+        rng: &mut Rng,
+    ) -> Sequential {
+        match self {
+            Architecture::Mlp { hidden } => {
+                let mut sizes = vec![input.iter().product()];
+                sizes.extend(hidden);
+                sizes.push(classes);
+                nn::mlp(&sizes, || activation.build(), rng)
+            }
+            Architecture::Cnn { channels, kernel } => nn::cnn(
+                input,
+                channels,
+                *kernel,
+                classes,
+                || activation.build(),
+                rng,
+            ),
+        }
+    }
+
+    /// A short description: `"MLP 784-128-64-10"`, `"CNN conv 16,32 (5×5)"`.
+    pub fn describe(&self, input: [usize; 3], classes: usize) -> String {
+        match self {
+            Architecture::Mlp { hidden } => {
+                let mut sizes = vec![input.iter().product::<usize>()];
+                sizes.extend(hidden);
+                sizes.push(classes);
+                let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+                format!("MLP {}", sizes.join("-"))
+            }
+            Architecture::Cnn { channels, kernel } => {
+                format!("CNN conv {} ({kernel}×{kernel})", join(channels))
+            }
+        }
+    }
+
+    /// The sizes as the command line writes them: `"128,64"` for an MLP, `"conv 16,32 5x5"`.
+    pub fn sizes(&self) -> String {
+        match self {
+            Architecture::Mlp { hidden } => join(hidden),
+            Architecture::Cnn { channels, kernel } => {
+                format!("conv {} {kernel}x{kernel}", join(channels))
+            }
+        }
+    }
+}
+
+fn join(v: &[usize]) -> String {
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The nonlinearity whose gain Kaiming and Xavier initialisation use for `activation`:
+/// tanh-like → tanh (5/3), sigmoid-like → sigmoid (1), leaky slopes → leaky ReLU with that
+/// slope, SELU → SELU (3/4), everything else (ReLU, GELU, Swish, Mish, …) → ReLU (√2).
+pub fn nonlinearity(activation: &Activation) -> Nonlinearity {
+    let args = activation.args();
+    match activation.name() {
+        "tanh" | "hardtanh" | "softsign" | "tanhshrink" => Nonlinearity::Tanh,
+        "sigmoid" | "hardsigmoid" | "logsigmoid" => Nonlinearity::Sigmoid,
+        "leaky_relu" => Nonlinearity::LeakyRelu(args.number("negative_slope")),
+        "rrelu" => Nonlinearity::LeakyRelu((args.number("lower") + args.number("upper")) / 2.0),
+        "prelu" => Nonlinearity::LeakyRelu(0.25),
+        "selu" => Nonlinearity::Selu,
+        _ => Nonlinearity::Relu,
+    }
+}
+
+/// Re-initialises the weights of every Linear and Conv2d layer of `model` (the parameters
+/// named `*.weight` with at least 2 dimensions) as `kind` says, with the gain of
+/// [`nonlinearity`]`(activation)` for hidden layers and gain 1 for the output layer, and sets
+/// their biases to 0. [`InitKind::Default`] leaves the model as built (PyTorch's defaults).
+/// Kaiming for SELU uses gain 1 (LeCun normal), as PyTorch recommends.
+pub fn init_weights(model: &Sequential, kind: InitKind, activation: &Activation, rng: &mut Rng) {
+    if kind == InitKind::Default {
+        return;
+    }
+    let params = model.named_parameters();
+    let weights: Vec<&(String, Var)> = params
+        .iter()
+        .filter(|(n, p)| n.ends_with("weight") && p.dims().len() >= 2)
+        .collect();
+    let nonlin = match (kind, nonlinearity(activation)) {
+        (InitKind::Kaiming, Nonlinearity::Selu) => Nonlinearity::Linear,
+        (_, n) => n,
+    };
+    for (i, (name, w)) in weights.iter().enumerate() {
+        let last = i + 1 == weights.len();
+        let gain = init::calculate_gain(if last { Nonlinearity::Linear } else { nonlin });
+        let shape = w.shape();
+        let value = match kind {
+            InitKind::Kaiming => {
+                let (fan_in, _) = init::fans(&shape);
+                Tensor::normal(shape, 0.0, gain / (fan_in as f32).sqrt(), rng)
+            }
+            _ => init::xavier_uniform(shape, gain, rng),
+        };
+        w.set_value(value);
+        let bias = format!("{}bias", name.strip_suffix("weight").unwrap_or(name));
+        if let Some((_, b)) = params.iter().find(|(n, _)| *n == bias) {
+            b.set_value(Tensor::zeros(b.shape()));
+        }
+    }
+}
+
+/// The optimizer `kind` over `params` with learning rate `lr`: SGD, SGD with momentum 0.9,
+/// Adam or AdamW (weight decay 0.01), PyTorch's defaults otherwise.
+pub fn build_optimizer(kind: OptimizerKind, lr: f32, params: Vec<Var>) -> Box<dyn Optimizer> {
+    match kind {
+        OptimizerKind::Sgd => Box::new(Sgd::new(params, lr)),
+        OptimizerKind::Momentum => Box::new(Sgd::new(params, lr).momentum(0.9)),
+        OptimizerKind::Adam => Box::new(Adam::new(params, lr)),
+        OptimizerKind::Adamw => Box::new(AdamW::new(params, lr)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/// Everything that shapes a training run except the activation and the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    /// The network.
+    pub architecture: Architecture,
+    /// Weight initialisation.
+    pub init: InitKind,
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
+    /// Its learning rate.
+    pub lr: f32,
+    /// Epochs to train in total.
+    pub epochs: usize,
+    /// Training batch size.
+    pub batch_size: usize,
+    /// Seed of the weights and the data order.
+    pub seed: u64,
+    /// No progress bar (and, in [`run`], no layer tables).
+    pub quiet: bool,
+}
+
+impl RunConfig {
+    /// The settings `args` asks for.
+    ///
+    /// # Errors
+    /// As [`Architecture::from_args`].
+    pub fn from_args(args: &LabArgs) -> Result<RunConfig, LabError> {
+        Ok(RunConfig {
+            architecture: Architecture::from_args(&args.model)?,
+            init: args.train.init,
+            optimizer: args.train.optimizer,
+            lr: args.train.learning_rate(),
+            epochs: args.train.epochs,
+            batch_size: args.train.batch_size,
+            seed: args.train.seed,
+            quiet: args.output.quiet,
+        })
+    }
+
+    /// The settings as `(name, value)` pairs, for reports.
+    pub fn settings(&self, data: &Data) -> Vec<(String, String)> {
+        let arch = self
+            .architecture
+            .describe(data.input_shape(), data.classes());
+        [
+            ("data", data.description.clone()),
+            (
+                "images",
+                format!("{} training, {} test", data.train.len(), data.test.len()),
+            ),
+            ("model", arch),
+            ("init", self.init.to_string()),
+            ("optimizer", format!("{}, lr {}", self.optimizer, self.lr)),
+            ("epochs", self.epochs.to_string()),
+            ("batch size", self.batch_size.to_string()),
+            ("seed", self.seed.to_string()),
+            ("threads", tensor::num_threads().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+/// What one epoch of training measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochTraining {
+    /// Mean of the batch losses.
+    pub loss: f32,
+    /// Fraction of training images classified correctly (as the model was at each step).
+    pub accuracy: f32,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Training images seen.
+    pub samples: usize,
+}
+
+/// What an evaluation measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Mean cross-entropy over the images.
+    pub loss: f32,
+    /// Fraction classified correctly.
+    pub accuracy: f32,
+}
+
+/// Batch size of evaluation (no graph is kept, so large batches cost little memory).
+pub const EVAL_BATCH: usize = 1000;
+
+/// One activation's training run: the model, its optimizer, the diagnostics and the history.
+pub struct Trainer {
+    activation: String,
+    spec: Activation,
+    config: RunConfig,
+    model: Sequential,
+    optimizer: Box<dyn Optimizer>,
+    diagnostics: Diagnostics,
+    history: RunHistory,
+    step: usize,
+}
+
+impl Trainer {
+    /// Builds the network for `data` with `activation` (a spec such as `"leaky_relu:0.1"`),
+    /// initialises it from `config.seed`, and makes the optimizer. Nothing is trained yet.
+    ///
+    /// # Errors
+    /// [`LabError::Activation`] if the spec does not parse.
+    pub fn new(config: &RunConfig, activation: &str, data: &Data) -> Result<Trainer, LabError> {
+        let spec = parse_activation(activation, "--activation")?;
+        let mut rng = tensor::rng(config.seed);
+        let model = config
+            .architecture
+            .build(data.input_shape(), data.classes(), &spec, &mut rng);
+        init_weights(&model, config.init, &spec, &mut rng);
+        let optimizer = build_optimizer(config.optimizer, config.lr, model.parameters());
+        let diagnostics = Diagnostics::attach(&model);
+        let activation = activation.trim().to_string();
+        Ok(Trainer {
+            history: RunHistory::new(activation.clone()),
+            activation,
+            spec,
+            config: config.clone(),
+            model,
+            optimizer,
+            diagnostics,
+            step: 0,
+        })
+    }
+
+    /// The activation as given.
+    pub fn activation(&self) -> &str {
+        &self.activation
+    }
+
+    /// The network.
+    pub fn model(&self) -> &Sequential {
+        &self.model
+    }
+
+    /// The optimizer.
+    pub fn optimizer(&self) -> &dyn Optimizer {
+        self.optimizer.as_ref()
+    }
+
+    /// The diagnostics attached to the model: gradient norms of this epoch (and of the very
+    /// first step), activation statistics of the last evaluation, learnable values.
+    pub fn diagnostics(&self) -> &Diagnostics {
+        &self.diagnostics
+    }
+
+    /// Everything recorded so far.
+    pub fn history(&self) -> &RunHistory {
+        &self.history
+    }
+
+    /// The history, ending the run.
+    pub fn into_history(self) -> RunHistory {
+        self.history
+    }
+
+    /// Epochs finished.
+    pub fn epochs_done(&self) -> usize {
+        self.history.epochs.len()
+    }
+
+    /// Optimizer steps taken.
+    pub fn steps(&self) -> usize {
+        self.step
+    }
+
+    /// Whether the run has reached its configured number of epochs.
+    pub fn is_finished(&self) -> bool {
+        self.epochs_done() >= self.config.epochs
+    }
+
+    /// Trains one epoch on `train` (the next epoch of the run: its data order is
+    /// `shuffle(seed).epoch(e)`), with a progress bar unless quiet, recording every step's
+    /// loss in the history. The diagnostics start a new epoch: gradient norms are averaged over
+    /// this epoch's steps.
+    pub fn train_epoch(&mut self, train: &Dataset) -> EpochTraining {
+        let epoch = self.epochs_done();
+        let loader = DataLoader::new(train, self.config.batch_size)
+            .shuffle(self.config.seed)
+            .flatten(self.config.architecture.flattens_input())
+            .prefetch(true);
+        let label = format!("{} {}/{}", self.activation, epoch + 1, self.config.epochs);
+        let bar = EpochBar::new(loader.num_batches() as u64, &label, self.config.quiet);
+        self.diagnostics.begin_epoch();
+        self.model.train();
+        let start = Instant::now();
+        let (mut loss_sum, mut batches, mut correct, mut seen) = (0.0f64, 0usize, 0usize, 0usize);
+        for (x, y) in loader.epoch(epoch as u64) {
+            let logits = self.model.forward(&Var::constant(x));
+            let loss = cross_entropy(&logits, &y);
+            let value = loss.item();
+            correct += count_correct(&logits.value(), &y);
+            seen += y.numel();
+            self.optimizer.zero_grad();
+            loss.backward();
+            self.optimizer.step();
+            self.step += 1;
+            self.history.record_step(self.step, value);
+            loss_sum += value as f64;
+            batches += 1;
+            let rate = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            bar.update(
+                (loss_sum / batches as f64) as f32,
+                correct as f32 / seen as f32,
+                rate,
+            );
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        bar.finish();
+        EpochTraining {
+            loss: (loss_sum / batches.max(1) as f64) as f32,
+            accuracy: correct as f32 / seen.max(1) as f32,
+            seconds,
+            samples: seen,
+        }
+    }
+
+    /// Loss and accuracy on `test`, in evaluation mode and without building a graph, in
+    /// batches of [`EVAL_BATCH`].
+    pub fn evaluate(&self, test: &Dataset) -> Evaluation {
+        let loader =
+            DataLoader::new(test, EVAL_BATCH).flatten(self.config.architecture.flattens_input());
+        self.model.eval();
+        self.diagnostics.set_probing(true);
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        no_grad(|| {
+            for (x, y) in loader.epoch(0) {
+                let logits = self.model.forward(&Var::constant(x));
+                loss_sum += cross_entropy_with(&logits, &y, Reduction::Sum, 0.0).item() as f64;
+                correct += count_correct(&logits.value(), &y);
+            }
+        });
+        self.diagnostics.set_probing(false);
+        self.model.train();
+        let n = test.len().max(1);
+        Evaluation {
+            loss: (loss_sum / n as f64) as f32,
+            accuracy: correct as f32 / n as f32,
+        }
+    }
+
+    /// Trains one epoch, evaluates, and records the epoch's metrics (with the per-layer
+    /// diagnostics) in the history; returns them.
+    pub fn run_epoch(&mut self, data: &Data) -> &EpochMetrics {
+        let t = self.train_epoch(&data.train);
+        let eval = self.evaluate(&data.test);
+        let metrics = EpochMetrics {
+            activation: self.activation.clone(),
+            epoch: self.epochs_done() + 1,
+            steps: self.step,
+            train_loss: t.loss,
+            test_loss: eval.loss,
+            test_accuracy: eval.accuracy,
+            seconds: t.seconds,
+            samples_per_sec: t.samples as f64 / t.seconds.max(1e-9),
+            params: self.diagnostics.learnable_values(),
+            layers: self.layer_stats(),
+        };
+        self.history.record_epoch(metrics);
+        self.history.epochs.last().expect("just recorded")
+    }
+
+    /// The per-layer rows of the metrics, in model order: for each layer index, the
+    /// gradient norm of its weight (Linear and Conv2d weights; mean over the epoch's steps),
+    /// then the statistics of its output if it is an activation (measured by the last
+    /// evaluation): `"0.weight"`, `"1"`, `"2.weight"`, …
+    pub fn layer_stats(&self) -> Vec<LayerStats> {
+        let grads = self.diagnostics.grad_norms();
+        let acts = self.diagnostics.activation_stats();
+        let params = self.model.named_parameters();
+        let mut rows = Vec::new();
+        for i in 0..self.model.len() {
+            let weight = format!("{i}.weight");
+            let is_weight = params
+                .iter()
+                .any(|(n, p)| *n == weight && p.dims().len() >= 2);
+            if let Some(g) = grads.iter().find(|g| is_weight && g.name == weight) {
+                rows.push(LayerStats::parameter(weight, g.mean_norm));
+            }
+            if let Some(a) = acts.iter().find(|a| a.name == i.to_string()) {
+                rows.push(LayerStats {
+                    name: a.name.clone(),
+                    dead_fraction: Some(a.dead_fraction),
+                    saturated_fraction: a.saturated_fraction,
+                    mean: Some(a.mean),
+                    std: Some(a.std),
+                    grad_norm: None,
+                });
+            }
+        }
+        rows
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Checkpoints
+
+    /// The metadata that identifies this run's architecture and settings, as
+    /// `(key, description, value)`: a checkpoint resumes only where all of them agree.
+    fn identity(&self, data: &Data) -> Vec<(&'static str, &'static str, String)> {
+        vec![
+            ("activation", "activation", self.spec.to_string()),
+            ("architecture", "model", {
+                self.config
+                    .architecture
+                    .describe(data.input_shape(), data.classes())
+            }),
+            ("hidden", "hidden sizes", self.config.architecture.sizes()),
+            (nn::state::MODEL_KEY, "layers", self.model.to_string()),
+            ("optimizer", "optimizer", self.config.optimizer.to_string()),
+            ("lr", "learning rate", self.config.lr.to_string()),
+            (
+                "batch_size",
+                "batch size",
+                self.config.batch_size.to_string(),
+            ),
+            ("seed", "seed", self.config.seed.to_string()),
+            ("dataset", "data set", data.kind.to_string()),
+            (
+                "train_images",
+                "training images",
+                data.train.len().to_string(),
+            ),
+        ]
+    }
+
+    /// Saves the run as it is now to `path` (atomically; see the [module docs](self)).
+    ///
+    /// # Errors
+    /// [`LabError::Checkpoint`] if the file cannot be written.
+    pub fn save(&self, path: &Path, data: &Data) -> Result<(), LabError> {
+        let mut tensors = nn::state::state_dict(&self.model);
+        tensors.extend(
+            self.optimizer
+                .state_dict()
+                .into_iter()
+                .map(|(n, t)| (format!("{}{n}", nn::state::OPTIM_PREFIX), t)),
+        );
+        let losses: Vec<f32> = self.history.step_losses.iter().map(|&(_, l)| l).collect();
+        let n = losses.len();
+        tensors.push((STEP_LOSSES.to_string(), Tensor::from_vec(losses, [n])));
+        let mut meta: BTreeMap<String, String> = self
+            .identity(data)
+            .into_iter()
+            .map(|(k, _, v)| (k.to_string(), v))
+            .collect();
+        meta.insert(LAB_VERSION_KEY.into(), LAB_VERSION.into());
+        meta.insert("activation_given".into(), self.activation.clone());
+        meta.insert("init".into(), self.config.init.to_string());
+        meta.insert("epoch".into(), self.epochs_done().to_string());
+        meta.insert("step".into(), self.step.to_string());
+        meta.insert(
+            "data_order".into(),
+            "DataLoader::shuffle(seed).epoch(e): ChaCha8 seeded with the seed, stream e".into(),
+        );
+        // Cannot fail: plain numbers, strings and lists.
+        let metrics = serde_json::to_string(&self.history.epochs).expect("metrics serialize");
+        meta.insert("metrics".into(), metrics);
+        nn::state::save(path, &tensors, &meta).map_err(|source| LabError::Checkpoint {
+            flag: "--save",
+            source,
+        })
+    }
+
+    /// Restores the run saved in `path` by [`save`](Self::save): model, optimizer state, step,
+    /// history. The next [`run_epoch`](Self::run_epoch) continues where it stopped.
+    ///
+    /// # Errors
+    /// [`LabError::Checkpoint`] if the file is missing, truncated or corrupt;
+    /// [`LabError::Resume`] if it was not written by the lab, or was saved from another
+    /// architecture or other settings (naming each difference), or its contents do not fit
+    /// the model. Nothing changes on error.
+    pub fn resume(&mut self, path: &Path, data: &Data) -> Result<(), LabError> {
+        let resume_err = |reason: String| LabError::Resume {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut ckpt = nn::state::load(path).map_err(|source| LabError::Checkpoint {
+            flag: "--resume",
+            source,
+        })?;
+        let meta = &ckpt.metadata;
+        if !meta.contains_key(LAB_VERSION_KEY) {
+            return Err(resume_err(
+                "not a checkpoint written by --save (its metadata has no lab version); \
+                 pass a file that --save wrote"
+                    .into(),
+            ));
+        }
+        let mut differences = Vec::new();
+        for (key, what, ours) in self.identity(data) {
+            let theirs = meta.get(key).map(String::as_str).unwrap_or("(none)");
+            // The printed model differs whenever the activation or the sizes do; name it only
+            // when nothing more specific differs.
+            if key == nn::state::MODEL_KEY && !differences.is_empty() {
+                continue;
+            }
+            if theirs != ours {
+                let (theirs, ours) = if key == nn::state::MODEL_KEY {
+                    (one_line(theirs), one_line(&ours))
+                } else {
+                    (theirs.to_string(), ours)
+                };
+                differences.push(format!("{what} {theirs} in the checkpoint, {ours} here"));
+            }
+        }
+        if !differences.is_empty() {
+            return Err(resume_err(format!(
+                "saved from a different architecture or settings: {}; run with the \
+                 checkpoint's settings, or without --resume to start afresh",
+                differences.join("; ")
+            )));
+        }
+        let number = |key: &str| -> Result<usize, LabError> {
+            meta.get(key)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| resume_err(format!("its metadata lacks a valid `{key}`")))
+        };
+        let (epoch, step) = (number("epoch")?, number("step")?);
+        let epochs: Vec<EpochMetrics> = meta
+            .get("metrics")
+            .and_then(|m| serde_json::from_str(m).ok())
+            .ok_or_else(|| resume_err("its metadata lacks valid `metrics`".into()))?;
+        if epochs.len() != epoch {
+            return Err(resume_err(format!(
+                "its metadata holds {} epochs of metrics for epoch {epoch}; the file is damaged",
+                epochs.len()
+            )));
+        }
+        let optim_state = ckpt.take_prefix(nn::state::OPTIM_PREFIX);
+        let losses = ckpt.take_prefix(LAB_PREFIX);
+        let losses = match losses.as_slice() {
+            [(name, t)] if name == &STEP_LOSSES[LAB_PREFIX.len()..] && t.numel() == step => {
+                t.to_vec()
+            }
+            _ => {
+                return Err(resume_err(format!(
+                    "it lacks `{STEP_LOSSES}` with one loss per step ({step})"
+                )))
+            }
+        };
+        // Check the optimizer's state against a scratch optimizer first, so that a failure
+        // leaves this run untouched; then load model and optimizer for real.
+        let mut scratch = build_optimizer(
+            self.config.optimizer,
+            self.config.lr,
+            self.model
+                .parameters()
+                .iter()
+                .map(|p| Var::parameter(p.value()))
+                .collect(),
+        );
+        scratch
+            .load_state_dict(&optim_state)
+            .map_err(|e| resume_err(e.to_string()))?;
+        nn::state::load_state_dict(&self.model, &ckpt.tensors)
+            .map_err(|e| resume_err(e.to_string()))?;
+        self.optimizer
+            .load_state_dict(&optim_state)
+            .map_err(|e| resume_err(e.to_string()))?;
+        self.step = step;
+        self.history.epochs = epochs;
+        self.history.step_losses = losses
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l))
+            .collect();
+        Ok(())
+    }
+}
+
+/// Metadata key holding the lab's checkpoint version.
+pub const LAB_VERSION_KEY: &str = "lab_version";
+/// The lab checkpoint version this build writes.
+pub const LAB_VERSION: &str = "1";
+/// Name prefix of the lab's own tensors in a checkpoint.
+const LAB_PREFIX: &str = "lab.";
+/// The tensor holding every step's training loss.
+const STEP_LOSSES: &str = "lab.step_losses";
+
+/// A multi-line printed model squeezed onto one line for a message.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// How many rows of `logits` `[N, C]` have their largest value at the label.
+fn count_correct(logits: &Tensor, labels: &Tensor) -> usize {
+    let classes = logits.dims()[1];
+    logits
+        .data()
+        .chunks_exact(classes)
+        .zip(labels.data())
+        .filter(|(row, &label)| {
+            let best = row
+                .iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv {
+                        (i, v)
+                    } else {
+                        (bi, bv)
+                    }
+                })
+                .0;
+            best as f32 == label
+        })
+        .count()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole lab
+
+/// The `mnist` example: trains every activation `args` names, one after another with the same
+/// seed and data order, printing an epoch line and a layer table per epoch (only the lines
+/// with `--quiet`) to `out`, a comparison table when there are several, and writes the
+/// `--metrics` file, the `--save` checkpoint and the `--report`. Returns the histories.
+///
+/// # Errors
+/// Any [`LabError`]; input errors (activation specs, flags, the report folder, the metrics
+/// file, `--resume`) are found before training starts.
+pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabError> {
+    let config = RunConfig::from_args(args)?;
+    let specs = args.activation_specs();
+    let flag = if args.compare.is_some() {
+        "--compare"
+    } else {
+        "--activation"
+    };
+    if specs.is_empty() {
+        return Err(LabError::Usage(format!("{flag}: no activation given")));
+    }
+    for spec in &specs {
+        parse_activation(spec, flag)?;
+    }
+    if specs.len() > 1 && (args.save.is_some() || args.resume.is_some()) {
+        return Err(LabError::Usage(
+            "--save and --resume hold one run: use them with a single --activation, not \
+             with --compare"
+                .into(),
+        ));
+    }
+    if let Some(n) = args.train.threads {
+        tensor::set_num_threads(n);
+    }
+    if let Some(dir) = &args.output.report {
+        crate::fs::create_dir_all(dir).map_err(|e| LabError::Report(ReportError::Write(e)))?;
+    }
+    let data = load_data(&args.data, out)?;
+    writeln!(
+        out,
+        "data: {}: {} training and {} test images",
+        data.description,
+        data.train.len(),
+        data.test.len()
+    )?;
+    let mut metrics = match &args.output.metrics {
+        Some(path) if args.resume.is_none() => Some(MetricsWriter::create(path)?),
+        _ => None,
+    };
+    let mut histories = Vec::with_capacity(specs.len());
+    for spec in &specs {
+        let mut trainer = Trainer::new(&config, spec, &data)?;
+        if let Some(path) = &args.resume {
+            trainer.resume(path, &data)?;
+            writeln!(
+                out,
+                "resumed {} at epoch {} (step {}) from {}",
+                trainer.activation(),
+                trainer.epochs_done(),
+                trainer.steps(),
+                path.display()
+            )?;
+            if let Some(mpath) = &args.output.metrics {
+                metrics = Some(MetricsWriter::with_records(
+                    mpath,
+                    &trainer.history().epochs,
+                )?);
+            }
+            if trainer.is_finished() {
+                writeln!(
+                    out,
+                    "the checkpoint already holds {} epochs: nothing to train (raise --epochs \
+                     to go on)",
+                    trainer.epochs_done()
+                )?;
+            }
+        }
+        if histories.is_empty() {
+            writeln!(
+                out,
+                "model: {} ({} parameters), init {}; {} lr {}, batch {}, {} epoch{}, seed {}",
+                config
+                    .architecture
+                    .describe(data.input_shape(), data.classes()),
+                trainer.model().num_parameters(),
+                config.init,
+                config.optimizer,
+                config.lr,
+                config.batch_size,
+                config.epochs,
+                if config.epochs == 1 { "" } else { "s" },
+                config.seed
+            )?;
+        }
+        while !trainer.is_finished() {
+            let m = trainer.run_epoch(&data);
+            writeln!(out, "{}", format_epoch_line(m))?;
+            if !config.quiet {
+                for line in format_layer_table(&m.layers).lines() {
+                    writeln!(out, "  {line}")?;
+                }
+            }
+            if let Some(w) = metrics.as_mut() {
+                w.append(m)?;
+            }
+            if let Some(path) = &args.save {
+                trainer.save(path, &data)?;
+            }
+        }
+        histories.push(trainer.into_history());
+    }
+    if histories.len() > 1 {
+        writeln!(out, "\n{}", format_comparison_table(&histories))?;
+    }
+    if let Some(dir) = &args.output.report {
+        let mut settings = config.settings(&data);
+        let names: Vec<&str> = specs.iter().map(String::as_str).collect();
+        settings.insert(0, ("activations".into(), names.join(", ")));
+        let written = write_report(dir, &histories, &settings)?;
+        if let Some(index) = written.last() {
+            writeln!(out, "report: {}", index.display())?;
+        }
+    }
+    if let Some(w) = &metrics {
+        writeln!(out, "metrics: {} ({} lines)", w.path().display(), w.len())?;
+    }
+    Ok(histories)
+}
