@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use tensor::{shape_panic, Tensor};
 
+use crate::anomaly::{self, is_anomaly_enabled};
 use crate::hooks::run_hooks;
 use crate::var::{OpNode, Origin, Var};
 
@@ -105,7 +106,10 @@ fn topological_order(root: &Var) -> (Vec<Var>, HashMap<usize, usize>) {
     (order, position)
 }
 
+#[track_caller]
 fn walk(root: &Var, seed: Tensor, retain_graph: bool) {
+    anomaly::before_walk();
+    let check = is_anomaly_enabled();
     let (order, position) = topological_order(root);
     // grads[i]: ∂loss/∂order[i], summed over every use of order[i]
     let mut grads: Vec<Option<Tensor>> = vec![None; order.len()];
@@ -118,6 +122,14 @@ fn walk(root: &Var, seed: Tensor, retain_graph: bool) {
                 Origin::Op(op) => {
                     let input_grads = op.function.backward(&grad, &op.needs);
                     check_shapes(op, &input_grads);
+                    if check {
+                        let name = op.function.name();
+                        for (k, g) in input_grads.iter().enumerate() {
+                            if let Some(g) = g {
+                                anomaly::check_backward(name, k, g, &op.inputs, op.path.as_deref());
+                            }
+                        }
+                    }
                     for ((input, &need), g) in op.inputs.iter().zip(&op.needs).zip(input_grads) {
                         if let (true, Some(g)) = (need, g) {
                             accumulate(&mut grads[position[&input.id()]], g);
@@ -131,6 +143,7 @@ fn walk(root: &Var, seed: Tensor, retain_graph: bool) {
             free(var);
         }
     }
+    anomaly::after_walk();
 }
 
 /// `slot += g` — the `+=` of micrograd, which is what makes a `Var` used twice correct.

@@ -79,9 +79,11 @@
 //! | `hooks.rs` | [`Var::register_hook`], [`HookHandle`] |
 //! | `gradcheck.rs` | [`gradcheck()`], [`gradcheck_with`], [`gradcheck_params`], [`gradcheck_pointwise`] |
 //! | `dot.rs` | [`Var::to_dot`] |
+//! | `anomaly.rs` | [`detect_anomaly`], [`take_anomaly`], [`module_scope`]: the first NaN/∞ and where it arose |
 //! | `pointwise.rs` | [`Pointwise`], [`PointwiseOp`], [`pointwise()`], the kernels per instruction set ([`Isa`]) |
 //! | `ops/*.rs` | the built-in ops, one `Function` each, as methods on `Var` and operators |
 
+mod anomaly;
 mod backward;
 mod dot;
 mod function;
@@ -92,6 +94,10 @@ mod ops;
 mod pointwise;
 mod var;
 
+pub use anomaly::{
+    detect_anomaly, is_anomaly_enabled, module_path, module_scope, take_anomaly, Anomaly,
+    AnomalyGuard, ModuleScope, Phase,
+};
 pub use function::Function;
 pub use gradcheck::{
     gradcheck, gradcheck_params, gradcheck_pointwise, gradcheck_with, GradcheckError,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tensor::{shape_panic, Shape, Tensor};
 
+use crate::anomaly::{self, is_anomaly_enabled};
 use crate::function::Function;
 use crate::hooks::Hook;
 use crate::no_grad::is_grad_enabled;
@@ -64,6 +65,8 @@ pub(crate) struct OpNode {
     pub(crate) inputs: Vec<Var>,
     /// `needs[i]`: whether input `i` requires grad, i.e. whether the walk goes there.
     pub(crate) needs: Vec<bool>,
+    /// The module path when the op ran, kept only in anomaly mode (for backward reports).
+    pub(crate) path: Option<Rc<str>>,
 }
 
 fn next_id() -> usize {
@@ -102,10 +105,16 @@ impl Var {
     /// requires grad; otherwise the result is a constant and `f` is dropped at once, with
     /// everything it saved.
     pub fn apply(mut f: impl Function, inputs: &[&Var]) -> Var {
+        // anomaly mode: one thread-local read when off
+        let path = is_anomaly_enabled().then(anomaly::path_for_node);
         let value = {
             let values: Vec<Ref<'_, Tensor>> = inputs.iter().map(|v| v.0.value.borrow()).collect();
             let refs: Vec<&Tensor> = values.iter().map(|v| &**v).collect();
-            f.forward(&refs)
+            let value = f.forward(&refs);
+            if let Some(path) = &path {
+                anomaly::check_forward(f.name(), &refs, &value, path.as_deref());
+            }
+            value
         };
         let needs: Vec<bool> = inputs.iter().map(|v| v.requires_grad()).collect();
         if !is_grad_enabled() || !needs.contains(&true) {
@@ -115,6 +124,7 @@ impl Var {
             function: Box::new(f),
             inputs: inputs.iter().map(|&v| v.clone()).collect(),
             needs,
+            path: path.flatten(),
         };
         Var::new(value, true, Origin::Op(op))
     }

@@ -206,7 +206,15 @@ impl Module for Sequential {
         let hooked = !self.hooks.borrow().is_empty();
         let mut out = x.clone();
         for (i, m) in self.layers.iter().enumerate() {
-            let y = m.forward(&out);
+            let y = if autograd::is_anomaly_enabled() {
+                // anomaly mode: ops in the child report it as where they sit ("1 (Linear)")
+                let kind = m.describe();
+                let _scope =
+                    autograd::module_scope(&i.to_string(), kind.split('(').next().unwrap_or(""));
+                m.forward(&out)
+            } else {
+                m.forward(&out)
+            };
             if hooked {
                 self.run_forward_hooks(i, &out, &y);
             }
