@@ -353,6 +353,14 @@ impl Diagnostics {
         }
     }
 
+    /// Clears the activation statistics only, keeping the gradient norms: for a probing pass
+    /// of its own in the middle of an epoch.
+    pub fn reset_activation_stats(&self) {
+        for layer in self.shared.layers.borrow_mut().iter_mut() {
+            layer.reset();
+        }
+    }
+
     /// Turns activation statistics on (for the evaluation pass) or off (while training).
     pub fn set_probing(&self, on: bool) {
         self.shared.probing.set(on);
@@ -485,7 +493,10 @@ mod tests {
         let s = &diag.activation_stats()[0];
         assert_eq!(s.samples, 3);
         assert!((s.dead_fraction - 1.0 / 3.0).abs() < 1e-7);
-        // A new epoch starts from nothing.
+        // Clearing the activation statistics keeps the gradient norms; a new epoch clears both.
+        diag.reset_activation_stats();
+        assert!(diag.activation_stats().is_empty());
+        model.forward(&x);
         diag.begin_epoch();
         assert!(diag.activation_stats().is_empty());
     }
@@ -602,7 +613,10 @@ mod tests {
             assert!((s.first_norm - norms[0]).abs() <= 1e-5 * norms[0]);
             assert!((s.last_norm - norms[2]).abs() <= 1e-5 * norms[2]);
         }
-        // A new epoch restarts the mean but keeps the very first norm.
+        // Clearing activation statistics leaves the norms; a new epoch restarts the mean but
+        // keeps the very first norm.
+        diag.reset_activation_stats();
+        assert_eq!(diag.grad_norms()[0].steps, 3);
         diag.begin_epoch();
         let s = &diag.grad_norms()[0];
         assert_eq!(s.steps, 0);
