@@ -47,6 +47,7 @@ use tensor::{shape_panic, Shape, Tensor};
 
 use crate::module::{format_float, join_name, Module};
 
+pub mod formula;
 pub mod prelude;
 pub mod registry;
 pub mod scalar;
@@ -86,6 +87,7 @@ pub mod threshold;
 
 pub use celu::Celu;
 pub use elu::Elu;
+pub use formula::{Formula, FormulaError, FormulaLayer};
 pub use geglu::GeGlu;
 pub use gelu::{Gelu, GeluTanh};
 pub use glu::Glu;

@@ -20,12 +20,21 @@
 //! | `snake:fixed` | the opposite switch (Snake's `alpha` learns by default) |
 //!
 //! Names are case-insensitive and `-` may stand for `_` (`Leaky-ReLU:0.1`).
+//!
+//! # Formulas
+//! A spec may also be a formula in `x` ([`formula`]):
+//! `x * tanh(softplus(x))`, or with the explicit prefix `formula:x * tanh(softplus(x))`.
+//! Without the prefix, a spec whose name is not registered is read as a formula when it
+//! contains `(` or uses `x` (`x * sigmoid(1.702 * x)`, `x^2`); a mistake in it is reported
+//! at its column.
 
 use std::cell::Cell;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::Module;
 
+use super::formula::{self, Formula, FormulaError};
 use super::{Param, REGISTRY};
 
 /// Every registered activation, in table order.
@@ -73,11 +82,13 @@ pub enum Category {
     Gated,
     /// Normalises along an axis: softmax, log-softmax, softmin.
     Normalizing,
+    /// A formula given by the user (`x * tanh(softplus(x))`); no registered activation is.
+    Custom,
 }
 
 impl Category {
     /// Every category, in display order.
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Saturating,
         Category::NonSaturating,
         Category::SelfGated,
@@ -85,10 +96,11 @@ impl Category {
         Category::Randomized,
         Category::Gated,
         Category::Normalizing,
+        Category::Custom,
     ];
 
     /// The short label: `"saturating"`, `"non-saturating"`, `"self-gated/smooth"`, `"learnable"`,
-    /// `"randomized"`, `"gated"`, `"normalizing"`.
+    /// `"randomized"`, `"gated"`, `"normalizing"`, `"custom"`.
     pub fn label(self) -> &'static str {
         match self {
             Category::Saturating => "saturating",
@@ -98,6 +110,7 @@ impl Category {
             Category::Randomized => "randomized",
             Category::Gated => "gated",
             Category::Normalizing => "normalizing",
+            Category::Custom => "custom",
         }
     }
 }
@@ -398,6 +411,7 @@ pub struct Args {
     values: Vec<Value>,
     learnable: Vec<bool>,
     instance: u64,
+    formula: Option<Arc<Formula>>,
 }
 
 impl Args {
@@ -500,6 +514,7 @@ impl Args {
             values,
             learnable,
             instance: 0,
+            formula: None,
         })
     }
 
@@ -593,6 +608,20 @@ impl Args {
         self.instance
     }
 
+    /// The parsed formula, for the formula entry ([`formula::ENTRY`]); `None` for every
+    /// registered activation.
+    pub fn formula(&self) -> Option<&Formula> {
+        self.formula.as_deref()
+    }
+
+    /// The same arguments as the `instance`-th build (see [`Args::instance`]).
+    pub(crate) fn with_instance(&self, instance: u64) -> Args {
+        Args {
+            instance,
+            ..self.clone()
+        }
+    }
+
     /// An error for a value that has the right type but is out of range, for an entry's
     /// `build` to return: `celu: alpha: expected a non-zero number, got "0"`.
     pub fn invalid(&self, name: &str, expected: &str) -> ParseError {
@@ -615,8 +644,12 @@ impl Args {
     }
 
     /// The canonical spec: `leaky_relu:negative_slope=0.1`, `elu:alpha=1,alpha=learnable`,
-    /// `relu`. Every argument is written, by name; it parses back to equal `Args`.
+    /// `relu`. Every argument is written, by name; it parses back to equal `Args`. A formula
+    /// is its text.
     pub fn spec(&self) -> String {
+        if let Some(f) = &self.formula {
+            return f.text().to_string();
+        }
         let mut parts = Vec::new();
         for (i, arg) in self.entry.args.iter().enumerate() {
             parts.push(format!("{}={}", arg.name, self.format_value(i)));
@@ -640,11 +673,12 @@ impl Args {
 }
 
 impl PartialEq for Args {
-    /// Same entry (by name), same values, same learnable switches.
+    /// Same entry (by name), same values, same learnable switches (same text for formulas).
     fn eq(&self, other: &Args) -> bool {
         self.entry.name == other.entry.name
             && self.values == other.values
             && self.learnable == other.learnable
+            && self.formula.as_ref().map(|f| f.text()) == other.formula.as_ref().map(|f| f.text())
     }
 }
 
@@ -705,25 +739,52 @@ pub struct Activation {
 
 impl Activation {
     /// Parses `spec` (see the [module docs](self) for the syntax) and checks that it builds.
+    /// A formula (`x * tanh(softplus(x))`, `formula:x * tanh(softplus(x))`) is accepted too.
     ///
     /// # Errors
     /// A [`ParseError`] for an unknown name (listing every valid name and suggesting the
     /// closest), an unknown argument (suggesting the closest), too many or missing arguments,
     /// a value of the wrong type (`negative_slope: expected a number, got "abc"`) or out of
-    /// range, or `learnable` on an argument that cannot learn.
+    /// range, or `learnable` on an argument that cannot learn; [`ParseError::Formula`] for a
+    /// formula that does not parse (pointing at the column).
     pub fn from_name(spec: &str) -> Result<Activation, ParseError> {
+        let trimmed = spec.trim();
+        if let Some(text) = strip_formula_prefix(trimmed) {
+            return Activation::from_formula(text);
+        }
         let (name, rest) = match spec.split_once(':') {
             Some((name, rest)) => (name, Some(rest)),
             None => (spec, None),
         };
         let name = normalize(name);
-        let entry = find(&name).ok_or_else(|| ParseError::UnknownActivation {
-            suggestion: closest(&name, names().into_iter()),
-            name: name.clone(),
-        })?;
+        let Some(entry) = find(&name) else {
+            if looks_like_formula(trimmed) {
+                return Activation::from_formula(trimmed);
+            }
+            return Err(ParseError::UnknownActivation {
+                suggestion: closest(&name, names().into_iter()),
+                name: name.clone(),
+            });
+        };
         let args = Args::parse(entry, rest)?;
         // Building checks the values' ranges (lower ≤ upper, alpha ≠ 0, …).
         (entry.build)(&args)?;
+        Ok(Activation {
+            args,
+            built: Cell::new(0),
+        })
+    }
+
+    /// The activation of a formula in `x` (see [`formula`]), without the
+    /// `formula:` prefix: `Activation::from_formula("x * tanh(softplus(x))")`. Its
+    /// [`name`](Activation::name) is `"formula"`, its `Display` the formula.
+    ///
+    /// # Errors
+    /// [`ParseError::Formula`], naming the column of the problem.
+    pub fn from_formula(text: &str) -> Result<Activation, ParseError> {
+        let parsed = Formula::parse(text).map_err(ParseError::Formula)?;
+        let mut args = Args::defaults(&formula::ENTRY);
+        args.formula = Some(Arc::new(parsed));
         Ok(Activation {
             args,
             built: Cell::new(0),
@@ -756,7 +817,8 @@ impl Activation {
         &self.args
     }
 
-    /// The registry name (`"swish"` also for a spec that said `"silu"`).
+    /// The registry name (`"swish"` also for a spec that said `"silu"`; `"formula"` for a
+    /// formula).
     pub fn name(&self) -> &'static str {
         self.args.entry.name
     }
@@ -846,6 +908,8 @@ pub enum ParseError {
         /// The arguments that can learn.
         learnable: Vec<&'static str>,
     },
+    /// A formula that does not parse; the error shows the column.
+    Formula(FormulaError),
 }
 
 impl fmt::Display for ParseError {
@@ -856,7 +920,11 @@ impl fmt::Display for ParseError {
                 if let Some(s) = suggestion {
                     write!(f, " (did you mean {s:?}?)")?;
                 }
-                write!(f, "; valid names: {}", names().join(", "))
+                write!(
+                    f,
+                    "; valid names: {}; or a formula in x such as \"x * tanh(softplus(x))\"",
+                    names().join(", ")
+                )
             }
             ParseError::UnknownArgument {
                 activation,
@@ -924,15 +992,35 @@ impl fmt::Display for ParseError {
                     write!(f, " (these can: {})", learnable.join(", "))
                 }
             }
+            ParseError::Formula(e) => e.fmt(f),
         }
     }
 }
 
 impl std::error::Error for ParseError {}
 
+/// The formula after a `formula:` prefix (any case), if there is one.
+fn strip_formula_prefix(spec: &str) -> Option<&str> {
+    let (head, rest) = spec.split_once(':')?;
+    head.trim().eq_ignore_ascii_case("formula").then_some(rest)
+}
+
+/// Whether a spec that names no registered activation is meant as a formula: it has a
+/// parenthesis, or the name `x` stands in it on its own (`x^2`, `2*x`, `x`).
+fn looks_like_formula(spec: &str) -> bool {
+    if spec.contains('(') {
+        return true;
+    }
+    spec.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| word == "x" || word == "X")
+}
+
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo
 /// (distance ≤ 1 + len/3), or if `word` is a prefix of exactly one candidate.
-fn closest(word: &str, candidates: impl Iterator<Item = &'static str>) -> Option<&'static str> {
+pub(crate) fn closest(
+    word: &str,
+    candidates: impl Iterator<Item = &'static str>,
+) -> Option<&'static str> {
     let candidates: Vec<&'static str> = candidates.collect();
     let best = candidates
         .iter()
