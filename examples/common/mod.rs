@@ -1,0 +1,68 @@
+//! What the phenomenon examples (`dead_relu`, `vanishing_gradients`, `convergence`) share:
+//! aligned text tables, means and spreads, and number formatting. Each example uses a part.
+#![allow(dead_code)]
+
+/// Rows as aligned columns, two spaces apart: the first column left-aligned, the others
+/// right-aligned, a rule under the header.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == 0 {
+                s.push_str(&format!("{cell:<w$}"));
+            } else {
+                s.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut out = vec![line(headers.to_vec())];
+    out.push("-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
+    out.join("\n")
+}
+
+/// A fraction as a percentage with one decimal: `0.0443` → `"4.4%"`.
+pub fn pct(v: f32) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+/// A positive number readably: 3 significant digits between 0.01 and 1000 (`0.282`, `3.78`),
+/// scientific notation outside (`1.7e-7`).
+pub fn num(v: f32) -> String {
+    if (0.01..1000.0).contains(&v.abs()) {
+        let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// The mean and the sample standard deviation (0 for a single value).
+pub fn mean_std(v: &[f32]) -> (f32, f32) {
+    let n = v.len() as f32;
+    let mean = v.iter().sum::<f32>() / n;
+    if v.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// `a, b and c`.
+pub fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,455 @@
+//! Dead ReLUs, measured: how many hidden units of an MLP output exactly 0 for every one of the
+//! 10,000 test images, before and after training, for relu vs leaky_relu vs elu vs mish.
+//!
+//! ```text
+//! cargo run --release --example dead_relu
+//! cargo run --release --example dead_relu -- --setup bias --seeds 0,1,2,3,4 --report out/dead
+//! cargo run --release --example dead_relu -- --limit-train 6000 --activations relu,prelu
+//! ```
+//!
+//! MNIST is read from `--data-dir`, else `$MNIST_DIR`, else `data/mnist`; without it the example
+//! says so and uses synthetic digits (`--download` fetches MNIST, `--limit-train N` shortens
+//! the runs).
+//!
+//! # The setup, and why
+//! MLP 784-256-256-10 with PyTorch's default initialisation, plain SGD (no momentum, so
+//! nothing smooths a bad step), batch 64, one epoch. A ReLU unit whose pre-activation is
+//! negative for every input outputs 0 and has ReLU′ = 0 there, so no gradient reaches its
+//! weights: once dead it stays dead. Two ways to push units there reliably on MNIST:
+//!
+//! - `--setup lr`: learning rate 0.5. Large early steps throw some units' weights and biases
+//!   so far that they are negative for every image. Almost no unit is dead at
+//!   initialisation; the deaths happen during training (PyTorch on the same setup: 0.07% →
+//!   4.4% after one epoch, 14% in the first layer; ELU diverges at this rate).
+//! - `--setup bias`: hidden biases initialised to −0.5, learning rate 0.1. About 40% of the
+//!   ReLU units start dead. Units dead on the test images can still fire on some training
+//!   images and are moved by the layers below them, so many come back — dying is a property
+//!   of the whole input distribution, not of one batch.
+//!
+//! `--setup both` (the default) runs the two. Leaky ReLU, ELU and Mish output exactly 0 only
+//! at x = 0, so they should show no dead units; what they show is measured, not assumed.
+//!
+//! Per activation layer the table gives the dead fraction at initialisation and after
+//! training, and the saturated fraction (outputs where |f′(x)| < 0.01, which pass almost no
+//! gradient back), all measured on the test set by `nn::Diagnostics`; then a conclusion
+//! computed from those numbers. `--report DIR` draws the runs' charts (one sub-folder per
+//! setup when there are two).
+
+mod common;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use minidl::cli::{split_specs, DataArgs, InitKind, OptimizerKind};
+use minidl::lab::{load_data, parse_activation, Architecture, Data, LabError, RunConfig, Trainer};
+use minidl::metrics::RunHistory;
+use minidl::nn::{ActivationStats, Module};
+use minidl::report::write_report;
+use minidl::tensor::Tensor;
+
+use common::{list, mean_std, pct, table};
+
+/// Dead ReLUs: dead-unit fractions per layer before and after training.
+#[derive(Parser)]
+pub struct Args {
+    /// How to push units into dying: `lr` (SGD at lr 0.5), `bias` (hidden biases −0.5,
+    /// lr 0.1), or `both`.
+    #[arg(long, value_enum, default_value_t = Setup::Both)]
+    setup: Setup,
+    /// Activations to compare, comma-separated registry specs.
+    #[arg(long, default_value = "relu,leaky_relu,elu,mish")]
+    activations: String,
+    /// Seeds (initial weights and data order), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    seeds: Vec<u64>,
+    /// Epochs to train.
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Write the charts and an index.html into this folder.
+    #[arg(long, value_name = "DIR")]
+    report: Option<std::path::PathBuf>,
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Setup {
+    Lr,
+    Bias,
+    Both,
+}
+
+impl Setup {
+    fn list(self) -> Vec<Setup> {
+        match self {
+            Setup::Both => vec![Setup::Lr, Setup::Bias],
+            s => vec![s],
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Setup::Lr => "lr",
+            Setup::Bias => "bias",
+            Setup::Both => "both",
+        }
+    }
+    /// `(learning rate, initial hidden bias)`.
+    fn params(self) -> (f32, Option<f32>) {
+        match self {
+            Setup::Bias => (0.1, Some(-0.5)),
+            _ => (0.5, None),
+        }
+    }
+    fn describe(self) -> String {
+        match self.params() {
+            (lr, Some(b)) => format!("hidden biases {b}, SGD lr {lr}"),
+            (lr, None) => format!("SGD lr {lr}, default init"),
+        }
+    }
+}
+
+/// One trained run.
+struct Run {
+    spec: String,
+    seed: u64,
+    before: Vec<ActivationStats>,
+    after: Vec<ActivationStats>,
+    accuracy: f32,
+    diverged: bool,
+    history: RunHistory,
+}
+
+fn main() -> ExitCode {
+    match run(&Args::parse(), &mut io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
+
+/// The whole example, printing to `out`.
+///
+/// # Errors
+/// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
+/// cannot be written.
+pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
+    let specs = split_specs(&args.activations);
+    for spec in &specs {
+        parse_activation(spec, "--activations")?;
+    }
+    let data = load_data(&args.data, out)?;
+    writeln!(
+        out,
+        "data: {}: {} training, {} test images",
+        data.description,
+        data.train.len(),
+        data.test.len()
+    )?;
+    for setup in args.setup.list() {
+        writeln!(
+            out,
+            "\nMLP 784-256-256-10, {}, batch 64, {} epoch(s), seeds {:?}; layer 1 is the first \
+             hidden layer's activation, 3 the second's; dead and saturated (|f'| < 0.01) on the \
+             test images, mean (min-max) over the seeds",
+            setup.describe(),
+            args.epochs,
+            args.seeds
+        )?;
+        let mut runs = Vec::new();
+        for spec in &specs {
+            for &seed in &args.seeds {
+                runs.push(train(setup, spec, seed, args, &data)?);
+            }
+        }
+        writeln!(out, "{}", results_table(&runs, args.epochs))?;
+        writeln!(out, "conclusion: {}", conclusion(&runs, setup))?;
+        if let Some(dir) = &args.report {
+            let dir = if args.setup == Setup::Both {
+                dir.join(setup.name())
+            } else {
+                dir.clone()
+            };
+            let settings = vec![
+                ("setup".to_string(), setup.describe()),
+                ("model".into(), "MLP 784-256-256-10".into()),
+                ("data".into(), data.description.clone()),
+                ("seeds".into(), format!("{:?}", args.seeds)),
+            ];
+            let histories: Vec<RunHistory> = runs.into_iter().map(|r| r.history).collect();
+            let written = write_report(&dir, &histories, &settings)?;
+            writeln!(
+                out,
+                "report: {}",
+                written.last().expect("index.html").display()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Trains `spec` in `setup`, measuring the activation layers on the test set before and after.
+fn train(setup: Setup, spec: &str, seed: u64, args: &Args, data: &Data) -> Result<Run, LabError> {
+    let (lr, bias) = setup.params();
+    let config = RunConfig {
+        architecture: Architecture::Mlp {
+            hidden: vec![256, 256],
+        },
+        init: InitKind::Default,
+        optimizer: OptimizerKind::Sgd,
+        lr,
+        epochs: args.epochs,
+        batch_size: 64,
+        seed,
+        quiet: args.quiet,
+    };
+    let mut trainer = Trainer::new(&config, spec, data)?;
+    if let Some(b) = bias {
+        let biases: Vec<_> = trainer
+            .model()
+            .named_parameters()
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".bias"))
+            .collect();
+        // Every hidden layer's bias; the output layer's stays as initialised.
+        for (_, p) in &biases[..biases.len() - 1] {
+            p.set_value(Tensor::full(p.shape(), b));
+        }
+    }
+    // The Trainer's evaluation probes every activation layer (nn::Diagnostics) on the test set.
+    trainer.evaluate(&data.test);
+    let before = trainer.diagnostics().activation_stats();
+    while !trainer.is_finished() {
+        trainer.run_epoch(data);
+    }
+    let after = trainer.diagnostics().activation_stats();
+    let mut history = trainer.into_history();
+    let last = history.epochs.last().expect("at least one epoch").clone();
+    if args.seeds.len() > 1 {
+        history.activation = format!("{spec} seed {seed}");
+    }
+    Ok(Run {
+        spec: spec.to_string(),
+        seed,
+        before,
+        after,
+        accuracy: last.test_accuracy,
+        diverged: !(last.train_loss.is_finite() && last.test_loss.is_finite()),
+        history,
+    })
+}
+
+/// The dead fraction over all hidden units of a run.
+fn dead_all(stats: &[ActivationStats]) -> f32 {
+    let units: usize = stats.iter().map(|s| s.units).sum();
+    let dead: f32 = stats.iter().map(|s| s.dead_fraction * s.units as f32).sum();
+    dead / units.max(1) as f32
+}
+
+/// `mean` of `values` as a percentage, with the range when there are several seeds.
+fn pct_range(values: &[f32]) -> String {
+    let (mean, _) = mean_std(values);
+    let (lo, hi) = values
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+    if values.len() < 2 || hi - lo < 5e-4 {
+        pct(mean)
+    } else {
+        format!("{} ({:.1}-{:.1})", pct(mean), lo * 100.0, hi * 100.0)
+    }
+}
+
+/// One row per activation and layer, and an `all` row per activation: means over the seeds
+/// (with the range when they differ). Diverged runs are left out of the "after" columns
+/// (their outputs are NaN, so dead and saturated mean nothing there) and counted instead.
+fn results_table(runs: &[Run], epochs: usize) -> String {
+    let after = format!("dead after {epochs} ep");
+    let headers = [
+        "activation",
+        "layer",
+        "units",
+        "dead at init",
+        &after,
+        "saturated",
+        "test acc",
+    ];
+    let mut specs: Vec<&str> = runs.iter().map(|r| r.spec.as_str()).collect();
+    specs.dedup();
+    let mut rows = Vec::new();
+    for spec in specs {
+        let all: Vec<&Run> = runs.iter().filter(|r| r.spec == spec).collect();
+        let ok: Vec<&Run> = all.iter().copied().filter(|r| !r.diverged).collect();
+        let over = |rs: &[&Run], f: &dyn Fn(&Run) -> f32| {
+            pct_range(&rs.iter().map(|r| f(r)).collect::<Vec<_>>())
+        };
+        let after = |f: &dyn Fn(&Run) -> f32| {
+            if ok.is_empty() {
+                "diverged".to_string()
+            } else {
+                over(&ok, f)
+            }
+        };
+        for (i, layer) in all[0].before.iter().enumerate() {
+            let sat = after(&|r| r.after[i].saturated_fraction.unwrap_or(f32::NAN));
+            let cells = [
+                layer.units.to_string(),
+                over(&all, &|r| r.before[i].dead_fraction),
+                after(&|r| r.after[i].dead_fraction),
+                sat,
+            ];
+            rows.push(
+                [
+                    vec![spec.to_string(), layer.name.clone()],
+                    cells.to_vec(),
+                    vec![String::new()],
+                ]
+                .concat(),
+            );
+        }
+        let units = all[0].before.iter().map(|s| s.units).sum::<usize>();
+        let mut acc = over(&all, &|r| r.accuracy);
+        if ok.len() < all.len() {
+            acc = format!("{acc}, {} diverged", all.len() - ok.len());
+        }
+        let cells = [
+            units.to_string(),
+            over(&all, &|r| dead_all(&r.before)),
+            after(&|r| dead_all(&r.after)),
+            String::new(),
+            acc,
+        ];
+        rows.push([vec![spec.to_string(), "all".into()], cells.to_vec()].concat());
+    }
+    table(&headers, &rows)
+}
+
+/// What the numbers say, per activation (means over the seeds that did not diverge), each
+/// verdict chosen by comparing them.
+fn conclusion(runs: &[Run], setup: Setup) -> String {
+    let mut specs: Vec<&str> = runs.iter().map(|r| r.spec.as_str()).collect();
+    specs.dedup();
+    let mut lines = Vec::new();
+    let (mut never_dead, mut diverged, mut accs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut failed = Vec::new(); // activations with a seed that did not learn
+    for spec in specs {
+        let all: Vec<&Run> = runs.iter().filter(|r| r.spec == spec).collect();
+        let rs: Vec<&Run> = all.iter().copied().filter(|r| !r.diverged).collect();
+        if rs.len() < all.len() {
+            diverged.push(format!(
+                "{spec} ({} of {} runs)",
+                all.len() - rs.len(),
+                all.len()
+            ));
+        }
+        if rs.is_empty() {
+            continue;
+        }
+        let mean_of =
+            |f: &dyn Fn(&Run) -> f32| mean_std(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let (before, _) = mean_of(&|r| dead_all(&r.before));
+        let (after, _) = mean_of(&|r| dead_all(&r.after));
+        accs.push((spec.to_string(), mean_of(&|r| r.accuracy)));
+        // The layer with the most dead units at the end, on average over the seeds.
+        let layers = rs[0].after.iter().enumerate();
+        let worst = layers.map(|(i, l)| (l.name.clone(), mean_of(&|r| r.after[i].dead_fraction).0));
+        let (wname, wdead) = worst.max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or_default();
+        let worst = format!("most in layer {wname}: {}", pct(wdead));
+        if before == 0.0 && after == 0.0 {
+            never_dead.push(spec.to_string());
+        } else if after > before + 0.002 {
+            lines.push(format!(
+                "{spec}: {} of its hidden units died during training \
+                 ({} dead at init, {} after; {worst})",
+                pct(after - before),
+                pct(before),
+                pct(after)
+            ));
+        } else if after < before - 0.002 {
+            lines.push(format!(
+                "{spec}: {} of its hidden units were dead at init and {} after training, \
+                 so {} of them came back ({worst})",
+                pct(before),
+                pct(after),
+                pct((before - after) / before)
+            ));
+        } else {
+            lines.push(format!(
+                "{spec}: dead units stayed at {} ({} at init; {worst})",
+                pct(after),
+                pct(before)
+            ));
+        }
+        // Runs that never got past guessing (10 classes: 10% is chance).
+        let stuck: Vec<String> = rs
+            .iter()
+            .filter(|r| r.accuracy < 0.2)
+            .map(|r| {
+                let dead: Vec<String> = r
+                    .after
+                    .iter()
+                    .map(|l| format!("layer {} {}", l.name, pct(l.dead_fraction)))
+                    .collect();
+                format!(
+                    "seed {} (test accuracy {}; dead after training: {})",
+                    r.seed,
+                    pct(r.accuracy),
+                    dead.join(", ")
+                )
+            })
+            .collect();
+        if !stuck.is_empty() {
+            failed.push(spec.to_string());
+            lines.push(format!("{spec} did not learn at all with {}", list(&stuck)));
+        }
+    }
+    if !never_dead.is_empty() {
+        let verb = if never_dead.len() == 1 { "has" } else { "have" };
+        lines.push(format!(
+            "{} {verb} no dead unit, before or after",
+            list(&never_dead)
+        ));
+    }
+    if !diverged.is_empty() {
+        lines.push(format!(
+            "{} diverged at lr {} (the loss became NaN)",
+            list(&diverged),
+            setup.params().0
+        ));
+    }
+    accs.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    if let (Some(best), Some(worst), true) = (accs.first(), accs.last(), accs.len() > 1) {
+        let ((b, bs), (w, ws)) = (best.1, worst.1);
+        let seeds = runs.len() > accs.len();
+        let mut verdict = match (seeds, b - w > bs + ws) {
+            (false, _) => "one seed, so no spread to compare the gap with",
+            (true, true) => "a gap wider than the seeds' spread",
+            (true, false) => "inside the seeds' spread",
+        }
+        .to_string();
+        if failed.contains(&worst.0) {
+            verdict += &format!(
+                ", with {}'s mean pulled down by the runs that did not learn",
+                worst.0
+            );
+        }
+        let spread = |s: f32| {
+            if seeds {
+                format!(" ± {:.1}", s * 100.0)
+            } else {
+                String::new()
+            }
+        };
+        lines.push(format!(
+            "test accuracy from {}{} ({}) to {}{} ({}): {verdict}",
+            pct(b),
+            spread(bs),
+            best.0,
+            pct(w),
+            spread(ws),
+            worst.0
+        ));
+    }
+    lines.join(";\n  ")
+}
