@@ -40,16 +40,14 @@ use std::time::Instant;
 
 use clap::Parser;
 use minidl::autograd::Var;
-use minidl::cli::{split_specs, DataArgs, InitKind, OptimizerKind};
+use minidl::cli::{split_specs, DataArgs};
 use minidl::datasets::DataLoader;
-use minidl::lab::{
-    build_optimizer, load_data, parse_activation, Architecture, Data, LabError, RunConfig, Trainer,
-};
+use minidl::lab::{build_optimizer, load_data, parse_activation, Data, LabError, Trainer};
 use minidl::metrics::{EpochMetrics, RunHistory};
 use minidl::nn::{cross_entropy, Module};
 use minidl::report::write_report;
 
-use common::{list, mean_std, pct, table};
+use common::{list, mean_std, mnist_config, pct, table};
 
 /// Convergence: training loss after N steps and test accuracy, mean ± spread over seeds.
 #[derive(Parser)]
@@ -174,18 +172,12 @@ fn train(
     args: &Args,
     data: &Data,
 ) -> Result<Run, LabError> {
-    let config = RunConfig {
-        architecture: Architecture::Mlp {
-            hidden: vec![128, 64],
-        },
-        init: InitKind::Default,
-        optimizer: OptimizerKind::Adam,
-        lr: args.lr,
-        epochs: steps.div_ceil(data.train.len().div_ceil(64)),
-        batch_size: 64,
-        seed,
-        quiet: true,
-    };
+    let epochs = steps.div_ceil(data.train.len().div_ceil(64));
+    let flags = format!(
+        "--hidden 128,64 --optimizer adam --lr {} --batch-size 64 --epochs {epochs} --seed {seed}",
+        args.lr
+    );
+    let config = mnist_config(&flags)?;
     // The Trainer builds and initialises the model exactly as the mnist example does.
     let trainer = Trainer::new(&config, spec, data)?;
     let model = trainer.model();

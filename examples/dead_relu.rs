@@ -26,7 +26,9 @@
 //!   images and are moved by the layers below them, so many come back — dying is a property
 //!   of the whole input distribution, not of one batch.
 //!
-//! `--setup both` (the default) runs the two. Leaky ReLU, ELU and Mish output exactly 0 only
+//! Each run is the one `mnist --hidden 256,256 --optimizer sgd --lr 0.5 --epochs 1 --seed S
+//! --activation A` makes (with `--lr 0.1` and the biases set for `--setup bias`). `--setup
+//! both` (the default) runs the two setups, with seeds 0, 1 and 2. Leaky ReLU, ELU and Mish output exactly 0 only
 //! at x = 0, so they should show no dead units; what they show is measured, not assumed.
 //!
 //! Per activation layer the table gives the dead fraction at initialisation and after
@@ -41,14 +43,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use minidl::cli::{split_specs, DataArgs, InitKind, OptimizerKind};
-use minidl::lab::{load_data, parse_activation, Architecture, Data, LabError, RunConfig, Trainer};
+use minidl::cli::{split_specs, DataArgs};
+use minidl::lab::{load_data, parse_activation, Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
 use minidl::nn::{ActivationStats, Module};
 use minidl::report::write_report;
 use minidl::tensor::Tensor;
 
-use common::{list, mean_std, pct, table};
+use common::{list, mean_std, mnist_config, pct, table};
 
 /// Dead ReLUs: dead-unit fractions per layer before and after training.
 #[derive(Parser)]
@@ -96,6 +98,11 @@ impl Setup {
             Setup::Bias => "bias",
             Setup::Both => "both",
         }
+    }
+    /// The `mnist` flags of this setup (the biases are set afterwards).
+    fn flags(self, epochs: usize, seed: u64) -> String {
+        let lr = self.params().0;
+        format!("--hidden 256,256 --optimizer sgd --lr {lr} --batch-size 64 --epochs {epochs} --seed {seed}")
     }
     /// `(learning rate, initial hidden bias)`.
     fn params(self) -> (f32, Option<f32>) {
@@ -192,19 +199,9 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
 
 /// Trains `spec` in `setup`, measuring the activation layers on the test set before and after.
 fn train(setup: Setup, spec: &str, seed: u64, args: &Args, data: &Data) -> Result<Run, LabError> {
-    let (lr, bias) = setup.params();
-    let config = RunConfig {
-        architecture: Architecture::Mlp {
-            hidden: vec![256, 256],
-        },
-        init: InitKind::Default,
-        optimizer: OptimizerKind::Sgd,
-        lr,
-        epochs: args.epochs,
-        batch_size: 64,
-        seed,
-        quiet: args.quiet,
-    };
+    let bias = setup.params().1;
+    let mut config = mnist_config(&setup.flags(args.epochs, seed))?;
+    config.quiet = args.quiet;
     let mut trainer = Trainer::new(&config, spec, data)?;
     if let Some(b) = bias {
         let biases: Vec<_> = trainer

@@ -25,7 +25,8 @@
 //! relu 0.023, mish 0.0098; after one epoch sigmoid 10%, tanh 91%, relu and mish 11%, and with
 //! Kaiming relu 94%, mish 95.5%, sigmoid still 10%).
 //!
-//! The tables give each weight's gradient norm ‖∂loss/∂W‖₂ on the very first batch and as the
+//! Each run is the one `mnist --depth 9 --width 64 --init default|kaiming --optimizer sgd
+//! --lr 0.1 --epochs 1 --activation A` makes. The tables give each weight's gradient norm ‖∂loss/∂W‖₂ on the very first batch and as the
 //! mean over the last epoch's steps (`nn::Diagnostics`, a hook on every parameter), the ratio
 //! of the first layer's to the last layer's, and the test accuracy; the conclusion is computed
 //! from them. `--report DIR` draws the charts (one sub-folder per init when there are two).
@@ -36,12 +37,12 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use minidl::cli::{split_specs, DataArgs, InitKind, OptimizerKind};
-use minidl::lab::{load_data, parse_activation, Architecture, Data, LabError, RunConfig, Trainer};
+use minidl::cli::{split_specs, DataArgs, InitKind};
+use minidl::lab::{load_data, parse_activation, Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
 use minidl::report::write_report;
 
-use common::{list, num, pct, table};
+use common::{list, mnist_config, num, pct, table};
 
 /// Vanishing gradients: per-layer gradient norms of a deep narrow MLP.
 #[derive(Parser)]
@@ -170,18 +171,13 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
 
 /// Trains `spec` with `init`, recording every weight's gradient norms.
 fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, LabError> {
-    let config = RunConfig {
-        architecture: Architecture::Mlp {
-            hidden: vec![args.width; args.depth],
-        },
-        init,
-        optimizer: OptimizerKind::Sgd,
-        lr: args.lr,
-        epochs: args.epochs,
-        batch_size: 64,
-        seed: args.seed,
-        quiet: args.quiet,
-    };
+    let flags = format!(
+        "--depth {} --width {} --init {init} --optimizer sgd --lr {} --batch-size 64 \
+         --epochs {} --seed {}",
+        args.depth, args.width, args.lr, args.epochs, args.seed
+    );
+    let mut config = mnist_config(&flags)?;
+    config.quiet = args.quiet;
     let mut trainer = Trainer::new(&config, spec, data)?;
     while !trainer.is_finished() {
         trainer.run_epoch(data);

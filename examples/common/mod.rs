@@ -2,6 +2,24 @@
 //! aligned text tables, means and spreads, and number formatting. Each example uses a part.
 #![allow(dead_code)]
 
+use clap::Parser;
+use minidl::cli::LabArgs;
+use minidl::lab::{LabError, RunConfig};
+
+/// The settings the `mnist` example takes from `flags` (`"--hidden 256,256 --optimizer sgd"`):
+/// a run made with them is the run `mnist <flags> --activation A` makes.
+///
+/// # Errors
+/// As [`RunConfig::from_args`].
+///
+/// # Panics
+/// If `flags` is not a valid `mnist` command line (a bug in the calling example).
+pub fn mnist_config(flags: &str) -> Result<RunConfig, LabError> {
+    let argv = std::iter::once("mnist").chain(flags.split_whitespace());
+    let args = LabArgs::try_parse_from(argv).unwrap_or_else(|e| panic!("mnist {flags}: {e}"));
+    RunConfig::from_args(&args)
+}
+
 /// Rows as aligned columns, two spaces apart: the first column left-aligned, the others
 /// right-aligned, a rule under the header.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
