@@ -35,6 +35,12 @@ use minidl::nn::{self, loss::cross_entropy, Flatten, Linear, Module, Sequential}
 use minidl::optim::{Adam, Optimizer, Sgd};
 use minidl::tensor::{self, Tensor};
 
+/// mimalloc keeps freed memory for the next allocation of the same size. glibc's allocator
+/// returns large buffers (activations of a CNN: megabytes each) to the operating system and
+/// page-faults them back at the next step, which costs about a quarter of a CNN step.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Which network to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Model {

@@ -11,6 +11,7 @@
 
 use crate::error::shape_panic;
 use crate::matmul::sgemm;
+use crate::parallel::{parallel_pieces, threads_for, SharedMut};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -243,8 +244,15 @@ impl Geom {
         self.for_each_segment(|seg, src, (lo, hi), off_x| {
             let Some(src) = src else { return };
             let first = (src as isize + (lo * sw) as isize + off_x) as usize;
-            for (t, v) in cols[seg + lo..seg + hi].iter().enumerate() {
-                img[first + t * sw] += v;
+            let vals = &cols[seg + lo..seg + hi];
+            if sw == 1 {
+                for (d, v) in img[first..first + vals.len()].iter_mut().zip(vals) {
+                    *d += v;
+                }
+            } else {
+                for (t, v) in vals.iter().enumerate() {
+                    img[first + t * sw] += v;
+                }
             }
         });
     }
@@ -259,6 +267,44 @@ fn part(data: &[f32], i: usize, size: usize) -> &[f32] {
 fn part_mut(data: &mut [f32], i: usize, size: usize) -> &mut [f32] {
     &mut data[i * size..(i + 1) * size]
 }
+
+/// Calls `f` with a scratch buffer of `len` elements owned by the current thread, kept from
+/// call to call so that the column matrices of a convolution are not allocated (and, being
+/// large, page-faulted in) at every step. Its contents are whatever the last user left.
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    // Taken out while in use, so a nested call gets a buffer of its own.
+    let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    let r = f(&mut buf[..len]);
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < buf.len() {
+            *s = buf;
+        }
+    });
+    r
+}
+
+/// A convolution is spread over the threads by samples once each thread gets at least this
+/// many multiply-adds.
+const MIN_MACS_PER_THREAD: usize = 1 << 20;
+
+/// How many samples each task of a per-sample loop takes: all of them on one thread, else an
+/// even share for each thread that pays for itself.
+fn samples_per_task(n: usize, macs_per_sample: usize) -> usize {
+    n.div_ceil(threads_for(n * macs_per_sample, MIN_MACS_PER_THREAD))
+        .max(1)
+}
+
+/// The weight gradient sums over the samples in fixed groups of this many (each group a
+/// task, the group sums then added in order), so its rounding does not depend on the
+/// thread count.
+const WEIGHT_GRAD_GROUP: usize = 8;
 
 /// Unfolds every receptive field into a column (PyTorch's `unfold`).
 ///
@@ -419,24 +465,30 @@ pub fn conv2d(
         }
         None => 0.0,
     };
-    let mut cols = vec![0.0; rows * len];
-    for n in 0..g.n {
-        g.im2col_sample(part(input.data(), n, g.sample()), &mut cols);
-        let y = part_mut(&mut out, n, o * len);
-        sgemm(
-            o,
-            rows,
-            len,
-            1.0,
-            weight.data(),
-            (rows, 1),
-            &cols,
-            (len, 1),
-            beta,
-            y,
-            (len, 1),
-        );
-    }
+    // One GEMM per sample; samples go to different threads (each with its own columns).
+    let per_out = o * len;
+    let x = input.data();
+    let per_task = samples_per_task(g.n, per_out * rows);
+    parallel_pieces(&mut out, per_task * per_out, |offset, ys| {
+        with_scratch(rows * len, |cols| {
+            for (s, y) in ys.chunks_mut(per_out).enumerate() {
+                g.im2col_sample(part(x, offset / per_out + s, g.sample()), cols);
+                sgemm(
+                    o,
+                    rows,
+                    len,
+                    1.0,
+                    weight.data(),
+                    (rows, 1),
+                    cols,
+                    (len, 1),
+                    beta,
+                    y,
+                    (len, 1),
+                );
+            }
+        })
+    });
     Tensor::from_vec(out, [g.n, o, g.oh, g.ow])
 }
 
@@ -462,25 +514,30 @@ pub fn conv2d_grad_input(
     check_grad_out(op, grad_out, &g, o, &input_shape);
     let (rows, len) = (g.rows(), g.len());
     let mut dx = vec![0.0; input_shape.numel()];
-    let mut cols = vec![0.0; rows * len];
-    for n in 0..g.n {
-        let gy = part(grad_out.data(), n, o * len);
-        // Wᵀ is W [O, C·kh·kw] read with swapped strides.
-        sgemm(
-            rows,
-            o,
-            len,
-            1.0,
-            weight.data(),
-            (1, rows),
-            gy,
-            (len, 1),
-            0.0,
-            &mut cols,
-            (len, 1),
-        );
-        g.col2im_sample(&cols, part_mut(&mut dx, n, g.sample()));
-    }
+    let (per_in, gd) = (g.sample(), grad_out.data());
+    let per_task = samples_per_task(g.n, o * rows * len);
+    parallel_pieces(&mut dx, per_task * per_in, |offset, dxs| {
+        with_scratch(rows * len, |cols| {
+            for (s, dxn) in dxs.chunks_mut(per_in).enumerate() {
+                let gy = part(gd, offset / per_in + s, o * len);
+                // Wᵀ is W [O, C·kh·kw] read with swapped strides.
+                sgemm(
+                    rows,
+                    o,
+                    len,
+                    1.0,
+                    weight.data(),
+                    (1, rows),
+                    gy,
+                    (len, 1),
+                    0.0,
+                    cols,
+                    (len, 1),
+                );
+                g.col2im_sample(cols, dxn);
+            }
+        })
+    });
     Tensor::from_vec(dx, input_shape)
 }
 
@@ -505,25 +562,42 @@ pub fn conv2d_grad_weight(
     let g = Geom::new(op, input.shape(), kernel, params);
     check_grad_out(op, grad_out, &g, o, input.shape());
     let (rows, len) = (g.rows(), g.len());
-    let mut dw = vec![0.0; weight_shape.numel()];
-    let mut cols = vec![0.0; rows * len];
-    for n in 0..g.n {
-        g.im2col_sample(part(input.data(), n, g.sample()), &mut cols);
-        let gy = part(grad_out.data(), n, o * len);
-        // colsᵀ is cols [C·kh·kw, OH·OW] read with swapped strides; β = 1 sums over n.
-        sgemm(
-            o,
-            len,
-            rows,
-            1.0,
-            gy,
-            (len, 1),
-            &cols,
-            (1, len),
-            1.0,
-            &mut dw,
-            (rows, 1),
-        );
+    let per_w = weight_shape.numel();
+    let groups = g.n.div_ceil(WEIGHT_GRAD_GROUP);
+    let mut sums = vec![0.0; groups * per_w];
+    let (x, gd) = (input.data(), grad_out.data());
+    parallel_pieces(&mut sums, per_w, |offset, dw| {
+        let first = offset / per_w * WEIGHT_GRAD_GROUP;
+        with_scratch(rows * len, |cols| {
+            for n in first..(first + WEIGHT_GRAD_GROUP).min(g.n) {
+                g.im2col_sample(part(x, n, g.sample()), cols);
+                let gy = part(gd, n, o * len);
+                // colsᵀ is cols [C·kh·kw, OH·OW] read with swapped strides; β = 1 sums over n.
+                sgemm(
+                    o,
+                    len,
+                    rows,
+                    1.0,
+                    gy,
+                    (len, 1),
+                    cols,
+                    (1, len),
+                    1.0,
+                    dw,
+                    (rows, 1),
+                );
+            }
+        })
+    });
+    // The group sums, added in group order.
+    let mut groups = sums.chunks_exact(per_w.max(1));
+    let mut dw = groups
+        .next()
+        .map_or_else(|| vec![0.0; per_w], <[f32]>::to_vec);
+    for group in groups {
+        for (d, v) in dw.iter_mut().zip(group) {
+            *d += v;
+        }
     }
     Tensor::from_vec(dw, weight_shape)
 }
@@ -535,20 +609,30 @@ fn for_each_window(
     g: &Geom,
     mut f: impl FnMut(usize, usize, std::ops::Range<usize>, std::ops::Range<usize>),
 ) {
+    for plane in 0..g.n * g.c {
+        let out = plane * g.len();
+        for_each_window_in_plane(g, |k, ys, xs| f(plane * g.h * g.w, out + k, ys, xs));
+    }
+}
+
+/// Calls `f(out_index, ys, xs)` for every window of one plane, `out_index` counted from the
+/// plane's first output.
+fn for_each_window_in_plane(
+    g: &Geom,
+    mut f: impl FnMut(usize, std::ops::Range<usize>, std::ops::Range<usize>),
+) {
     let clip = |start: isize, k: usize, size: usize| {
         let lo = start.max(0) as usize;
         let hi = ((start + k as isize).max(0) as usize).min(size);
         lo..hi.max(lo)
     };
     let mut out = 0;
-    for plane in 0..g.n * g.c {
-        for oy in 0..g.oh {
-            let ys = clip((oy * g.sh) as isize - g.ph as isize, g.kh, g.h);
-            for ox in 0..g.ow {
-                let xs = clip((ox * g.sw) as isize - g.pw as isize, g.kw, g.w);
-                f(plane * g.h * g.w, out, ys.clone(), xs);
-                out += 1;
-            }
+    for oy in 0..g.oh {
+        let ys = clip((oy * g.sh) as isize - g.ph as isize, g.kh, g.h);
+        for ox in 0..g.ow {
+            let xs = clip((ox * g.sw) as isize - g.pw as isize, g.kw, g.w);
+            f(out, ys.clone(), xs);
+            out += 1;
         }
     }
 }
@@ -577,30 +661,76 @@ fn for_each_window(
 pub fn max_pool2d(input: &Tensor, params: &Pool2dParams) -> (Tensor, Vec<usize>) {
     let g = Geom::pool("max_pool2d", input.shape(), params);
     let x = input.data();
-    let total = g.n * g.c * g.len();
+    let (plane_in, plane_out) = (g.h * g.w, g.len());
+    let total = g.n * g.c * plane_out;
     let mut vals = vec![0.0; total];
     let mut idx = vec![0; total];
-    for_each_window(&g, |plane, out, ys, xs| {
-        let mut best: Option<(f32, usize)> = None;
+    let shared_vals = SharedMut::new(&mut vals);
+    let planes_per_task = planes_per_task(g.n * g.c, plane_out * g.kh * g.kw);
+    parallel_pieces(&mut idx, planes_per_task * plane_out, |offset, idx| {
+        // SAFETY: each task takes the values of its own planes.
+        let vals = unsafe { shared_vals.slice(offset..offset + idx.len()) };
+        let planes = vals.chunks_mut(plane_out).zip(idx.chunks_mut(plane_out));
+        for (k, (v, i)) in planes.enumerate() {
+            max_pool_plane(&g, x, (offset / plane_out + k) * plane_in, v, i);
+        }
+    });
+    (Tensor::from_vec(vals, [g.n, g.c, g.oh, g.ow]), idx)
+}
+
+/// Pooling is spread over the threads by planes once each thread gets this many window
+/// elements to look at.
+const MIN_POOL_PER_THREAD: usize = 1 << 18;
+
+/// How many `[H, W]` planes each task of a pooling takes.
+fn planes_per_task(planes: usize, work_per_plane: usize) -> usize {
+    planes
+        .div_ceil(threads_for(planes * work_per_plane, MIN_POOL_PER_THREAD))
+        .max(1)
+}
+
+/// Whether `v` beats the best value `b` so far: larger, or the first NaN.
+#[inline(always)]
+fn beats(v: f32, b: f32) -> bool {
+    v > b || (v.is_nan() && !b.is_nan())
+}
+
+/// Max pooling of the plane starting at `base` in `x`: the values and flat indices of the
+/// winners of its `OH·OW` windows.
+fn max_pool_plane(g: &Geom, x: &[f32], base: usize, vals: &mut [f32], idx: &mut [usize]) {
+    let w = g.w;
+    if (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == (2, 2, 2, 2, 0, 0) {
+        // The common 2x2 window, stride 2: four candidates in row-major order.
+        for oy in 0..g.oh {
+            let row = base + 2 * oy * w;
+            let out = oy * g.ow..(oy + 1) * g.ow;
+            for (ox, (v, i)) in vals[out.clone()].iter_mut().zip(&mut idx[out]).enumerate() {
+                let i0 = row + 2 * ox;
+                let (mut bi, mut bv) = (i0, x[i0]);
+                for c in [i0 + 1, i0 + w, i0 + w + 1] {
+                    if beats(x[c], bv) {
+                        (bi, bv) = (c, x[c]);
+                    }
+                }
+                (*v, *i) = (bv, bi);
+            }
+        }
+        return;
+    }
+    for_each_window_in_plane(g, |out, ys, xs| {
+        // Padding ≤ kernel / 2 guarantees a real element in every window.
+        let first = base + ys.start * w + xs.start;
+        let (mut bi, mut bv) = (first, x[first]);
         for y in ys {
-            for xx in xs.clone() {
-                let i = plane + y * g.w + xx;
-                let v = x[i];
-                let better = match best {
-                    None => true,
-                    Some((b, _)) => v > b || (v.is_nan() && !b.is_nan()),
-                };
-                if better {
-                    best = Some((v, i));
+            let row = base + y * w;
+            for (i, &v) in x[row + xs.start..row + xs.end].iter().enumerate() {
+                if beats(v, bv) {
+                    (bi, bv) = (row + xs.start + i, v);
                 }
             }
         }
-        // Padding ≤ kernel / 2 guarantees a real element in every window.
-        let (v, i) = best.expect("every pooling window holds an input element");
-        vals[out] = v;
-        idx[out] = i;
+        (vals[out], idx[out]) = (bv, bi);
     });
-    (Tensor::from_vec(vals, [g.n, g.c, g.oh, g.ow]), idx)
 }
 
 /// Gradient of [`max_pool2d`]: each output gradient flows to the input element that was the
@@ -610,8 +740,9 @@ pub fn max_pool2d(input: &Tensor, params: &Pool2dParams) -> (Tensor, Vec<usize>)
 /// `grad_out [N, C, OH, OW]`, `indices` from [`max_pool2d`] → `input_shape [N, C, H, W]`.
 ///
 /// # Panics
-/// If `indices` and `grad_out` differ in length, an index is outside `input_shape`, or the
-/// batch and channel sizes of `grad_out` and `input_shape` differ.
+/// If `indices` and `grad_out` differ in length, an index lies outside the `[H, W]` plane of
+/// `input_shape` that its output element belongs to, or the batch and channel sizes of
+/// `grad_out` and `input_shape` differ.
 #[track_caller]
 pub fn max_pool2d_backward(
     grad_out: &Tensor,
@@ -643,16 +774,38 @@ pub fn max_pool2d_backward(
             ),
         );
     }
+    // Each plane's outputs send their gradients into the same plane of the input (indices
+    // from `max_pool2d` always do), so planes go to different threads.
+    let [_, _, h, w] = *input_shape.dims() else {
+        unreachable!("rank checked above")
+    };
+    let [_, _, oh, ow] = *grad_out.dims() else {
+        unreachable!("rank checked above")
+    };
+    let (plane_in, plane_out) = (h * w, oh * ow);
     let mut dx = vec![0.0; input_shape.numel()];
-    for (&i, &gv) in indices.iter().zip(grad_out.data()) {
-        if i >= dx.len() {
-            shape_panic(
-                op,
-                format_args!("index {i} is outside input {input_shape:?}"),
-            );
+    let planes = input_shape.dims()[0] * input_shape.dims()[1];
+    let gd = grad_out.data();
+    let per_task = planes_per_task(planes, plane_out);
+    parallel_pieces(&mut dx, per_task * plane_in, |offset, dx| {
+        let first = offset / plane_in * plane_out;
+        let outs = first..first + dx.len() / plane_in * plane_out;
+        for (k, (&i, &gv)) in indices[outs.clone()].iter().zip(&gd[outs]).enumerate() {
+            let plane = offset + (k / plane_out) * plane_in;
+            if !(plane..plane + plane_in).contains(&i) {
+                shape_panic(
+                    op,
+                    format_args!(
+                        "index {i} of output {} is outside its plane {}..{} of input {input_shape:?}",
+                        first + k,
+                        plane,
+                        plane + plane_in
+                    ),
+                );
+            }
+            dx[i - offset] += gv;
         }
-        dx[i] += gv;
-    }
+    });
     Tensor::from_vec(dx, input_shape)
 }
 
@@ -1103,6 +1256,67 @@ mod tests {
             [1, 1, 1, 3],
         );
         assert_eq!(dx.to_vec(), vec![0.0, 4.0, 0.0]);
+    }
+
+    #[test]
+    fn threads_do_not_change_convolutions_or_pooling() {
+        // The reference CNN's second layer on a batch large enough to be split by samples.
+        let mut r = Lcg(11);
+        let x = r.tensor(&[20, 16, 14, 14]);
+        let w = r.tensor(&[32, 16, 5, 5]);
+        let b = r.tensor(&[32]);
+        let p = params((1, 1), (2, 2), (1, 1));
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || {
+            let y = conv2d(&x, &w, Some(&b), &p);
+            let gx = conv2d_grad_input(&y, &w, x.shape(), &p);
+            let gw = conv2d_grad_weight(&y, &x, w.shape(), &p);
+            let (m, idx) = max_pool2d(&y, &Pool2dParams::new((2, 2)));
+            let gp = max_pool2d_backward(&m, &idx, y.shape());
+            (y, gx, gw, m, idx, gp)
+        });
+        assert_close(&runs[0].0, &naive_conv(&x, &w, Some(&b), &p), 1e-4);
+        for other in &runs[1..] {
+            assert!(runs[0] == *other, "results differ between thread counts");
+        }
+    }
+
+    #[test]
+    fn max_pool_2x2_fast_path_against_a_hand_loop() {
+        // 2x2 windows with stride 2 take the fast path; an odd width leaves a column out.
+        // Ties go to the first candidate in row-major order, NaN wins.
+        let mut r = Lcg(12);
+        let mut x = r.tensor(&[2, 3, 6, 7]);
+        x.set(&[0, 0, 0, 0], 10.0);
+        x.set(&[0, 0, 0, 1], 10.0);
+        x.set(&[1, 2, 3, 3], f32::NAN);
+        let (y, idx) = max_pool2d(&x, &Pool2dParams::new((2, 2)));
+        assert_eq!(y.dims(), &[2, 3, 3, 3]);
+        for plane in 0..6 {
+            for oy in 0..3 {
+                for ox in 0..3 {
+                    let cands = [0, 1, 7, 8].map(|d| plane * 42 + 2 * oy * 7 + 2 * ox + d);
+                    let mut best = cands[0];
+                    for &c in &cands[1..] {
+                        let (v, b) = (x.data()[c], x.data()[best]);
+                        if v > b || (v.is_nan() && !b.is_nan()) {
+                            best = c;
+                        }
+                    }
+                    let o = plane * 9 + oy * 3 + ox;
+                    assert_eq!(idx[o], best, "plane {plane} ({oy}, {ox})");
+                    assert_eq!(y.data()[o].to_bits(), x.data()[best].to_bits());
+                }
+            }
+        }
+        assert_eq!(idx[0], 0);
+        assert!(y.data()[5 * 9 + 3 + 1].is_nan());
+    }
+
+    #[test]
+    #[should_panic(expected = "max_pool2d_backward: index 5 of output 0 is outside its plane 0..4")]
+    fn max_pool_backward_rejects_an_index_in_another_plane() {
+        let g = Tensor::ones([2, 1, 1, 1]);
+        max_pool2d_backward(&g, &[5, 6], [2, 1, 2, 2]);
     }
 
     #[test]
