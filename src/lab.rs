@@ -320,8 +320,10 @@ fn load_mnist(
 // ---------------------------------------------------------------------------------------------
 // The network
 
-/// The MLP's hidden widths when neither `--hidden` nor `--depth` is given.
-pub const DEFAULT_HIDDEN: [usize; 2] = [128, 64];
+/// The MLP's hidden widths when neither `--hidden` nor `--depth` is given. (784-128-64-10, the
+/// benchmark's network, ends 3 epochs at 96.2–97.3% test accuracy — in PyTorch too — while
+/// 784-256-128-10 reaches 97.7–98%.)
+pub const DEFAULT_HIDDEN: [usize; 2] = [256, 128];
 
 /// The width of each hidden layer for `--depth N` without `--width`.
 pub const DEFAULT_WIDTH: usize = 64;
@@ -520,8 +522,12 @@ pub struct RunConfig {
     pub init: InitKind,
     /// The optimizer.
     pub optimizer: OptimizerKind,
-    /// Its learning rate.
+    /// Its learning rate at the start.
     pub lr: f32,
+    /// The factor G by which the learning rate falls per epoch: lr·G^(e + t/T) at step t of
+    /// an epoch of T steps in epoch e (from 0); 1 keeps it constant. It depends only on the
+    /// position in the run, so a resumed or extended run follows the same curve.
+    pub lr_decay: f32,
     /// Epochs to train in total.
     pub epochs: usize,
     /// Training batch size.
@@ -542,12 +548,32 @@ impl RunConfig {
             architecture: Architecture::from_args(&args.model)?,
             init: args.train.init,
             optimizer: args.train.optimizer,
-            lr: args.train.learning_rate(),
+            lr: args.train.learning_rate(args.model.model),
+            lr_decay: args.train.lr_decay,
             epochs: args.train.epochs,
             batch_size: args.train.batch_size,
             seed: args.train.seed,
             quiet: args.output.quiet,
         })
+    }
+
+    /// The optimizer and its learning rate: `"adam, lr 0.001 × 0.5 per epoch"`.
+    pub fn optimizer_text(&self) -> String {
+        if self.lr_decay == 1.0 {
+            format!("{}, lr {}", self.optimizer, self.lr)
+        } else {
+            format!(
+                "{}, lr {} × {} per epoch",
+                self.optimizer, self.lr, self.lr_decay
+            )
+        }
+    }
+
+    /// The learning rate at step `t` of an epoch of `steps_per_epoch` steps in epoch `epoch`
+    /// (both from 0): lr·G^(epoch + t/steps_per_epoch).
+    pub fn lr_at(&self, epoch: usize, t: usize, steps_per_epoch: usize) -> f32 {
+        let x = epoch as f64 + t as f64 / steps_per_epoch.max(1) as f64;
+        (self.lr as f64 * (self.lr_decay as f64).powf(x)) as f32
     }
 
     /// The settings as `(name, value)` pairs, for reports.
@@ -563,7 +589,7 @@ impl RunConfig {
             ),
             ("model", arch),
             ("init", self.init.to_string()),
-            ("optimizer", format!("{}, lr {}", self.optimizer, self.lr)),
+            ("optimizer", self.optimizer_text()),
             ("epochs", self.epochs.to_string()),
             ("batch size", self.batch_size.to_string()),
             ("seed", self.seed.to_string()),
@@ -705,7 +731,10 @@ impl Trainer {
         self.model.train();
         let start = Instant::now();
         let (mut loss_sum, mut batches, mut correct, mut seen) = (0.0f64, 0usize, 0usize, 0usize);
-        for (x, y) in loader.epoch(epoch as u64) {
+        let steps_per_epoch = loader.num_batches();
+        for (t, (x, y)) in loader.epoch(epoch as u64).enumerate() {
+            let lr = self.config.lr_at(epoch, t, steps_per_epoch);
+            self.optimizer.set_lr(lr);
             let logits = self.model.forward(&Var::constant(x));
             let loss = cross_entropy(&logits, &y);
             let value = loss.item();
@@ -828,6 +857,11 @@ impl Trainer {
             (nn::state::MODEL_KEY, "layers", self.model.to_string()),
             ("optimizer", "optimizer", self.config.optimizer.to_string()),
             ("lr", "learning rate", self.config.lr.to_string()),
+            (
+                "lr_decay",
+                "learning-rate decay",
+                self.config.lr_decay.to_string(),
+            ),
             (
                 "batch_size",
                 "batch size",
@@ -1107,14 +1141,13 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
         if histories.is_empty() {
             writeln!(
                 out,
-                "model: {} ({} parameters), init {}; {} lr {}, batch {}, {} epoch{}, seed {}",
+                "model: {} ({} parameters), init {}; {}, batch {}, {} epoch{}, seed {}",
                 config
                     .architecture
                     .describe(data.input_shape(), data.classes()),
                 trainer.model().num_parameters(),
                 config.init,
-                config.optimizer,
-                config.lr,
+                config.optimizer_text(),
                 config.batch_size,
                 config.epochs,
                 if config.epochs == 1 { "" } else { "s" },
@@ -1154,4 +1187,279 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
         writeln!(out, "metrics: {} ({} lines)", w.path().display(), w.len())?;
     }
     Ok(histories)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{DataArgs, ModelArgs};
+
+    fn act(spec: &str) -> Activation {
+        nn::activation::parse(spec).unwrap()
+    }
+
+    fn config(architecture: Architecture) -> RunConfig {
+        RunConfig {
+            architecture,
+            init: InitKind::Default,
+            optimizer: OptimizerKind::Adam,
+            lr: 1e-3,
+            lr_decay: 0.5,
+            epochs: 2,
+            batch_size: 64,
+            seed: 0,
+            quiet: true,
+        }
+    }
+
+    /// Sample standard deviation and largest magnitude of a tensor.
+    fn spread(t: &Tensor) -> (f32, f32) {
+        let n = t.numel() as f64;
+        let mean = t.data().iter().map(|&v| v as f64).sum::<f64>() / n;
+        let var = t
+            .data()
+            .iter()
+            .map(|&v| (v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let max = t.data().iter().fold(0f32, |m, v| m.max(v.abs()));
+        (var.sqrt() as f32, max)
+    }
+
+    #[test]
+    fn architecture_from_flags() {
+        let m = |hidden: Option<Vec<usize>>, depth, width| ModelArgs {
+            model: ModelKind::Mlp,
+            hidden,
+            depth,
+            width,
+        };
+        assert_eq!(
+            Architecture::from_args(&m(None, None, None)).unwrap(),
+            Architecture::Mlp {
+                hidden: vec![256, 128]
+            }
+        );
+        assert_eq!(
+            Architecture::from_args(&m(Some(vec![32]), None, None)).unwrap(),
+            Architecture::Mlp { hidden: vec![32] }
+        );
+        assert_eq!(
+            Architecture::from_args(&m(None, Some(3), None)).unwrap(),
+            Architecture::Mlp {
+                hidden: vec![64; 3]
+            }
+        );
+        assert_eq!(
+            Architecture::from_args(&m(None, Some(2), Some(8))).unwrap(),
+            Architecture::Mlp { hidden: vec![8, 8] }
+        );
+        let cnn = ModelArgs {
+            model: ModelKind::Cnn,
+            ..ModelArgs::default()
+        };
+        assert_eq!(
+            Architecture::from_args(&cnn).unwrap(),
+            Architecture::reference_cnn()
+        );
+        let err = Architecture::from_args(&ModelArgs {
+            hidden: Some(vec![10]),
+            ..cnn
+        })
+        .unwrap_err();
+        assert!(matches!(err, LabError::Usage(_)));
+        assert_eq!(err.exit_code(), 2);
+        assert!(err
+            .to_string()
+            .starts_with("--hidden, --depth and --width shape the MLP"));
+    }
+
+    #[test]
+    fn architecture_builds_and_describes() {
+        let mut rng = tensor::rng(0);
+        let mlp = Architecture::Mlp { hidden: vec![8] };
+        let model = mlp.build([1, 28, 28], 10, &act("leaky_relu:0.1"), &mut rng);
+        assert_eq!(model.len(), 3);
+        assert_eq!(model.num_parameters(), 784 * 8 + 8 + 8 * 10 + 10);
+        assert_eq!(mlp.describe([1, 28, 28], 10), "MLP 784-8-10");
+        assert_eq!(mlp.sizes(), "8");
+        assert!(mlp.flattens_input());
+        let linear = Architecture::Mlp { hidden: vec![] };
+        assert_eq!(linear.describe([1, 2, 2], 3), "MLP 4-3");
+        let cnn = Architecture::reference_cnn();
+        let model = cnn.build([1, 28, 28], 10, &act("relu"), &mut rng);
+        assert_eq!(model.len(), 8);
+        assert_eq!(
+            model.num_parameters(),
+            16 * 25 + 16 + 32 * 16 * 25 + 32 + 1568 * 10 + 10
+        );
+        assert_eq!(cnn.describe([1, 28, 28], 10), "CNN conv 16,32 (5×5)");
+        assert_eq!(cnn.sizes(), "conv 16,32 5x5");
+        assert!(!cnn.flattens_input());
+    }
+
+    #[test]
+    fn gains_follow_the_activation() {
+        assert_eq!(nonlinearity(&act("relu")), Nonlinearity::Relu);
+        assert_eq!(nonlinearity(&act("mish")), Nonlinearity::Relu);
+        assert_eq!(nonlinearity(&act("tanh")), Nonlinearity::Tanh);
+        assert_eq!(nonlinearity(&act("sigmoid")), Nonlinearity::Sigmoid);
+        assert_eq!(nonlinearity(&act("selu")), Nonlinearity::Selu);
+        assert_eq!(
+            nonlinearity(&act("leaky_relu:0.2")),
+            Nonlinearity::LeakyRelu(0.2)
+        );
+        assert_eq!(
+            nonlinearity(&act("rrelu:0.1,0.3")),
+            Nonlinearity::LeakyRelu(0.2)
+        );
+    }
+
+    #[test]
+    fn kaiming_and_xavier_set_the_spread_and_zero_the_biases() {
+        let arch = Architecture::Mlp { hidden: vec![400] };
+        let relu = act("relu");
+        let build = || arch.build([1, 28, 28], 100, &relu, &mut tensor::rng(3));
+
+        let model = build();
+        let before = nn::state::state_dict(&model);
+        init_weights(&model, InitKind::Default, &relu, &mut tensor::rng(4));
+        assert_eq!(nn::state::state_dict(&model), before, "default: as built");
+
+        let model = build();
+        init_weights(&model, InitKind::Kaiming, &relu, &mut tensor::rng(4));
+        let p = model.named_parameters();
+        // Hidden layer: N(0, 2/fan_in), fan_in 784; output layer: gain 1, fan_in 400.
+        let (std0, _) = spread(&p[0].1.value());
+        assert!((std0 / (2f32 / 784.0).sqrt() - 1.0).abs() < 0.02, "{std0}");
+        let (std2, _) = spread(&p[2].1.value());
+        assert!((std2 / (1f32 / 400.0).sqrt() - 1.0).abs() < 0.05, "{std2}");
+        assert!(p[1].1.value().data().iter().all(|&b| b == 0.0));
+        assert!(p[3].1.value().data().iter().all(|&b| b == 0.0));
+
+        let tanh = act("tanh");
+        let model = arch.build([1, 28, 28], 100, &tanh, &mut tensor::rng(3));
+        init_weights(&model, InitKind::Xavier, &tanh, &mut tensor::rng(4));
+        let p = model.named_parameters();
+        // U(±a), a = (5/3)·√(6/(784 + 400)); its std is a/√3.
+        let a = 5.0 / 3.0 * (6f32 / 1184.0).sqrt();
+        let (std0, max0) = spread(&p[0].1.value());
+        assert!(max0 <= a && max0 > 0.99 * a, "{max0} vs {a}");
+        assert!((std0 / (a / 3f32.sqrt()) - 1.0).abs() < 0.02, "{std0}");
+        let a_out = (6f32 / 500.0).sqrt();
+        let (_, max2) = spread(&p[2].1.value());
+        assert!(max2 <= a_out && max2 > 0.98 * a_out, "{max2} vs {a_out}");
+    }
+
+    #[test]
+    fn optimizers_and_learning_rates() {
+        let p = || vec![Var::parameter(Tensor::ones([2]))];
+        assert_eq!(build_optimizer(OptimizerKind::Sgd, 0.1, p()).name(), "SGD");
+        assert_eq!(
+            build_optimizer(OptimizerKind::Adam, 0.1, p()).name(),
+            "Adam"
+        );
+        assert_eq!(
+            build_optimizer(OptimizerKind::Adamw, 0.1, p()).name(),
+            "AdamW"
+        );
+        let params = p();
+        let mut momentum = build_optimizer(OptimizerKind::Momentum, 0.5, params.clone());
+        params[0].set_grad(Some(Tensor::from_vec(vec![1.0, 2.0], [2])));
+        momentum.step();
+        params[0].set_grad(Some(Tensor::from_vec(vec![1.0, 2.0], [2])));
+        momentum.step();
+        // v₁ = g, v₂ = 0.9·g + g = 1.9·g; w = 1 − 0.5·(g + 1.9·g) = 1 − 1.45·g.
+        let w = params[0].value().to_vec();
+        assert!((w[0] - (1.0 - 1.45)).abs() < 1e-6 && (w[1] - (1.0 - 2.9)).abs() < 1e-6);
+        assert_eq!(momentum.lr(), 0.5);
+
+        let c = config(Architecture::reference_cnn());
+        assert_eq!(c.lr_at(0, 0, 100), 1e-3);
+        assert_eq!(c.lr_at(1, 0, 100), 5e-4);
+        assert!((c.lr_at(0, 50, 100) - 1e-3 * 0.5f32.sqrt()).abs() < 1e-9);
+        assert!((c.lr_at(2, 25, 100) - 1e-3 * 0.5f32.powf(2.25)).abs() < 1e-9);
+        assert_eq!(c.optimizer_text(), "adam, lr 0.001 × 0.5 per epoch");
+        let constant = RunConfig { lr_decay: 1.0, ..c };
+        assert_eq!(constant.lr_at(7, 3, 10), 1e-3);
+        assert_eq!(constant.optimizer_text(), "adam, lr 0.001");
+    }
+
+    #[test]
+    fn counting_correct_predictions() {
+        let logits = Tensor::from_vec(
+            vec![
+                0.1, 0.9, 0.0, /**/ 2.0, -1.0, 0.5, /**/ 0.3, 0.3, 0.1, /**/ -5.0,
+                -4.0, -3.0,
+            ],
+            [4, 3],
+        );
+        // argmax: 1, 0, 0 (the first of a tie), 2
+        let labels = Tensor::from_vec(vec![1.0, 0.0, 1.0, 2.0], [4]);
+        assert_eq!(count_correct(&logits, &labels), 3);
+        assert_eq!(
+            count_correct(&Tensor::zeros([0, 3]), &Tensor::zeros([0])),
+            0
+        );
+    }
+
+    #[test]
+    fn synthetic_data_and_its_flags() {
+        let mut out = Vec::new();
+        let args = DataArgs {
+            dataset: DatasetChoice::Synthetic,
+            limit_train: Some(50),
+            ..DataArgs::default()
+        };
+        let data = load_data(&args, &mut out).unwrap();
+        assert!(out.is_empty(), "nothing to say");
+        assert_eq!((data.train.len(), data.test.len()), (50, 10_000));
+        assert_eq!(data.kind, DatasetChoice::Synthetic);
+        assert_eq!(data.input_shape(), [1, 28, 28]);
+        assert_eq!(data.classes(), 10);
+        let err = load_data(
+            &DataArgs {
+                download: true,
+                ..args
+            },
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("--download fetches MNIST"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn trainer_trains_evaluates_and_reports_layers_in_model_order() {
+        let data = Data {
+            train: SyntheticDigits::new(256, 1).generate(),
+            test: SyntheticDigits::new(200, 2).generate(),
+            kind: DatasetChoice::Synthetic,
+            description: "synthetic digits".into(),
+        };
+        let mut c = config(Architecture::Mlp { hidden: vec![16] });
+        c.epochs = 1;
+        let mut t = Trainer::new(&c, " swish:learnable ", &data).unwrap();
+        assert_eq!(t.activation(), "swish:learnable");
+        assert!(!t.is_finished());
+        let m = t.run_epoch(&data).clone();
+        assert!(t.is_finished());
+        assert_eq!((m.epoch, m.steps, t.steps()), (1, 4, 4));
+        assert_eq!(t.history().step_losses.len(), 4);
+        assert!((t.optimizer().lr() - c.lr_at(0, 3, 4)).abs() < 1e-12);
+        let names: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["0.weight", "1", "2.weight"]);
+        assert!(m.params.contains_key("1.beta"), "{:?}", m.params);
+        let e = t.evaluate(&data.test);
+        assert_eq!((e.loss, e.accuracy), (m.test_loss, m.test_accuracy));
+        assert!(t.model().is_training(), "back in training mode");
+        let err = Trainer::new(&c, "nosuch", &data).err().unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("--activation: unknown activation"),
+            "{err}"
+        );
+    }
 }

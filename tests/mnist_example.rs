@@ -1,0 +1,510 @@
+//! The `mnist` example end to end, on a small synthetic data set (a few seconds): the metrics
+//! file and the report make sense, a resumed run equals an uninterrupted one, checkpoints from
+//! another architecture and truncated ones are refused, and bad input ends the real program
+//! with `error: …` and exit status 2.
+//!
+//! Most tests call `minidl::lab::run` — what the example's `main` calls — in this process; the
+//! exit-status tests run the example's binary, built by `cargo build --example mnist` with the
+//! profile and target folder of this test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use clap::Parser;
+use minidl::cli::LabArgs;
+use minidl::lab::{self, LabError};
+use minidl::metrics::{read_jsonl, EpochMetrics, RunHistory};
+use minidl::report::CHART_FILES;
+
+/// The small run every test starts from: 2000 synthetic training images, a 784-32-10 MLP.
+const SMALL: [&str; 8] = [
+    "--dataset",
+    "synthetic",
+    "--limit-train",
+    "2000",
+    "--hidden",
+    "32",
+    "--epochs",
+    "2",
+];
+
+/// A fresh folder under the system's temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("minidl-mnist-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The small run's flags, with `extra` after them (a later flag wins).
+fn args(extra: &[&str]) -> LabArgs {
+    let all = ["mnist"].iter().chain(&SMALL).chain(extra);
+    LabArgs::try_parse_from(all).expect("valid flags")
+}
+
+/// Runs the lab in this process; returns its result and what it printed.
+fn run(extra: &[&str]) -> (Result<Vec<RunHistory>, LabError>, String) {
+    let mut out = Vec::new();
+    let result = lab::run(&args(extra), &mut out);
+    (result, String::from_utf8(out).unwrap())
+}
+
+fn run_ok(extra: &[&str]) -> (Vec<RunHistory>, String) {
+    let (result, out) = run(extra);
+    match result {
+        Ok(h) => (h, out),
+        Err(e) => panic!("{e}\n{out}"),
+    }
+}
+
+/// An epoch's record without its timings (the only fields that differ between equal runs).
+fn untimed(m: &EpochMetrics) -> EpochMetrics {
+    EpochMetrics {
+        seconds: 0.0,
+        samples_per_sec: 0.0,
+        ..m.clone()
+    }
+}
+
+#[test]
+fn metrics_file_and_report_make_sense() {
+    let t = TempDir::new("report");
+    let (metrics, report) = (t.path("runs/m.jsonl"), t.path("out"));
+    let (runs, out) = run_ok(&[
+        "--compare",
+        "relu,sigmoid",
+        "--metrics",
+        &metrics,
+        "--report",
+        &report,
+        "--quiet",
+    ]);
+    assert_eq!(runs.len(), 2);
+    assert!(
+        out.contains("data: synthetic digits: 2000 training and 10000 test images"),
+        "{out}"
+    );
+    assert!(out.contains("model: MLP 784-32-10"), "{out}");
+    assert!(out.contains("relu  epoch 2  train loss"), "{out}");
+    assert!(
+        out.contains("activation  epochs  test acc"),
+        "comparison table:\n{out}"
+    );
+
+    // One valid JSON object per epoch per activation, with the documented fields.
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in [
+            "activation",
+            "epoch",
+            "steps",
+            "train_loss",
+            "test_loss",
+            "test_accuracy",
+            "seconds",
+            "samples_per_sec",
+            "params",
+            "layers",
+        ] {
+            assert!(v.get(key).is_some(), "no {key} in {line}");
+        }
+        for layer in v["layers"].as_array().unwrap() {
+            for key in [
+                "name",
+                "dead_fraction",
+                "saturated_fraction",
+                "mean",
+                "std",
+                "grad_norm",
+            ] {
+                assert!(layer.get(key).is_some(), "no {key} in {layer}");
+            }
+        }
+    }
+    let records = read_jsonl(&metrics).unwrap();
+    let order: Vec<(&str, usize)> = records
+        .iter()
+        .map(|r| (r.activation.as_str(), r.epoch))
+        .collect();
+    assert_eq!(
+        order,
+        [("relu", 1), ("relu", 2), ("sigmoid", 1), ("sigmoid", 2)]
+    );
+    for pair in records.chunks(2) {
+        let (e1, e2) = (&pair[0], &pair[1]);
+        for r in pair {
+            assert!(r.train_loss.is_finite() && r.test_loss.is_finite(), "{r:?}");
+            assert!((0.0..=1.0).contains(&r.test_accuracy), "{r:?}");
+            assert!(r.test_accuracy > 0.3, "far above chance (0.1): {r:?}");
+            assert!(r.seconds > 0.0 && r.samples_per_sec > 0.0, "{r:?}");
+            assert_eq!(r.steps, 32 * r.epoch, "2000 images in batches of 64");
+            let names: Vec<&str> = r.layers.iter().map(|l| l.name.as_str()).collect();
+            assert_eq!(names, ["0.weight", "1", "2.weight"]);
+            let (w, act) = (&r.layers[0], &r.layers[1]);
+            assert!(
+                w.grad_norm.unwrap() > 0.0 && w.dead_fraction.is_none(),
+                "{w:?}"
+            );
+            let dead = act.dead_fraction.unwrap();
+            let saturated = act.saturated_fraction.unwrap();
+            assert!((0.0..=1.0).contains(&dead) && (0.0..=1.0).contains(&saturated));
+            assert!(act.std.unwrap() > 0.0 && act.grad_norm.is_none(), "{act:?}");
+        }
+        assert!(e2.train_loss < e1.train_loss, "loss falls: {e1:?} {e2:?}");
+        assert!(
+            e2.test_loss < e1.test_loss,
+            "test loss falls: {e1:?} {e2:?}"
+        );
+    }
+    // Sigmoid never outputs exactly 0: no dead units; its mean output is positive.
+    let sigmoid = &records[3].layers[1];
+    assert_eq!(sigmoid.dead_fraction, Some(0.0));
+    assert!(sigmoid.mean.unwrap() > 0.0);
+    // The histories returned are the file's records, with every step's loss.
+    let untimed_all = |v: &[EpochMetrics]| v.iter().map(untimed).collect::<Vec<_>>();
+    assert_eq!(untimed_all(&runs[1].epochs), untimed_all(&records[2..]));
+    assert_eq!(runs[0].step_losses.len(), 64);
+
+    // The report folder: four charts and the page.
+    for file in CHART_FILES {
+        let svg = std::fs::read_to_string(Path::new(&report).join(file)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("sigmoid"), "{file}");
+    }
+    let html = std::fs::read_to_string(Path::new(&report).join("index.html")).unwrap();
+    assert!(
+        html.contains("<td>activations</td><td>relu, sigmoid</td>"),
+        "{html}"
+    );
+    assert!(
+        out.contains(&format!("report: {report}/index.html")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_formula_trains_like_a_registered_activation() {
+    let (runs, out) = run_ok(&[
+        "--epochs",
+        "1",
+        "--activation",
+        "x * tanh(softplus(x))",
+        "--quiet",
+    ]);
+    assert!(
+        out.contains("x * tanh(softplus(x))  epoch 1  train loss"),
+        "{out}"
+    );
+    let m = &runs[0].epochs[0];
+    assert!(m.test_accuracy > 0.3, "{m:?}");
+    assert_eq!(m.layers[1].name, "1");
+    assert!(
+        m.layers[1].std.unwrap() > 0.0,
+        "the formula layer is probed: {m:?}"
+    );
+}
+
+#[test]
+fn layer_tables_follow_each_epoch_line_unless_quiet() {
+    let (_, out) = run_ok(&["--epochs", "1", "--activation", "swish:learnable"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("swish:learnable  epoch 1"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(lines[at].contains("1.beta = "), "learned β shown: {out}");
+    assert!(lines[at + 1].contains("dead %  saturated %"), "{out}");
+    assert!(lines[at + 2].trim_start().starts_with("0.weight"), "{out}");
+    assert!(lines[at + 3].trim_start().starts_with("1 "), "{out}");
+    let (_, quiet) = run_ok(&["--epochs", "1", "--quiet"]);
+    assert!(!quiet.contains("dead %"), "{quiet}");
+}
+
+#[test]
+fn resumed_run_equals_uninterrupted_run() {
+    let t = TempDir::new("resume");
+    let (whole, half, ms) = (t.path("whole.st"), t.path("half.st"), t.path("m.jsonl"));
+    // Momentum SGD: its state (the velocity) must travel with the checkpoint.
+    let common = ["--optimizer", "momentum", "--activation", "elu"];
+    let (uninterrupted, _) = run_ok(&[&common[..], &["--save", &whole]].concat());
+    let (first, _) = run_ok(&[&common[..], &["--epochs", "1", "--save", &half]].concat());
+    assert_eq!(first[0].epochs.len(), 1);
+    let (resumed, out) = run_ok(
+        &[
+            &common[..],
+            &["--resume", &half, "--save", &half, "--metrics", &ms],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.contains("resumed elu at epoch 1 (step 32) from"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("epoch 1  train loss"),
+        "epoch 1 not trained again: {out}"
+    );
+    let (a, b) = (&uninterrupted[0], &resumed[0]);
+    assert_eq!(a.epochs.len(), 2);
+    assert_eq!(b.epochs.len(), 2);
+    for (x, y) in a.epochs.iter().zip(&b.epochs) {
+        assert_eq!(untimed(x), untimed(y));
+    }
+    assert_eq!(a.step_losses, b.step_losses);
+    // The metrics file of the resumed run holds both epochs.
+    let records = read_jsonl(&ms).unwrap();
+    assert_eq!(
+        records.iter().map(untimed).collect::<Vec<_>>(),
+        b.epochs.iter().map(untimed).collect::<Vec<_>>()
+    );
+    // And the final weights are the same, bit for bit.
+    let (wa, wb) = (
+        minidl::nn::state::load(&whole).unwrap(),
+        minidl::nn::state::load(&half).unwrap(),
+    );
+    assert_eq!(wa.tensors.len(), wb.tensors.len());
+    for ((na, ta), (nb, tb)) in wa.tensors.iter().zip(&wb.tensors) {
+        assert_eq!(na, nb);
+        let bits =
+            |t: &minidl::tensor::Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(ta), bits(tb), "{na}");
+    }
+    assert_eq!(wa.metadata["epoch"], "2");
+    assert_eq!(wa.metadata["step"], "64");
+
+    // A checkpoint that already holds every epoch: nothing to train.
+    let (done, out) = run_ok(&[&common[..], &["--resume", &whole]].concat());
+    assert!(out.contains("nothing to train"), "{out}");
+    assert_eq!(done[0].epochs.len(), 2);
+    for (x, y) in a.epochs.iter().zip(&done[0].epochs) {
+        assert_eq!(untimed(x), untimed(y));
+    }
+}
+
+#[test]
+fn checkpoints_from_another_run_are_refused_naming_the_difference() {
+    let t = TempDir::new("refuse");
+    let ckpt = t.path("c.st");
+    run_ok(&["--epochs", "1", "--save", &ckpt]);
+
+    let (result, _) = run(&["--hidden", "16", "--resume", &ckpt]);
+    let err = result.unwrap_err();
+    assert!(matches!(err, LabError::Resume { .. }), "{err}");
+    assert_eq!(err.exit_code(), 2);
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!(
+            "--resume: {ckpt}: saved from a different architecture"
+        )),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("model MLP 784-32-10 in the checkpoint, MLP 784-16-10 here"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("hidden sizes 32 in the checkpoint, 16 here"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n'), "one line: {msg}");
+
+    let (result, _) = run(&[
+        "--activation",
+        "mish",
+        "--optimizer",
+        "sgd",
+        "--resume",
+        &ckpt,
+    ]);
+    let msg = result.unwrap_err().to_string();
+    assert!(
+        msg.contains("activation relu in the checkpoint, mish here"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("optimizer adam in the checkpoint, sgd here"),
+        "{msg}"
+    );
+
+    // --save and --resume hold one run.
+    let (result, _) = run(&["--compare", "relu,mish", "--resume", &ckpt]);
+    let err = result.unwrap_err();
+    assert!(
+        err.to_string().contains("with a single --activation"),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_or_foreign_checkpoints_are_clear_errors() {
+    let t = TempDir::new("truncated");
+    let ckpt = t.path("c.st");
+    run_ok(&["--epochs", "1", "--save", &ckpt]);
+    let bytes = std::fs::read(&ckpt).unwrap();
+    let cut = t.path("cut.st");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (result, _) = run(&["--resume", &cut]);
+    let err = result.unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let msg = err.to_string();
+    assert!(msg.starts_with("--resume: checkpoint"), "{msg}");
+    assert!(msg.contains("is truncated"), "{msg}");
+
+    let (result, _) = run(&["--resume", &t.path("missing.st")]);
+    assert!(result.unwrap_err().to_string().contains("missing.st"));
+
+    // A safetensors file that --save did not write.
+    let plain = t.path("plain.st");
+    minidl::nn::state::save(&plain, &[], &Default::default()).unwrap();
+    let (result, _) = run(&["--resume", &plain]);
+    let msg = result.unwrap_err().to_string();
+    assert!(msg.contains("not a checkpoint written by --save"), "{msg}");
+}
+
+#[test]
+fn data_choice_messages() {
+    let t = TempDir::new("data");
+    let nowhere = t.path("no-mnist-here");
+    // auto: falls back to synthetic digits, and says how to get the real data.
+    let (runs, out) = run_ok(&[
+        "--dataset",
+        "auto",
+        "--data-dir",
+        &nowhere,
+        "--epochs",
+        "1",
+        "--quiet",
+    ]);
+    assert_eq!(runs[0].epochs.len(), 1);
+    let note = out.lines().next().unwrap();
+    assert!(
+        note.starts_with(&format!(
+            "note: MNIST not found in {nowhere}; training on synthetic digits"
+        )),
+        "{out}"
+    );
+    assert!(
+        note.contains("--download") && note.contains("--data-dir"),
+        "{note}"
+    );
+    // mnist: an error with the same advice.
+    let (result, _) = run(&["--dataset", "mnist", "--data-dir", &nowhere]);
+    let err = result.unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("data: {nowhere}: expected the MNIST files")),
+        "{msg}"
+    );
+    assert!(msg.contains("--download"), "{msg}");
+}
+
+/// The example's binary, built (or found up to date) by cargo with this test's profile and
+/// target folder.
+fn example_binary() -> PathBuf {
+    // This test runs as <target>/<profile>/deps/mnist_example-<hash>.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let target_dir = profile_dir.parent().unwrap();
+    let profile = profile_dir
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--example", "mnist", "--target-dir"])
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let status = cmd.status().expect("running cargo build --example mnist");
+    assert!(status.success(), "cargo build --example mnist failed");
+    profile_dir
+        .join("examples")
+        .join(format!("mnist{}", std::env::consts::EXE_SUFFIX))
+}
+
+#[test]
+fn bad_input_ends_the_program_with_an_error_message_and_status_2() {
+    let bin = example_binary();
+    let t = TempDir::new("exit");
+    let file = t.path("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--activation", "nosuch"],
+            "error: --activation: unknown activation \"nosuch\"",
+        ),
+        (
+            &["--compare", "relu,tanhh"],
+            "error: --compare: unknown activation \"tanhh\" (did you mean \"tanh\"?)",
+        ),
+        (
+            &["--activation", "x * tanh(softplu(x))"],
+            "error: --activation: formula: unknown function \"softplu\"",
+        ),
+        (
+            &["--report", &format!("{file}/report")],
+            "error: --report: cannot write",
+        ),
+        (
+            &["--dataset", "mnist", "--data-dir", &t.path("none")],
+            "error: data: ",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let output = Command::new(&bin)
+            .args(SMALL)
+            .args(extra)
+            .output()
+            .expect("running the example");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.starts_with(expected), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(output.stdout.is_empty(), "nothing trained: {extra:?}");
+        if expected.contains("formula") {
+            // The message, then the formula with a caret under the bad column.
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert_eq!(lines.len(), 3, "{stderr}");
+            assert_eq!(lines[1].trim(), "x * tanh(softplu(x))");
+            assert_eq!(lines[2].find('^'), lines[1].find("softplu"), "{stderr}");
+        } else {
+            assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        }
+        if expected.contains("unknown activation") {
+            assert!(stderr.contains("valid names: relu,"), "{stderr}");
+            assert!(stderr.contains("mish"), "{stderr}");
+        }
+    }
+    // clap's own errors (a bad value) are status 2 too.
+    let output = Command::new(&bin).args(["--epochs", "0"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
