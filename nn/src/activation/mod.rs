@@ -33,6 +33,50 @@
 //! is not differentiable ([`Entry::kinks`]) each file states the convention, which is PyTorch's
 //! (ReLU′(0) = 0).
 //!
+//! # Your own activation, three ways
+//! (`examples/custom_activation.rs` shows and trains all three.)
+//!
+//! **1. Compose `Var` ops** in a closure or a [`Module`]: every op has its backward, so yours
+//! comes free. Best for a quick idea, or for what is not elementwise.
+//! ```
+//! use nn::{Module, Sigmoid};
+//! use autograd::Var;
+//!
+//! /// x·σ(x)²
+//! struct SigmoidSquared;
+//! impl Module for SigmoidSquared {
+//!     fn forward(&self, x: &Var) -> Var {
+//!         let s = x.pointwise(&Sigmoid);
+//!         x * &(&s * &s)
+//!     }
+//!     fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Var)) {}
+//!     fn describe(&self) -> String { "SigmoidSquared()".into() }
+//! }
+//! # let t = tensor::Tensor::from_vec(vec![-1.0, 0.5, 2.0], [3]);
+//! autograd::gradcheck(|v: &[Var]| SigmoidSquared.forward(&v[0]), &[t], 1e-2, 1e-2).unwrap();
+//! ```
+//!
+//! **2. Give f and f′** (and `∂f/∂p` for a learnable parameter) as a [`Pointwise`] rule plus
+//! [`PointwiseLayer`]: the fused op makes one forward and one backward pass of it, compiled for
+//! the CPU's vector instructions (mark `f` and `df` `#[inline(always)]`), with no
+//! intermediate tensors. [`autograd::gradcheck_pointwise`] checks f′ and ∂f/∂p against
+//! differences of f. Best for speed, and for an activation you will keep (then give it a file
+//! and an [`Entry`], see below). The example on [`PointwiseLayer`] is a complete one.
+//!
+//! **3. A formula string**, parsed at run time into `Var` ops ([`formula`]): anything that
+//! takes an activation name takes it, so an idea can be tried from the command line.
+//! ```
+//! use nn::activation::Activation;
+//! use nn::Module;
+//!
+//! let act = Activation::from_name("x * sigmoid(1.702 * x)")?; // or "formula:x * …"
+//! let layer = act.build();
+//! assert_eq!(layer.describe(), "Formula(x * sigmoid(1.702 * x))");
+//! let err = Activation::from_name("x * sigmod(x)").unwrap_err().to_string();
+//! assert!(err.contains("unknown function \"sigmod\" (did you mean \"sigmoid\"?)"));
+//! # Ok::<(), nn::activation::ParseError>(())
+//! ```
+//!
 //! # Adding an activation
 //! One file (copy `mish.rs`, or `squareplus.rs` for one with a parameter), then two lines here:
 //! `pub mod <name>;` and `<name>::ENTRY,` in [`REGISTRY`] (a `pub use` for the type is a
