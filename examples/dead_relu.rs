@@ -26,10 +26,11 @@
 //!   images and are moved by the layers below them, so many come back — dying is a property
 //!   of the whole input distribution, not of one batch.
 //!
-//! Each run is the one `mnist --hidden 256,256 --optimizer sgd --lr 0.5 --epochs 1 --seed S
-//! --activation A` makes (with `--lr 0.1` and the biases set for `--setup bias`). `--setup
-//! both` (the default) runs the two setups, with seeds 0, 1 and 2. Leaky ReLU, ELU and Mish output exactly 0 only
-//! at x = 0, so they should show no dead units; what they show is measured, not assumed.
+//! Each run is the one `mnist --hidden 256,256 --optimizer sgd --lr 0.5 --lr-decay 1
+//! --epochs 1 --seed S --activation A` makes (with `--lr 0.1`, and the biases set, for
+//! `--setup bias`). `--setup both` (the default) runs the two setups, with seeds 0, 1 and 2.
+//! Leaky ReLU, ELU and Mish output exactly 0 only at x = 0, so they should show no dead
+//! units; what they show is measured, not assumed.
 //!
 //! Per activation layer the table gives the dead fraction at initialisation and after
 //! training, and the saturated fraction (outputs where |f′(x)| < 0.01, which pass almost no
@@ -102,7 +103,10 @@ impl Setup {
     /// The `mnist` flags of this setup (the biases are set afterwards).
     fn flags(self, epochs: usize, seed: u64) -> String {
         let lr = self.params().0;
-        format!("--hidden 256,256 --optimizer sgd --lr {lr} --batch-size 64 --epochs {epochs} --seed {seed}")
+        format!(
+            "--hidden 256,256 --optimizer sgd --lr {lr} --batch-size 64 --lr-decay 1 \
+             --epochs {epochs} --seed {seed}"
+        )
     }
     /// `(learning rate, initial hidden bias)`.
     fn params(self) -> (f32, Option<f32>) {

@@ -26,10 +26,11 @@
 //! Kaiming relu 94%, mish 95.5%, sigmoid still 10%).
 //!
 //! Each run is the one `mnist --depth 9 --width 64 --init default|kaiming --optimizer sgd
-//! --lr 0.1 --epochs 1 --activation A` makes. The tables give each weight's gradient norm ‖∂loss/∂W‖₂ on the very first batch and as the
-//! mean over the last epoch's steps (`nn::Diagnostics`, a hook on every parameter), the ratio
-//! of the first layer's to the last layer's, and the test accuracy; the conclusion is computed
-//! from them. `--report DIR` draws the charts (one sub-folder per init when there are two).
+//! --lr 0.1 --lr-decay 1 --epochs 1 --activation A` makes. The tables give each weight's
+//! gradient norm ‖∂loss/∂W‖₂ on the very first batch and as the mean over the last epoch's
+//! steps (`nn::Diagnostics`, a hook on every parameter), the ratio of the first layer's to the
+//! last layer's, and the test accuracy; the conclusion is computed from them. `--report DIR`
+//! draws the charts (one sub-folder per init when there are two).
 
 mod common;
 
@@ -172,7 +173,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
 /// Trains `spec` with `init`, recording every weight's gradient norms.
 fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, LabError> {
     let flags = format!(
-        "--depth {} --width {} --init {init} --optimizer sgd --lr {} --batch-size 64 \
+        "--depth {} --width {} --init {init} --optimizer sgd --lr {} --batch-size 64 --lr-decay 1 \
          --epochs {} --seed {}",
         args.depth, args.width, args.lr, args.epochs, args.seed
     );
