@@ -135,13 +135,48 @@ fn value_name<T: ValueEnum>(v: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 }
 
-/// A factor in (0, 1].
-fn decay_factor(s: &str) -> Result<f32, String> {
-    match s.trim().parse::<f32>() {
-        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
-        _ => Err(format!(
-            "expected a factor in (0, 1] such as 0.5 (1 keeps the rate constant), got {s:?}"
-        )),
+/// How the learning rate falls during a run (`--lr-decay`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum LrDecay {
+    /// From `--lr` down to 0 along half a cosine over the run's `--epochs`, step by step: at
+    /// step s of S it is lr·(1 + cos(π·s/S))/2. The curve depends on the planned length, so a
+    /// run resumes only with the same `--epochs`.
+    #[default]
+    Cosine,
+    /// By a factor G ∈ (0, 1] per epoch, smoothly: at step t of an epoch of T steps in epoch e
+    /// (from 0) it is lr·G^(e + t/T); 1 keeps it constant. The curve does not depend on the
+    /// run's length, so a finished run can be resumed for more epochs.
+    PerEpoch(f32),
+}
+
+impl LrDecay {
+    /// Parses `cosine`, `constant` (the same as 1) or a factor G in (0, 1].
+    ///
+    /// # Errors
+    /// A message saying what is accepted.
+    pub fn parse(s: &str) -> Result<LrDecay, String> {
+        match s.trim() {
+            "cosine" => Ok(LrDecay::Cosine),
+            "constant" => Ok(LrDecay::PerEpoch(1.0)),
+            v => match v.parse::<f32>() {
+                Ok(g) if g > 0.0 && g <= 1.0 => Ok(LrDecay::PerEpoch(g)),
+                _ => Err(format!(
+                    "expected `cosine`, `constant` or a factor per epoch in (0, 1] such as 0.5, \
+                     got {s:?}"
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for LrDecay {
+    /// `cosine`, `constant`, or the factor (`0.5`): what [`LrDecay::parse`] reads back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LrDecay::Cosine => f.write_str("cosine"),
+            LrDecay::PerEpoch(g) if *g == 1.0 => f.write_str("constant"),
+            LrDecay::PerEpoch(g) => write!(f, "{g}"),
+        }
     }
 }
 
@@ -233,10 +268,11 @@ pub struct TrainArgs {
     #[arg(long, value_name = "LR", value_parser = positive_real)]
     pub lr: Option<f32>,
 
-    /// Factor by which the learning rate falls per epoch, smoothly: at step t of an epoch of
-    /// T steps in epoch e (from 0) it is lr·G^(e + t/T). 1 keeps it constant.
-    #[arg(long, default_value_t = 0.5, value_name = "G", value_parser = decay_factor)]
-    pub lr_decay: f32,
+    /// How the learning rate falls: `cosine` (to 0 over the run's --epochs, step by step; a
+    /// run then resumes only with the same --epochs), or a factor G per epoch, applied
+    /// smoothly (lr·G^(e + t/T) at step t of T in epoch e; `constant` or 1 keeps it).
+    #[arg(long, default_value = "cosine", value_name = "cosine|G", value_parser = LrDecay::parse)]
+    pub lr_decay: LrDecay,
 
     /// Epochs to train (with --resume: the total, counting the checkpoint's).
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = positive)]
@@ -262,7 +298,7 @@ impl Default for TrainArgs {
             init: InitKind::Default,
             optimizer: OptimizerKind::Adam,
             lr: None,
-            lr_decay: 0.5,
+            lr_decay: LrDecay::Cosine,
             epochs: 3,
             batch_size: 64,
             seed: 0,
@@ -493,7 +529,7 @@ mod tests {
         assert_eq!(a.train.optimizer, OptimizerKind::Adam);
         assert_eq!(a.train.learning_rate(ModelKind::Mlp), 1e-3);
         assert_eq!(a.train.learning_rate(ModelKind::Cnn), 2e-3);
-        assert_eq!(a.train.lr_decay, 0.5);
+        assert_eq!(a.train.lr_decay, LrDecay::Cosine);
         assert_eq!(
             (a.train.epochs, a.train.batch_size, a.train.seed),
             (3, 64, 0)
@@ -574,6 +610,17 @@ mod tests {
         let a = a.unwrap();
         assert_eq!(a.model.hidden, Some(vec![16]), "the last one wins");
         assert_eq!(a.train.epochs, 2);
+        for (flag, decay, text) in [
+            ("0.5", LrDecay::PerEpoch(0.5), "0.5"),
+            ("1", LrDecay::PerEpoch(1.0), "constant"),
+            ("constant", LrDecay::PerEpoch(1.0), "constant"),
+            ("cosine", LrDecay::Cosine, "cosine"),
+        ] {
+            let a = parse(&["--lr-decay", flag]).unwrap();
+            assert_eq!(a.train.lr_decay, decay);
+            assert_eq!(decay.to_string(), text);
+            assert_eq!(LrDecay::parse(text), Ok(decay));
+        }
         let a = parse(&["--depth", "10", "--width", "32"]).unwrap();
         assert_eq!((a.model.depth, a.model.width), (Some(10), Some(32)));
     }
@@ -586,6 +633,7 @@ mod tests {
             &["--lr", "nan"],
             &["--lr-decay", "0"],
             &["--lr-decay", "1.5"],
+            &["--lr-decay", "cos"],
             &["--batch-size", "x"],
             &["--hidden", "128,0"],
             &["--threads", "0"],

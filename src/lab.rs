@@ -55,7 +55,9 @@ use nn::{Diagnostics, Module, Sequential};
 use optim::{Adam, AdamW, Optimizer, Sgd};
 use tensor::{Rng, Tensor};
 
-use crate::cli::{DataArgs, DatasetChoice, InitKind, LabArgs, ModelArgs, ModelKind, OptimizerKind};
+use crate::cli::{
+    DataArgs, DatasetChoice, InitKind, LabArgs, LrDecay, ModelArgs, ModelKind, OptimizerKind,
+};
 use crate::metrics::{EpochMetrics, LayerStats, MetricsError, MetricsWriter, RunHistory};
 use crate::report::{
     format_comparison_table, format_epoch_line, format_layer_table, write_report, EpochBar,
@@ -524,10 +526,8 @@ pub struct RunConfig {
     pub optimizer: OptimizerKind,
     /// Its learning rate at the start.
     pub lr: f32,
-    /// The factor G by which the learning rate falls per epoch: lr·G^(e + t/T) at step t of
-    /// an epoch of T steps in epoch e (from 0); 1 keeps it constant. It depends only on the
-    /// position in the run, so a resumed or extended run follows the same curve.
-    pub lr_decay: f32,
+    /// How the learning rate falls over the run ([`RunConfig::lr_at`]).
+    pub lr_decay: LrDecay,
     /// Epochs to train in total.
     pub epochs: usize,
     /// Training batch size.
@@ -557,23 +557,34 @@ impl RunConfig {
         })
     }
 
-    /// The optimizer and its learning rate: `"adam, lr 0.001 × 0.5 per epoch"`.
+    /// The optimizer and its learning rate: `"adam, lr 0.001 → 0 (cosine)"`,
+    /// `"sgd, lr 0.1 × 0.5 per epoch"`, `"sgd, lr 0.1"`.
     pub fn optimizer_text(&self) -> String {
-        if self.lr_decay == 1.0 {
-            format!("{}, lr {}", self.optimizer, self.lr)
-        } else {
-            format!(
-                "{}, lr {} × {} per epoch",
-                self.optimizer, self.lr, self.lr_decay
-            )
+        match self.lr_decay {
+            LrDecay::Cosine => format!("{}, lr {} → 0 (cosine)", self.optimizer, self.lr),
+            LrDecay::PerEpoch(g) if g == 1.0 => format!("{}, lr {}", self.optimizer, self.lr),
+            LrDecay::PerEpoch(g) => {
+                format!("{}, lr {} × {g} per epoch", self.optimizer, self.lr)
+            }
         }
     }
 
-    /// The learning rate at step `t` of an epoch of `steps_per_epoch` steps in epoch `epoch`
-    /// (both from 0): lr·G^(epoch + t/steps_per_epoch).
+    /// The learning rate at step `t` (from 0) of epoch `epoch` (from 0), when an epoch has
+    /// `steps_per_epoch` steps: with s = epoch·T + t of S = epochs·T steps,
+    /// lr·(1 + cos(π·s/S))/2 for [`LrDecay::Cosine`], lr·G^(epoch + t/T) for
+    /// [`LrDecay::PerEpoch`]. It depends only on the position in the run, so a resumed run
+    /// follows the same curve.
     pub fn lr_at(&self, epoch: usize, t: usize, steps_per_epoch: usize) -> f32 {
-        let x = epoch as f64 + t as f64 / steps_per_epoch.max(1) as f64;
-        (self.lr as f64 * (self.lr_decay as f64).powf(x)) as f32
+        let per_epoch = steps_per_epoch.max(1) as f64;
+        let x = epoch as f64 + t as f64 / per_epoch;
+        let factor = match self.lr_decay {
+            LrDecay::Cosine => {
+                let fraction = (x / self.epochs.max(1) as f64).min(1.0);
+                0.5 * (1.0 + (std::f64::consts::PI * fraction).cos())
+            }
+            LrDecay::PerEpoch(g) => (g as f64).powf(x),
+        };
+        (self.lr as f64 * factor) as f32
     }
 
     /// The settings as `(name, value)` pairs, for reports.
@@ -862,6 +873,9 @@ impl Trainer {
                 "learning-rate decay",
                 self.config.lr_decay.to_string(),
             ),
+            // The cosine curve spans the planned epochs: another --epochs is another curve
+            // (compared only under the cosine decay; see `resume`).
+            ("epochs", "planned epochs", self.config.epochs.to_string()),
             (
                 "batch_size",
                 "batch size",
@@ -941,6 +955,7 @@ impl Trainer {
             ));
         }
         let mut differences = Vec::new();
+        let mut epochs_differ = false;
         for (key, what, ours) in self.identity(data) {
             let theirs = meta.get(key).map(String::as_str).unwrap_or("(none)");
             // The printed model differs whenever the activation or the sizes do; name it only
@@ -948,7 +963,12 @@ impl Trainer {
             if key == nn::state::MODEL_KEY && !differences.is_empty() {
                 continue;
             }
+            // Under a per-epoch decay the curve does not depend on the run's length.
+            if key == "epochs" && self.config.lr_decay != LrDecay::Cosine {
+                continue;
+            }
             if theirs != ours {
+                epochs_differ |= key == "epochs";
                 let (theirs, ours) = if key == nn::state::MODEL_KEY {
                     (one_line(theirs), one_line(&ours))
                 } else {
@@ -958,9 +978,16 @@ impl Trainer {
             }
         }
         if !differences.is_empty() {
+            let hint = if epochs_differ {
+                " (the cosine learning-rate curve spans the planned epochs, so a run resumes with \
+                 the --epochs it started with; a run made with --lr-decay G, e.g. 0.5, can be \
+                 extended)"
+            } else {
+                ""
+            };
             return Err(resume_err(format!(
                 "saved from a different architecture or settings: {}; run with the \
-                 checkpoint's settings, or without --resume to start afresh",
+                 checkpoint's settings{hint}, or without --resume to start afresh",
                 differences.join("; ")
             )));
         }
@@ -1204,7 +1231,7 @@ mod tests {
             init: InitKind::Default,
             optimizer: OptimizerKind::Adam,
             lr: 1e-3,
-            lr_decay: 0.5,
+            lr_decay: LrDecay::PerEpoch(0.5),
             epochs: 2,
             batch_size: 64,
             seed: 0,
@@ -1380,9 +1407,24 @@ mod tests {
         assert!((c.lr_at(0, 50, 100) - 1e-3 * 0.5f32.sqrt()).abs() < 1e-9);
         assert!((c.lr_at(2, 25, 100) - 1e-3 * 0.5f32.powf(2.25)).abs() < 1e-9);
         assert_eq!(c.optimizer_text(), "adam, lr 0.001 × 0.5 per epoch");
-        let constant = RunConfig { lr_decay: 1.0, ..c };
+        let constant = RunConfig {
+            lr_decay: LrDecay::PerEpoch(1.0),
+            ..c.clone()
+        };
         assert_eq!(constant.lr_at(7, 3, 10), 1e-3);
         assert_eq!(constant.optimizer_text(), "adam, lr 0.001");
+        // Cosine over 2 epochs of 100 steps: 1, ½ at the middle (step 100), ≈ 0 at the end.
+        let cosine = RunConfig {
+            lr_decay: LrDecay::Cosine,
+            ..c
+        };
+        assert_eq!(cosine.lr_at(0, 0, 100), 1e-3);
+        assert!((cosine.lr_at(1, 0, 100) - 5e-4).abs() < 1e-10);
+        let quarter = 1e-3 * 0.5 * (1.0 + std::f32::consts::FRAC_1_SQRT_2);
+        assert!((cosine.lr_at(0, 50, 100) - quarter).abs() < 1e-9);
+        assert!(cosine.lr_at(1, 99, 100) < 1e-3 * 3e-4);
+        assert_eq!(cosine.lr_at(5, 0, 100), 0.0, "past the end: 0");
+        assert_eq!(cosine.optimizer_text(), "adam, lr 0.001 → 0 (cosine)");
     }
 
     #[test]

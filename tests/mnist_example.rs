@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
 use minidl::cli::LabArgs;
-use minidl::lab::{self, LabError};
+use minidl::lab::{self, LabError, RunConfig, Trainer};
 use minidl::metrics::{read_jsonl, EpochMetrics, RunHistory};
 use minidl::report::CHART_FILES;
 
@@ -239,15 +239,44 @@ fn layer_tables_follow_each_epoch_line_unless_quiet() {
     assert!(!quiet.contains("dead %"), "{quiet}");
 }
 
+/// What `--save` leaves behind when the run of `extra` is stopped after its first epoch (the
+/// lab's own steps: train and evaluate one epoch, then save).
+fn interrupted_after_one_epoch(extra: &[&str], path: &str) {
+    let a = args(extra);
+    let config = RunConfig::from_args(&a).unwrap();
+    let data = lab::load_data(&a.data, &mut Vec::new()).unwrap();
+    let mut trainer = Trainer::new(&config, &a.activation, &data).unwrap();
+    trainer.run_epoch(&data);
+    trainer.save(Path::new(path), &data).unwrap();
+}
+
+/// The tensors of a checkpoint as bits, by name.
+fn checkpoint_bits(path: &str) -> Vec<(String, Vec<u32>)> {
+    minidl::nn::state::load(path)
+        .unwrap()
+        .tensors
+        .into_iter()
+        .map(|(n, t)| (n, t.data().iter().map(|v| v.to_bits()).collect()))
+        .collect()
+}
+
+fn assert_same_run(a: &RunHistory, b: &RunHistory) {
+    assert_eq!(a.epochs.len(), b.epochs.len());
+    for (x, y) in a.epochs.iter().zip(&b.epochs) {
+        assert_eq!(untimed(x), untimed(y));
+    }
+    assert_eq!(a.step_losses, b.step_losses);
+}
+
 #[test]
 fn resumed_run_equals_uninterrupted_run() {
     let t = TempDir::new("resume");
     let (whole, half, ms) = (t.path("whole.st"), t.path("half.st"), t.path("m.jsonl"));
-    // Momentum SGD: its state (the velocity) must travel with the checkpoint.
+    // Momentum SGD: its state (the velocity) must travel with the checkpoint; the default
+    // cosine learning rate spans both epochs.
     let common = ["--optimizer", "momentum", "--activation", "elu"];
     let (uninterrupted, _) = run_ok(&[&common[..], &["--save", &whole]].concat());
-    let (first, _) = run_ok(&[&common[..], &["--epochs", "1", "--save", &half]].concat());
-    assert_eq!(first[0].epochs.len(), 1);
+    interrupted_after_one_epoch(&common, &half);
     let (resumed, out) = run_ok(
         &[
             &common[..],
@@ -263,41 +292,45 @@ fn resumed_run_equals_uninterrupted_run() {
         !out.contains("epoch 1  train loss"),
         "epoch 1 not trained again: {out}"
     );
-    let (a, b) = (&uninterrupted[0], &resumed[0]);
-    assert_eq!(a.epochs.len(), 2);
-    assert_eq!(b.epochs.len(), 2);
-    for (x, y) in a.epochs.iter().zip(&b.epochs) {
-        assert_eq!(untimed(x), untimed(y));
-    }
-    assert_eq!(a.step_losses, b.step_losses);
+    assert_same_run(&uninterrupted[0], &resumed[0]);
+    assert_eq!(resumed[0].epochs.len(), 2);
     // The metrics file of the resumed run holds both epochs.
     let records = read_jsonl(&ms).unwrap();
     assert_eq!(
         records.iter().map(untimed).collect::<Vec<_>>(),
-        b.epochs.iter().map(untimed).collect::<Vec<_>>()
+        resumed[0].epochs.iter().map(untimed).collect::<Vec<_>>()
     );
-    // And the final weights are the same, bit for bit.
-    let (wa, wb) = (
-        minidl::nn::state::load(&whole).unwrap(),
-        minidl::nn::state::load(&half).unwrap(),
-    );
-    assert_eq!(wa.tensors.len(), wb.tensors.len());
-    for ((na, ta), (nb, tb)) in wa.tensors.iter().zip(&wb.tensors) {
-        assert_eq!(na, nb);
-        let bits =
-            |t: &minidl::tensor::Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(ta), bits(tb), "{na}");
-    }
-    assert_eq!(wa.metadata["epoch"], "2");
-    assert_eq!(wa.metadata["step"], "64");
+    // The final weights and optimizer state are the same, bit for bit.
+    assert_eq!(checkpoint_bits(&whole), checkpoint_bits(&half));
+    let meta = minidl::nn::state::load(&whole).unwrap().metadata;
+    assert_eq!((meta["epoch"].as_str(), meta["step"].as_str()), ("2", "64"));
 
     // A checkpoint that already holds every epoch: nothing to train.
     let (done, out) = run_ok(&[&common[..], &["--resume", &whole]].concat());
     assert!(out.contains("nothing to train"), "{out}");
-    assert_eq!(done[0].epochs.len(), 2);
-    for (x, y) in a.epochs.iter().zip(&done[0].epochs) {
-        assert_eq!(untimed(x), untimed(y));
-    }
+    assert_same_run(&uninterrupted[0], &done[0]);
+
+    // The cosine curve spans the planned epochs: another --epochs is refused.
+    let (result, _) = run(&[&common[..], &["--epochs", "3", "--resume", &whole]].concat());
+    let msg = result.unwrap_err().to_string();
+    assert!(
+        msg.contains("planned epochs 2 in the checkpoint, 3 here"),
+        "{msg}"
+    );
+    assert!(msg.contains("--lr-decay G"), "{msg}");
+}
+
+#[test]
+fn a_run_with_a_per_epoch_decay_can_be_extended() {
+    let t = TempDir::new("extend");
+    let (whole, part) = (t.path("whole.st"), t.path("part.st"));
+    let common = ["--lr-decay", "0.5", "--activation", "mish"];
+    let (uninterrupted, _) = run_ok(&[&common[..], &["--save", &whole]].concat());
+    run_ok(&[&common[..], &["--epochs", "1", "--save", &part]].concat());
+    let (extended, out) = run_ok(&[&common[..], &["--resume", &part, "--save", &part]].concat());
+    assert!(out.contains("mish  epoch 2  train loss"), "{out}");
+    assert_same_run(&uninterrupted[0], &extended[0]);
+    assert_eq!(checkpoint_bits(&whole), checkpoint_bits(&part));
 }
 
 #[test]
