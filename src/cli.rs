@@ -174,7 +174,7 @@ impl fmt::Display for LrDecay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LrDecay::Cosine => f.write_str("cosine"),
-            LrDecay::PerEpoch(g) if *g == 1.0 => f.write_str("constant"),
+            LrDecay::PerEpoch(1.0) => f.write_str("constant"),
             LrDecay::PerEpoch(g) => write!(f, "{g}"),
         }
     }

@@ -562,7 +562,7 @@ impl RunConfig {
     pub fn optimizer_text(&self) -> String {
         match self.lr_decay {
             LrDecay::Cosine => format!("{}, lr {} → 0 (cosine)", self.optimizer, self.lr),
-            LrDecay::PerEpoch(g) if g == 1.0 => format!("{}, lr {}", self.optimizer, self.lr),
+            LrDecay::PerEpoch(1.0) => format!("{}, lr {}", self.optimizer, self.lr),
             LrDecay::PerEpoch(g) => {
                 format!("{}, lr {} × {g} per epoch", self.optimizer, self.lr)
             }
