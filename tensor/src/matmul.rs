@@ -14,15 +14,18 @@
 //! layers (0.8 against 1.8 µs for `[10, 64] x [64, 64]`). Its AVX2 kernels alone were as fast as
 //! or faster than `matrixmultiply`'s on every shape but one.
 //!
-//! **Threads.** A product large enough to pay (256 K multiply-adds or more per
-//! thread) is split into blocks of whole rows of C (or whole columns, whichever side is
-//! longer), one per thread of [`crate::num_threads`], on the crate's thread pool. Each block
-//! is a complete product of its own, and the sum over K is never split, so every element of C
-//! is computed by the same instructions in the same order whatever the thread count: results
-//! are identical bit for bit with 1, 2 or more threads.
+//! **Threads.** A product large enough to pay (512 K multiply-adds or more) is cut into
+//! blocks of whole columns of C (whole rows when C is narrow), 64 or a multiple of 64 wide,
+//! at most 8, and the threads of [`crate::num_threads`] take the blocks from the crate's
+//! thread pool. The sum over K is never split, and the cut depends on the shape alone, never
+//! on the thread count, so every block is computed by the same calls whether one thread or
+//! several do it: results are identical bit for bit with 1, 2 or more threads. (A cut that
+//! followed the thread count would not be: on `[64, 784] x [784, 128]ᵀ` the `gemm` crate
+//! rounds 7,083 of the 8,192 elements differently when it computes the product in two
+//! halves, because it picks its kernels by block size.)
 
 use crate::error::shape_panic;
-use crate::parallel::{parallel_for, threads_for};
+use crate::parallel::parallel_for;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -87,44 +90,57 @@ pub fn sgemm(
     let a = Mat::new(a, a_strides);
     let b = Mat::new(b, b_strides);
     let out = MatMut::new(c, c_strides);
-    // Split C into blocks of whole rows (or whole columns), one per thread: each block is
-    // a complete product, so the result does not depend on the thread count.
-    let threads = threads_for(m * n * k, MIN_MACS_PER_THREAD);
-    let (split_rows, len) = if m >= n { (true, m) } else { (false, n) };
-    let parts = threads.min(len.div_ceil(SPLIT_ALIGN));
-    if parts <= 1 {
+    let (split_cols, width, blocks) = blocks(m, k, n);
+    if blocks <= 1 {
         // SAFETY: the checks above keep every access in bounds and C free of aliases.
         unsafe { gemm_kernel(m, k, n, alpha, a, b, beta, out) };
         return;
     }
-    let chunk = len.div_ceil(parts).next_multiple_of(SPLIT_ALIGN);
-    parallel_for(parts, &|p| {
-        let (start, end) = (p * chunk, ((p + 1) * chunk).min(len));
-        if start >= end {
-            return;
-        }
-        // SAFETY: as above; the blocks are disjoint rows (or columns) of C, so no element
+    let len = if split_cols { n } else { m };
+    // The blocks depend on the shape only; the threads take them as they come.
+    parallel_for(blocks, &|p| {
+        let (start, end) = (p * width, ((p + 1) * width).min(len));
+        // SAFETY: as above; the blocks are disjoint columns (or rows) of C, so no element
         // of C is written by two threads, and A and B are only read.
         unsafe {
-            if split_rows {
-                let (a, c) = (a.offset(start * a.rs), out.offset(start * out.rs));
-                gemm_kernel(end - start, k, n, alpha, a, b, beta, c);
-            } else {
+            if split_cols {
                 let (b, c) = (b.offset(start * b.cs), out.offset(start * out.cs));
                 gemm_kernel(m, k, end - start, alpha, a, b, beta, c);
+            } else {
+                let (a, c) = (a.offset(start * a.rs), out.offset(start * out.rs));
+                gemm_kernel(end - start, k, n, alpha, a, b, beta, c);
             }
         }
     });
 }
 
-/// A product is split between threads only when each gets at least this many
-/// multiply-adds (about 5 µs of work): waking a worker and waiting for it costs about
-/// a microsecond.
-const MIN_MACS_PER_THREAD: usize = 256 * 1024;
+/// Products of at least this many multiply-adds (about 5 µs of work, five times what waking
+/// a worker and waiting for it costs) are computed in blocks that threads can share.
+const MIN_MACS_TO_SPLIT: usize = 512 * 1024;
 
-/// Split points fall on multiples of this many rows or columns, so each block fills whole
-/// micro-kernel tiles.
-const SPLIT_ALIGN: usize = 16;
+/// Blocks are whole multiples of this many columns (or rows) of C: the `gemm` crate's
+/// AVX-512 micro-kernel covers 64 of them at a time.
+const BLOCK_ALIGN: usize = 64;
+
+/// At most this many blocks per product (enough to keep 8 threads busy).
+const MAX_BLOCKS: usize = 8;
+
+/// How C is cut into blocks: `(by columns?, block width, block count)`, from the shape alone.
+///
+/// The cut must not depend on the thread count: the `gemm` crate may round a block's
+/// elements differently from the same elements of a larger product (it picks its kernels by
+/// size), so the same blocks are computed whether one thread or several take them. Columns
+/// are preferred (splitting them costs nothing measurable; splitting rows re-packs B for
+/// every block: 6% more time on `[256, 784] x [784, 128]` in two row blocks).
+fn blocks(m: usize, k: usize, n: usize) -> (bool, usize, usize) {
+    if m * n * k < MIN_MACS_TO_SPLIT {
+        return (true, n, 1);
+    }
+    let split_cols = n >= 2 * BLOCK_ALIGN || m < 2 * BLOCK_ALIGN;
+    let len = if split_cols { n } else { m };
+    let width = len.div_ceil(MAX_BLOCKS).next_multiple_of(BLOCK_ALIGN);
+    (split_cols, width, len.div_ceil(width))
+}
 
 /// A read-only operand: its first element and its (row, column) strides.
 #[derive(Clone, Copy)]
@@ -634,9 +650,15 @@ mod tests {
     #[test]
     fn threads_split_large_products_without_changing_a_bit() {
         let mut r = Lcg(5);
-        // Large enough to be split (rows, then columns), with sizes that are not multiples
-        // of the split alignment, in all four transpose combinations.
-        for &(m, k, n) in &[(200, 300, 37), (37, 300, 200), (130, 90, 129)] {
+        // Large enough to be cut into blocks (by rows, by columns), sizes that are not
+        // multiples of the block width, and the MLP product whose rounding changed when it
+        // was cut by thread count; all four transpose combinations.
+        for &(m, k, n) in &[
+            (200, 300, 37),
+            (37, 300, 200),
+            (130, 90, 129),
+            (64, 784, 128),
+        ] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = r.tensor(&stored(None, m, k, ta));
                 let b = r.tensor(&stored(None, k, n, tb));
@@ -657,6 +679,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn blocks_follow_the_shape_only() {
+        assert_eq!(blocks(64, 64, 10), (true, 10, 1), "small: one block");
+        assert_eq!(blocks(64, 784, 128), (true, 64, 2));
+        assert_eq!(blocks(128, 64, 784), (true, 128, 7));
+        assert_eq!(blocks(1000, 784, 10), (false, 128, 8), "narrow C: rows");
+        assert_eq!(blocks(64, 128, 64), (true, 64, 1));
     }
 
     #[test]
