@@ -140,11 +140,11 @@ fn summary() {
         }
         let threads = minidl::tensor::num_threads();
         println!(
-            "minidl fwd+bwd 1M (ms, best):   {} | kernels {isa:?}, threads {threads}",
+            "minidl fwd+bwd 1M (ms, best):   {} | kernels {isa:?} (one thread; tensor threads {threads})",
             best.join(" | ")
         );
         println!(
-            "minidl fwd+bwd 1M (ms, median): {} | kernels {isa:?}, threads {threads}",
+            "minidl fwd+bwd 1M (ms, median): {} | kernels {isa:?} (one thread; tensor threads {threads})",
             median.join(" | ")
         );
     }
