@@ -290,6 +290,11 @@ pub struct TrainArgs {
     /// cores].
     #[arg(long, value_name = "N", value_parser = positive)]
     pub threads: Option<usize>,
+
+    /// Stop at the first op whose output or gradient holds NaN or ±inf, naming the op, its
+    /// input shapes and its layer (every tensor is scanned, so training is slower).
+    #[arg(long)]
+    pub detect_anomaly: bool,
 }
 
 impl Default for TrainArgs {
@@ -303,6 +308,7 @@ impl Default for TrainArgs {
             batch_size: 64,
             seed: 0,
             threads: None,
+            detect_anomaly: false,
         }
     }
 }

@@ -100,6 +100,29 @@ pub enum LabError {
     Metrics(MetricsError),
     /// The report could not be written.
     Report(ReportError),
+    /// The loss stopped being finite: the run ends before anything more is saved, so the
+    /// last `--save` checkpoint is the last good epoch.
+    Diverged {
+        /// Epoch of the run (from 1).
+        epoch: usize,
+        /// Step of the run (from 1), or the last step for the test loss.
+        step: usize,
+        /// `"training loss"` or `"test loss"`.
+        what: &'static str,
+        /// The value (NaN or ±inf).
+        value: f32,
+        /// The learning rate the run started with (`--lr`).
+        lr: f32,
+    },
+    /// `--detect-anomaly` found the first op whose output or gradient was not finite.
+    Anomaly {
+        /// Epoch of the run (from 1).
+        epoch: usize,
+        /// Step of the run (from 1).
+        step: usize,
+        /// The op, its input shapes and where in the model it sits.
+        anomaly: autograd::Anomaly,
+    },
     /// Writing to the terminal failed.
     Output(io::Error),
 }
@@ -139,6 +162,29 @@ impl fmt::Display for LabError {
             }
             LabError::Metrics(e) => write!(f, "--metrics: {e}"),
             LabError::Report(e) => write!(f, "--{e}"),
+            LabError::Diverged {
+                epoch,
+                step,
+                what,
+                value,
+                lr,
+            } => write!(
+                f,
+                "training diverged: the {what} is {value} at step {step} (epoch {epoch}), so \
+                 nothing more was saved; lower --lr (it was {lr}; try {}) or clip the \
+                 gradients (optim::clip_grad_norm), and --detect-anomaly names the first op \
+                 that went non-finite",
+                lr / 10.0
+            ),
+            LabError::Anomaly {
+                epoch,
+                step,
+                anomaly,
+            } => write!(
+                f,
+                "--detect-anomaly: step {step} (epoch {epoch}): {anomaly}; nothing more was \
+                 saved (an overflow: lower --lr or clip the gradients)"
+            ),
             LabError::Output(e) => write!(f, "cannot write the output: {e}"),
         }
     }
@@ -153,7 +199,8 @@ impl Error for LabError {
             LabError::Metrics(e) => Some(e),
             LabError::Report(e) => Some(e),
             LabError::Output(e) => Some(e),
-            LabError::Usage(_) | LabError::Resume { .. } => None,
+            LabError::Anomaly { anomaly, .. } => Some(anomaly),
+            LabError::Usage(_) | LabError::Resume { .. } | LabError::Diverged { .. } => None,
         }
     }
 }
@@ -731,6 +778,35 @@ impl Trainer {
     /// loss in the history. The diagnostics start a new epoch: gradient norms are averaged over
     /// this epoch's steps.
     pub fn train_epoch(&mut self, train: &Dataset) -> EpochTraining {
+        self.train_loop(train, false)
+            .expect("an unchecked epoch does not fail")
+    }
+
+    /// [`Trainer::train_epoch`], stopping at the first step whose loss is NaN or ±inf
+    /// ([`LabError::Diverged`]) and, in anomaly mode ([`autograd::detect_anomaly`]), at the
+    /// first op that produced one ([`LabError::Anomaly`], checked after each forward and
+    /// each backward), before that step's optimizer update.
+    ///
+    /// # Errors
+    /// [`LabError::Diverged`] or [`LabError::Anomaly`].
+    pub fn try_train_epoch(&mut self, train: &Dataset) -> Result<EpochTraining, LabError> {
+        self.train_loop(train, true)
+    }
+
+    /// The anomaly found so far in this run's thread, as an error at `step`.
+    fn check_anomaly(&self, step: usize) -> Result<(), LabError> {
+        match autograd::take_anomaly() {
+            Some(anomaly) => Err(LabError::Anomaly {
+                epoch: self.epochs_done() + 1,
+                step,
+                anomaly,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// One epoch; with `check`, the divergence and anomaly checks of `try_train_epoch`.
+    fn train_loop(&mut self, train: &Dataset, check: bool) -> Result<EpochTraining, LabError> {
         let epoch = self.epochs_done();
         let loader = DataLoader::new(train, self.config.batch_size)
             .shuffle(self.config.seed)
@@ -743,16 +819,38 @@ impl Trainer {
         let start = Instant::now();
         let (mut loss_sum, mut batches, mut correct, mut seen) = (0.0f64, 0usize, 0usize, 0usize);
         let steps_per_epoch = loader.num_batches();
+        let mut failure = None;
         for (t, (x, y)) in loader.epoch(epoch as u64).enumerate() {
             let lr = self.config.lr_at(epoch, t, steps_per_epoch);
             self.optimizer.set_lr(lr);
             let logits = self.model.forward(&Var::constant(x));
             let loss = cross_entropy(&logits, &y);
             let value = loss.item();
+            if check {
+                // the op that made it first, if anomaly mode is on; else the loss itself
+                let diverged = || LabError::Diverged {
+                    epoch: epoch + 1,
+                    step: self.step + 1,
+                    what: "training loss",
+                    value,
+                    lr: self.config.lr,
+                };
+                let found = self.check_anomaly(self.step + 1).err();
+                if let Some(e) = found.or_else(|| (!value.is_finite()).then(diverged)) {
+                    failure = Some(e);
+                    break;
+                }
+            }
             correct += count_correct(&logits.value(), &y);
             seen += y.numel();
             self.optimizer.zero_grad();
             loss.backward();
+            if check {
+                if let Err(e) = self.check_anomaly(self.step + 1) {
+                    failure = Some(e);
+                    break;
+                }
+            }
             self.optimizer.step();
             self.step += 1;
             self.history.record_step(self.step, value);
@@ -767,12 +865,15 @@ impl Trainer {
         }
         let seconds = start.elapsed().as_secs_f64();
         bar.finish();
-        EpochTraining {
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(EpochTraining {
             loss: (loss_sum / batches.max(1) as f64) as f32,
             accuracy: correct as f32 / seen.max(1) as f32,
             seconds,
             samples: seen,
-        }
+        })
     }
 
     /// Loss and accuracy on `test`, in evaluation mode and without building a graph, in
@@ -804,6 +905,33 @@ impl Trainer {
     pub fn run_epoch(&mut self, data: &Data) -> &EpochMetrics {
         let t = self.train_epoch(&data.train);
         let eval = self.evaluate(&data.test);
+        self.record_epoch(t, eval)
+    }
+
+    /// [`Trainer::run_epoch`] with the checks of [`Trainer::try_train_epoch`], and of the
+    /// test loss: an epoch that ends with a model whose test loss is not finite (the last
+    /// update overflowed) is an error too, so [`run`] never saves such a model.
+    ///
+    /// # Errors
+    /// [`LabError::Diverged`] or [`LabError::Anomaly`].
+    pub fn try_run_epoch(&mut self, data: &Data) -> Result<&EpochMetrics, LabError> {
+        let t = self.try_train_epoch(&data.train)?;
+        let eval = self.evaluate(&data.test);
+        self.check_anomaly(self.step)?;
+        if !eval.loss.is_finite() {
+            return Err(LabError::Diverged {
+                epoch: self.epochs_done() + 1,
+                step: self.step,
+                what: "test loss",
+                value: eval.loss,
+                lr: self.config.lr,
+            });
+        }
+        Ok(self.record_epoch(t, eval))
+    }
+
+    /// Records an epoch's metrics (with the per-layer diagnostics) in the history.
+    fn record_epoch(&mut self, t: EpochTraining, eval: Evaluation) -> &EpochMetrics {
         let metrics = EpochMetrics {
             activation: self.activation.clone(),
             epoch: self.epochs_done() + 1,
@@ -1122,6 +1250,8 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
     if let Some(n) = args.train.threads {
         tensor::set_num_threads(n);
     }
+    // anomaly mode for this thread (where the training runs), until `run` returns
+    let _anomaly = args.train.detect_anomaly.then(autograd::AnomalyGuard::new);
     if let Some(dir) = &args.output.report {
         crate::fs::create_dir_all(dir).map_err(|e| LabError::Report(ReportError::Write(e)))?;
     }
@@ -1182,7 +1312,7 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
             )?;
         }
         while !trainer.is_finished() {
-            let m = trainer.run_epoch(&data);
+            let m = trainer.try_run_epoch(&data)?;
             writeln!(out, "{}", format_epoch_line(m))?;
             if !config.quiet {
                 for line in format_layer_table(&m.layers).lines() {
