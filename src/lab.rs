@@ -13,9 +13,11 @@
 //! 1. **Train** ([`Trainer::train_epoch`]): the training set in the order
 //!    `DataLoader::shuffle(seed).epoch(e)` gives — a permutation drawn from ChaCha8 seeded with
 //!    the seed, on stream `e` — so the order depends only on `(seed, epoch)` and a resumed run
-//!    needs no generator state. Each step: forward, cross-entropy, `backward`, optimizer step;
-//!    training accuracy comes from the logits already computed. Gradient norms are measured
-//!    by hooks on the weights.
+//!    needs no generator state. Each step: the learning rate for this point of the run
+//!    ([`RunConfig::lr_at`]: a cosine from `--lr` to 0 over the planned epochs, or a factor
+//!    per epoch), forward, cross-entropy, `backward`, optimizer step; training accuracy comes
+//!    from the logits already computed. Gradient norms are measured by [`nn::Diagnostics`]'
+//!    hooks on the parameters.
 //! 2. **Evaluate** ([`Trainer::evaluate`]): the test set in batches of 1000, in evaluation
 //!    mode and under `no_grad`, with the activation probes on: dead and saturated units, mean
 //!    and spread of each activation's output are measured here, on the test images, so they
@@ -29,14 +31,17 @@
 //! global step, the seed and the metrics so far. `--resume FILE` checks that the file was
 //! saved from the same architecture and settings (naming what differs if not), loads it and
 //! goes on at the next epoch; the resumed run's metrics equal an uninterrupted run's, except
-//! the timings. (A randomised activation such as `rrelu` draws its slopes from its own
+//! the timings. Under the cosine decay the run must keep its `--epochs` (the curve spans
+//! them); under a per-epoch decay (`--lr-decay 0.5`) a finished run can be resumed for more
+//! epochs, and equals a run that was that long from the start. (A randomised activation such as `rrelu` draws its slopes from its own
 //! generator, which is not saved: its resumed run is the same in distribution only.)
 //!
 //! # Errors
 //! Everything that comes from outside — an unknown activation, flags that do not fit
 //! together, missing or corrupt data, a checkpoint from another run or a truncated one, a
-//! folder that cannot be written — is a [`LabError`] with a one-line message; the examples
-//! print it as `error: …` and exit with status 2 ([`LabError::exit_code`]).
+//! folder that cannot be written — is a [`LabError`] with a one-line message (a formula's
+//! adds the formula with a caret under the column); the examples print it as `error: …` and
+//! exit with status 2 ([`LabError::exit_code`]).
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -1186,6 +1191,31 @@ const LAB_PREFIX: &str = "lab.";
 /// The tensor holding every step's training loss.
 const STEP_LOSSES: &str = "lab.step_losses";
 
+/// Makes sure a checkpoint can be written to `path` before training starts: its folder is
+/// created if missing, and `path` must not be a folder.
+fn check_save_path(path: &Path) -> Result<(), LabError> {
+    let io_err = |action, source| LabError::Checkpoint {
+        flag: "--save",
+        source: nn::state::Error::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        },
+    };
+    if path.is_dir() {
+        return Err(io_err(
+            "write",
+            io::Error::from(io::ErrorKind::IsADirectory),
+        ));
+    }
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| io_err("create the folder of", e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A multi-line printed model squeezed onto one line for a message.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -1254,6 +1284,9 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
     let _anomaly = args.train.detect_anomaly.then(autograd::AnomalyGuard::new);
     if let Some(dir) = &args.output.report {
         crate::fs::create_dir_all(dir).map_err(|e| LabError::Report(ReportError::Write(e)))?;
+    }
+    if let Some(path) = &args.save {
+        check_save_path(path)?;
     }
     let data = load_data(&args.data, out)?;
     writeln!(

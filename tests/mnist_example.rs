@@ -323,7 +323,7 @@ fn resumed_run_equals_uninterrupted_run() {
 #[test]
 fn a_run_with_a_per_epoch_decay_can_be_extended() {
     let t = TempDir::new("extend");
-    let (whole, part) = (t.path("whole.st"), t.path("part.st"));
+    let (whole, part) = (t.path("whole.st"), t.path("new/folder/part.st"));
     let common = ["--lr-decay", "0.5", "--activation", "mish"];
     let (uninterrupted, _) = run_ok(&[&common[..], &["--save", &whole]].concat());
     run_ok(&[&common[..], &["--epochs", "1", "--save", &part]].concat());
@@ -490,7 +490,7 @@ fn bad_input_ends_the_program_with_an_error_message_and_status_2() {
     let t = TempDir::new("exit");
     let file = t.path("a-file");
     std::fs::write(&file, "x").unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["--activation", "nosuch"],
             "error: --activation: unknown activation \"nosuch\"",
@@ -510,6 +510,10 @@ fn bad_input_ends_the_program_with_an_error_message_and_status_2() {
         (
             &["--dataset", "mnist", "--data-dir", &t.path("none")],
             "error: data: ",
+        ),
+        (
+            &["--save", &format!("{file}/c.st")],
+            "error: --save: cannot create the folder of checkpoint",
         ),
     ];
     for (extra, expected) in cases {
