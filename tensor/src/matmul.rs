@@ -24,6 +24,8 @@
 //! rounds 7,083 of the 8,192 elements differently when it computes the product in two
 //! halves, because it picks its kernels by block size.)
 
+use std::mem::MaybeUninit;
+
 use crate::error::shape_panic;
 use crate::parallel::parallel_for;
 use crate::shape::Shape;
@@ -90,18 +92,84 @@ pub fn sgemm(
     let a = Mat::new(a, a_strides);
     let b = Mat::new(b, b_strides);
     let out = MatMut::new(c, c_strides);
+    // SAFETY: the checks above keep every access in bounds and C free of aliases.
+    unsafe { run_blocks(m, k, n, alpha, a, b, beta, out) };
+}
+
+/// `C = A·B` written into `c`, row-major `m` x `n`, whose old contents are never read (it may
+/// be uninitialised): [`Tensor::matmul`] fills a new buffer without zeroing it first.
+///
+/// # Panics
+/// As [`sgemm`], and if `c` does not hold exactly `m·n` elements.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+fn sgemm_into_uninit(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    b_strides: (usize, usize),
+    c: &mut [MaybeUninit<f32>],
+) {
+    check_extent("A", m, k, a_strides, a.len());
+    check_extent("B", k, n, b_strides, b.len());
+    assert_eq!(c.len(), m * n, "sgemm: C must hold m·n elements");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(MaybeUninit::new(0.0));
+        return;
+    }
+    let out = MatMut {
+        ptr: c.as_mut_ptr().cast(),
+        rs: n,
+        cs: 1,
+    };
+    // SAFETY: A and B are checked; C is exactly m·n row-major elements. With β = 0 the
+    // kernel writes every element of C and reads none.
+    unsafe {
+        run_blocks(
+            m,
+            k,
+            n,
+            1.0,
+            Mat::new(a, a_strides),
+            Mat::new(b, b_strides),
+            0.0,
+            out,
+        )
+    };
+}
+
+/// C ← α·A·B + β·C for `k ≥ 1`, cut into [`blocks`] that the threads share.
+///
+/// # Safety
+/// As [`gemm_kernel`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_blocks(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Mat,
+    b: Mat,
+    beta: f32,
+    out: MatMut,
+) {
     let (split_cols, width, blocks) = blocks(m, k, n);
     if blocks <= 1 {
-        // SAFETY: the checks above keep every access in bounds and C free of aliases.
-        unsafe { gemm_kernel(m, k, n, alpha, a, b, beta, out) };
+        gemm_kernel(m, k, n, alpha, a, b, beta, out);
         return;
     }
     let len = if split_cols { n } else { m };
     // The blocks depend on the shape only; the threads take them as they come.
     parallel_for(blocks, &|p| {
         let (start, end) = (p * width, ((p + 1) * width).min(len));
-        // SAFETY: as above; the blocks are disjoint columns (or rows) of C, so no element
-        // of C is written by two threads, and A and B are only read.
+        // SAFETY: as the caller promised; the blocks are disjoint columns (or rows) of C, so
+        // no element of C is written by two threads, and A and B are only read.
         unsafe {
             if split_cols {
                 let (b, c) = (b.offset(start * b.cs), out.offset(start * out.cs));
@@ -438,44 +506,27 @@ impl Tensor {
         } else {
             Shape::from([a.count, m, n])
         };
-        let mut out = vec![0.0; out_shape.numel()];
+        let numel = out_shape.numel();
+        let mut out: Vec<f32> = Vec::with_capacity(numel);
+        let spare = &mut out.spare_capacity_mut()[..numel];
         let (ad, bd) = (self.data(), other.data());
-        if out.is_empty() {
+        if numel == 0 {
             // M, N or B is zero: nothing to compute (and no chunk size of zero below).
         } else if self.rank() == 3 && other.rank() == 2 && !trans_a {
             // The batch entries of a non-transposed lhs are stacked rows: one GEMM of
             // [B·M, K] x [K, N] does them all.
-            sgemm(
-                a.count * m,
-                k,
-                n,
-                1.0,
-                ad,
-                a.strides,
-                bd,
-                b.strides,
-                0.0,
-                &mut out,
-                (n, 1),
-            );
+            sgemm_into_uninit(a.count * m, k, n, ad, a.strides, bd, b.strides, spare);
         } else {
             let b_step = if other.rank() == 3 { b.step } else { 0 };
-            for (i, c) in out.chunks_mut(m * n).enumerate() {
-                sgemm(
-                    m,
-                    k,
-                    n,
-                    1.0,
-                    &ad[i * a.step..(i + 1) * a.step],
-                    a.strides,
-                    &bd[i * b_step..i * b_step + b.step],
-                    b.strides,
-                    0.0,
-                    c,
-                    (n, 1),
-                );
+            for (i, c) in spare.chunks_mut(m * n).enumerate() {
+                let ai = &ad[i * a.step..(i + 1) * a.step];
+                let bi = &bd[i * b_step..i * b_step + b.step];
+                sgemm_into_uninit(m, k, n, ai, a.strides, bi, b.strides, c);
             }
         }
+        // SAFETY: every element was written above (each GEMM writes all of its C, k = 0
+        // writes zeros), and the buffer holds `numel` elements.
+        unsafe { out.set_len(numel) };
         Tensor::from_vec(out, out_shape)
     }
 }
