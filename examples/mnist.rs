@@ -35,12 +35,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use minidl::cli::LabArgs;
 use minidl::lab;
 
 fn main() -> ExitCode {
-    let args = LabArgs::parse();
+    let args: LabArgs = minidl::cli::parse_args();
     match lab::run(&args, &mut std::io::stdout().lock()) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => e.exit(),

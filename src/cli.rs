@@ -265,7 +265,7 @@ pub struct TrainArgs {
 
     /// Learning rate at the start [default: 1e-3 for adam and adamw (2e-3 with --model cnn),
     /// 0.01 for sgd and momentum].
-    #[arg(long, value_name = "LR", value_parser = positive_real)]
+    #[arg(long, value_name = "LR", value_parser = positive_real, allow_negative_numbers = true)]
     pub lr: Option<f32>,
 
     /// How the learning rate falls: `cosine` (to 0 over the run's --epochs, step by step; a
@@ -275,11 +275,11 @@ pub struct TrainArgs {
     pub lr_decay: LrDecay,
 
     /// Epochs to train (with --resume: the total, counting the checkpoint's).
-    #[arg(long, default_value_t = 3, value_name = "N", value_parser = positive)]
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
     pub epochs: usize,
 
     /// Images per training batch.
-    #[arg(long, default_value_t = 64, value_name = "N", value_parser = positive)]
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
     pub batch_size: usize,
 
     /// Seed of the weights and of the data order (the same seed gives the same run).
@@ -483,7 +483,41 @@ pub fn split_specs(list: &str) -> Vec<String> {
 /// # Panics
 /// If an id names no argument of `T` (a bug in the calling example).
 pub fn parse_with_defaults<T: Parser>(defaults: &[(&'static str, &'static str)]) -> T {
-    try_parse_with_defaults(std::env::args_os(), defaults).unwrap_or_else(|e| e.exit())
+    try_parse_with_defaults(std::env::args_os(), defaults).unwrap_or_else(|e| exit_on_error(e))
+}
+
+/// Parses the command line into `T` as clap's `Parser::parse` does, except that a bad command
+/// line ends the program with one line on stderr and status 2 ([`exit_on_error`]).
+pub fn parse_args<T: Parser>() -> T {
+    T::try_parse().unwrap_or_else(|e| exit_on_error(e))
+}
+
+/// Ends the program for a clap "error": `--help` and `--version` print as usual (status 0); a
+/// real error prints [`one_line`] on stderr and exits with status 2.
+pub fn exit_on_error(e: clap::Error) -> ! {
+    if !e.use_stderr() {
+        e.exit()
+    }
+    eprintln!("{}", one_line(&e));
+    std::process::exit(2)
+}
+
+/// clap's error message on one line, with the accepted values or a tip when clap gives them:
+/// `error: invalid value '0' for '--epochs <N>': expected a whole number of at least 1, got 0`,
+/// `error: invalid value 'cnnn' for '--model <KIND>' [possible values: mlp, cnn]`. (clap puts
+/// those on further lines, then a usage block and "For more information, try '--help'".)
+pub fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut out = lines
+        .next()
+        .unwrap_or("error: bad command line")
+        .to_string();
+    for extra in lines.filter(|l| l.starts_with('[') || l.starts_with("tip:")) {
+        out.push(' ');
+        out.push_str(extra);
+    }
+    out
 }
 
 /// [`parse_with_defaults`] on a given argument list (the first item is the program name),
