@@ -6,6 +6,7 @@ use tensor::Tensor;
 
 use crate::optimizer::{
     check, fma_kernel, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
+    UPDATE_PIECE,
 };
 
 /// Adam. For each parameter w with gradient g, at step t (from 1):
@@ -140,7 +141,22 @@ impl Optimizer for Adam {
                 let v = self.exp_avg_sq[i].get_or_insert_with(zeros).data_mut();
                 let vmax =
                     amsgrad.then(|| self.max_exp_avg_sq[i].get_or_insert_with(zeros).data_mut());
-                p.update_value(|w| adam_update(w.data_mut(), grad.data(), m, v, vmax, &k));
+                let g = grad.data();
+                let grad_of = |offset: usize, len: usize| &g[offset..offset + len];
+                p.update_value(|w| match vmax {
+                    None => tensor::parallel_pieces_zip(
+                        [w.data_mut(), m, v],
+                        UPDATE_PIECE,
+                        |off, [w, m, v]| adam_update(w, grad_of(off, w.len()), m, v, None, &k),
+                    ),
+                    Some(vmax) => tensor::parallel_pieces_zip(
+                        [w.data_mut(), m, v, vmax],
+                        UPDATE_PIECE,
+                        |off, [w, m, v, vmax]| {
+                            adam_update(w, grad_of(off, w.len()), m, v, Some(vmax), &k)
+                        },
+                    ),
+                });
             }
         });
     }
@@ -414,5 +430,42 @@ mod tests {
     #[should_panic(expected = "Adam: invalid betas (0.9, 1): each must be in [0, 1)")]
     fn bad_beta_panics() {
         Adam::new(vec![], 0.1).betas(0.9, 1.0);
+    }
+
+    #[test]
+    fn large_parameters_update_in_pieces_the_same_on_any_thread_count() {
+        // 3 pieces and a remainder; AMSGrad for the fourth buffer; against a one-element
+        // reference run of the same numbers (the update is elementwise).
+        let n = 2 * crate::optimizer::UPDATE_PIECE + 123;
+        let value = |i: usize| ((i * 37) % 101) as f32 / 50.0 - 1.0;
+        let grad = |i: usize, t: usize| ((i * 53 + t * 7) % 97) as f32 / 40.0 - 1.2;
+        let run = |threads: usize| {
+            tensor::set_num_threads(threads);
+            let p = Var::parameter(Tensor::from_vec((0..n).map(value).collect(), [n]));
+            let mut opt = Adam::new(vec![p.clone()], 0.01)
+                .amsgrad(true)
+                .weight_decay(0.1);
+            for t in 0..3 {
+                p.set_grad(Some(Tensor::from_vec(
+                    (0..n).map(|i| grad(i, t)).collect(),
+                    [n],
+                )));
+                opt.step();
+            }
+            p.value().to_vec()
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(one, two);
+        for i in [0, 1, crate::optimizer::UPDATE_PIECE, n - 1] {
+            let q = param(value(i), 0.0);
+            let mut opt = Adam::new(vec![q.clone()], 0.01)
+                .amsgrad(true)
+                .weight_decay(0.1);
+            for t in 0..3 {
+                q.set_grad(Some(Tensor::from_vec(vec![grad(i, t)], [1])));
+                opt.step();
+            }
+            assert_eq!(q.item(), one[i], "element {i}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use autograd::{no_grad, Var};
 use tensor::Tensor;
 
 use crate::optimizer::{
-    check, fma_kernel, read_state, widen, write_state, Buffers, Optimizer, StateError,
+    check, fma_kernel, read_state, widen, write_state, Buffers, Optimizer, StateError, UPDATE_PIECE,
 };
 
 /// SGD. For each parameter w with gradient g, at step t:
@@ -116,15 +116,25 @@ impl Optimizer for Sgd {
         no_grad(|| {
             for (p, buf) in self.params.iter().zip(&mut self.momentum_buffer) {
                 let Some(grad) = p.grad() else { continue };
+                let g = grad.data();
+                let grad_of = |offset: usize, len: usize| &g[offset..offset + len];
                 if mu == 0.0 {
-                    p.update_value(|w| sgd_update(w.data_mut(), grad.data(), None, false, &k));
+                    p.update_value(|w| {
+                        tensor::parallel_pieces(w.data_mut(), UPDATE_PIECE, |off, w| {
+                            sgd_update(w, grad_of(off, w.len()), None, false, &k)
+                        })
+                    });
                     continue;
                 }
                 let first = buf.is_none();
                 let b = buf
                     .get_or_insert_with(|| Tensor::zeros(grad.shape()))
                     .data_mut();
-                p.update_value(|w| sgd_update(w.data_mut(), grad.data(), Some(b), first, &k));
+                p.update_value(|w| {
+                    tensor::parallel_pieces_zip([w.data_mut(), b], UPDATE_PIECE, |off, [w, b]| {
+                        sgd_update(w, grad_of(off, w.len()), Some(b), first, &k)
+                    })
+                });
             }
         });
     }

@@ -12,7 +12,7 @@
 //! | `conv.rs` | `im2col`/`col2im`, `conv2d` and its gradients, max and average pooling (NCHW) |
 //! | `shape_ops.rs` | `transpose`, `permute`, `squeeze`, `concat`, `stack`, `narrow`, `index_select` / `index_add`, `gather` / `scatter_add`, `one_hot` |
 //! | `random.rs` | [`Rng`], [`rng`]`(seed)`, `rand`, `randn`, `uniform`, `normal`, `bernoulli` |
-//! | `parallel.rs` | [`set_num_threads`], [`num_threads`], [`parallel_pieces`]; the thread pool the kernels share |
+//! | `parallel.rs` | [`set_num_threads`], [`num_threads`], [`parallel_pieces`], [`parallel_pieces_zip`]; the thread pool the kernels share |
 //! | `error.rs` | [`shape_panic`] and [`TensorError`] |
 
 mod conv;
@@ -34,7 +34,7 @@ pub use conv::{
 pub use elementwise::{broadcast_strides, zip_with};
 pub use error::{shape_panic, TensorError};
 pub use matmul::sgemm;
-pub use parallel::{num_threads, parallel_pieces, set_num_threads};
+pub use parallel::{num_threads, parallel_pieces, parallel_pieces_zip, set_num_threads};
 pub use random::{rng, Rng};
 pub use shape::Shape;
 pub use tensor::Tensor;

@@ -157,6 +157,58 @@ pub fn parallel_pieces<T: Send>(out: &mut [T], piece: usize, f: impl Fn(usize, &
     });
 }
 
+/// [`parallel_pieces`] over several slices of one length at once: `f(offset, pieces)` gets
+/// the same range of each, as for an optimizer updating a parameter and its moment buffers
+/// in place.
+///
+/// ```
+/// let (mut w, mut m) = (vec![1.0f32; 50_000], vec![0.0f32; 50_000]);
+/// tensor::parallel_pieces_zip([&mut w, &mut m], 8192, |_, [w, m]| {
+///     for (w, m) in w.iter_mut().zip(m.iter_mut()) {
+///         *m = 0.5 * *w;
+///         *w -= *m;
+///     }
+/// });
+/// assert_eq!((w[49_999], m[0]), (0.5, 0.5));
+/// ```
+///
+/// # Panics
+/// If the slices differ in length, if `piece` is zero while they are not empty, or if `f`
+/// panics.
+#[track_caller]
+pub fn parallel_pieces_zip<const N: usize>(
+    slices: [&mut [f32]; N],
+    piece: usize,
+    f: impl Fn(usize, [&mut [f32]; N]) + Sync,
+) {
+    let len = slices.first().map_or(0, |s| s.len());
+    if slices.iter().any(|s| s.len() != len) {
+        let lens: Vec<usize> = slices.iter().map(|s| s.len()).collect();
+        crate::shape_panic(
+            "parallel_pieces_zip",
+            format_args!("slices differ in length: {lens:?}"),
+        );
+    }
+    if len == 0 {
+        return;
+    }
+    if piece == 0 {
+        crate::shape_panic(
+            "parallel_pieces_zip",
+            "the piece size must be at least 1, got 0",
+        );
+    }
+    let shared = slices.map(SharedMut::new);
+    parallel_for(len.div_ceil(piece), &|p| {
+        let range = p * piece..((p + 1) * piece).min(len);
+        // SAFETY: the ranges of different tasks do not overlap.
+        f(
+            range.start,
+            std::array::from_fn(|i| unsafe { shared[i].slice(range.clone()) }),
+        );
+    });
+}
+
 /// A mutable slice that tasks on several threads may each take a different part of.
 pub(crate) struct SharedMut<'a, T> {
     ptr: *mut T,
@@ -455,6 +507,30 @@ mod tests {
             }
         }
         set_num_threads(2);
+    }
+
+    #[test]
+    fn zipped_pieces_line_up() {
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        set_num_threads(2);
+        let mut a: Vec<f32> = (0..10_001).map(|i| i as f32).collect();
+        let mut b = vec![0.0f32; 10_001];
+        parallel_pieces_zip([&mut a, &mut b], 1000, |offset, [a, b]| {
+            assert_eq!(a[0], offset as f32);
+            for (a, b) in a.iter_mut().zip(b.iter_mut()) {
+                *b = *a + 1.0;
+                *a = 0.0;
+            }
+        });
+        assert!(a.iter().all(|&v| v == 0.0));
+        assert!(b.iter().enumerate().all(|(i, &v)| v == i as f32 + 1.0));
+        parallel_pieces_zip([&mut [][..], &mut [][..]], 0, |_, _| unreachable!());
+    }
+
+    #[test]
+    #[should_panic(expected = "parallel_pieces_zip: slices differ in length: [2, 1]")]
+    fn zipped_pieces_of_different_lengths_panic() {
+        parallel_pieces_zip([&mut [0.0, 1.0][..], &mut [0.0][..]], 1, |_, _| {});
     }
 
     #[test]
