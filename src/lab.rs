@@ -125,8 +125,9 @@ pub enum LabError {
         epoch: usize,
         /// Step of the run (from 1).
         step: usize,
-        /// The op, its input shapes and where in the model it sits.
-        anomaly: autograd::Anomaly,
+        /// The op, its input shapes and where in the model it sits (boxed: it is large, and
+        /// every `Result` of the lab carries this error type).
+        anomaly: Box<autograd::Anomaly>,
     },
     /// Writing to the terminal failed.
     Output(io::Error),
@@ -204,7 +205,7 @@ impl Error for LabError {
             LabError::Metrics(e) => Some(e),
             LabError::Report(e) => Some(e),
             LabError::Output(e) => Some(e),
-            LabError::Anomaly { anomaly, .. } => Some(anomaly),
+            LabError::Anomaly { anomaly, .. } => Some(anomaly.as_ref()),
             LabError::Usage(_) | LabError::Resume { .. } | LabError::Diverged { .. } => None,
         }
     }
@@ -804,7 +805,7 @@ impl Trainer {
             Some(anomaly) => Err(LabError::Anomaly {
                 epoch: self.epochs_done() + 1,
                 step,
-                anomaly,
+                anomaly: Box::new(anomaly),
             }),
             None => Ok(()),
         }

@@ -21,7 +21,10 @@ fn a_forward_overflow_names_the_nested_layer() {
     // the inner Linear's weight is huge: its output overflows, the first Linear's does not
     let inner = model.named_parameters()[2].1.clone();
     inner.set_value(Tensor::full(inner.shape(), 3e38));
-    let x = Var::constant(Tensor::from_vec(vec![1.0, 2.0, 3.0, -1.0, 0.5, 2.0], [2, 3]));
+    let x = Var::constant(Tensor::from_vec(
+        vec![1.0, 2.0, 3.0, -1.0, 0.5, 2.0],
+        [2, 3],
+    ));
     let loss = cross_entropy(&model.forward(&x), &Tensor::from_vec(vec![0.0, 1.0], [2]));
     let a = take_anomaly().expect("an overflow");
     assert_eq!(a.phase, Phase::Forward);
