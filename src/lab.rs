@@ -718,6 +718,7 @@ impl Trainer {
             .architecture
             .build(data.input_shape(), data.classes(), &spec, &mut rng);
         init_weights(&model, config.init, &spec, &mut rng);
+        check_activation_fits(&model, &config.architecture, data, &spec, activation)?;
         let optimizer = build_optimizer(config.optimizer, config.lr, model.parameters());
         let diagnostics = Diagnostics::attach(&model);
         let activation = activation.trim().to_string();
@@ -1246,6 +1247,61 @@ fn count_correct(logits: &Tensor, labels: &Tensor) -> usize {
         .count()
 }
 
+/// Runs one zero image through `model` (in evaluation mode, without a graph) and turns a panic
+/// into [`LabError::Usage`]. An activation can parse and still not fit the network: `glu`
+/// halves the width the next layer expects, `softmax:dim=5` names an axis the hidden values do
+/// not have; without this check the first batch would end the program with a panic (found by
+/// fuzzing the activation names).
+fn check_activation_fits(
+    model: &Sequential,
+    architecture: &Architecture,
+    data: &Data,
+    spec: &Activation,
+    given: &str,
+) -> Result<(), LabError> {
+    use std::panic::{catch_unwind, set_hook, take_hook, AssertUnwindSafe};
+    use std::sync::Mutex;
+    // the panic hook is global: one check at a time swaps it, so each restores the right one
+    static HOOK: Mutex<()> = Mutex::new(());
+    let [c, h, w] = data.input_shape();
+    let shape = if architecture.flattens_input() {
+        vec![1, c * h * w]
+    } else {
+        vec![1, c, h, w]
+    };
+    let x = Var::constant(Tensor::zeros(shape));
+    model.eval();
+    let result = {
+        let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+        let hook = take_hook();
+        set_hook(Box::new(|_| {})); // the message goes into the error instead
+        let result = catch_unwind(AssertUnwindSafe(|| no_grad(|| model.forward(&x))));
+        set_hook(hook);
+        result
+    };
+    model.train();
+    // a zero image may make a formula such as ln(x) infinite: not an anomaly of the run
+    let _ = autograd::take_anomaly();
+    let Err(panic) = result else {
+        return Ok(());
+    };
+    let why = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("it failed on the network's shapes");
+    let hint = if spec.entry().category == nn::activation::Category::Gated {
+        "; gated activations (glu, swiglu, geglu) halve the width the next layer expects: \
+         choose another activation"
+    } else {
+        "; choose another activation or other arguments"
+    };
+    Err(LabError::Usage(format!(
+        "activation {}: does not fit the network: {why}{hint}",
+        given.trim()
+    )))
+}
+
 // ---------------------------------------------------------------------------------------------
 // The whole lab
 
@@ -1301,6 +1357,12 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
         Some(path) if args.resume.is_none() => Some(MetricsWriter::create(path)?),
         _ => None,
     };
+    if specs.len() > 1 {
+        // every activation fits the network before the first one trains
+        for spec in &specs {
+            Trainer::new(&config, spec, &data)?;
+        }
+    }
     let mut histories = Vec::with_capacity(specs.len());
     for spec in &specs {
         let mut trainer = Trainer::new(&config, spec, &data)?;

@@ -490,12 +490,22 @@ pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint, Error> {
         action: "read",
         source,
     })?;
-    check_framing(path, &bytes)?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::Corrupt {
+    load_bytes(&bytes, path)
+}
+
+/// [`load`] from the bytes of a safetensors file already in memory; `path` only names the
+/// file in error messages.
+///
+/// # Errors
+/// As [`load`], except [`Error::Io`]. Never panics, whatever the bytes.
+pub fn load_bytes(bytes: &[u8], path: impl AsRef<Path>) -> Result<Checkpoint, Error> {
+    let path = path.as_ref();
+    check_framing(path, bytes)?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let metadata: BTreeMap<String, String> = SafeTensors::read_metadata(&bytes)
+    let metadata: BTreeMap<String, String> = SafeTensors::read_metadata(bytes)
         .map(|(_, m)| m.metadata().clone().unwrap_or_default())
         .unwrap_or_default()
         .into_iter()

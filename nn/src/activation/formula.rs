@@ -53,6 +53,11 @@ use crate::module::{join_name, Module};
 /// stack overflow).
 const MAX_DEPTH: usize = 64;
 
+/// How many binary operations a formula may hold. A chain `x + x + … + x` nests without
+/// parentheses, and evaluating a tree that deep recursed past an 8 MB stack at about 15,000
+/// operations (found by fuzzing); 1000 keeps a wide margin on a 2 MB thread too.
+const MAX_OPERATIONS: usize = 1000;
+
 /// The built-in functions of one argument (beside the registered activations).
 const BUILTINS: [&str; 8] = ["exp", "ln", "log", "sqrt", "abs", "sin", "cos", "erf"];
 
@@ -305,6 +310,7 @@ impl Formula {
             depth: 0,
             acts: Vec::new(),
             uses_x: false,
+            operations: 0,
         };
         parser.skip_space();
         if parser.pos == parser.chars.len() {
@@ -628,6 +634,7 @@ struct Parser<'a> {
     depth: usize,
     acts: Vec<Args>,
     uses_x: bool,
+    operations: usize,
 }
 
 impl Parser<'_> {
@@ -929,7 +936,28 @@ impl Parser<'_> {
 
     /// `a op b`, folded to a number when both are numbers (which must give a finite one;
     /// `column` is the operator's, for the error).
-    fn fold(&self, op: BinOp, a: Expr, b: Expr, column: usize) -> Result<Expr, FormulaError> {
+    fn fold(&mut self, op: BinOp, a: Expr, b: Expr, column: usize) -> Result<Expr, FormulaError> {
+        if let (Some(ha), Some(hb)) = (halvings(&a), halvings(&b)) {
+            if ha != hb {
+                // found by fuzzing: `glu(x) * x` multiplied a [N, C/2] by a [N, C] and panicked
+                return Err(self.error(
+                    column,
+                    &format!(
+                        "the two sides of {:?} have different shapes: a gated activation \
+                         (glu, swiglu, geglu) halves an axis of its input, so its result can \
+                         only be combined with values that went through the same halving",
+                        op.symbol()
+                    ),
+                ));
+            }
+        }
+        self.operations += 1;
+        if self.operations > MAX_OPERATIONS {
+            return Err(self.error(
+                column,
+                &format!("more than {MAX_OPERATIONS} operations: write a shorter formula"),
+            ));
+        }
         match (&a, &b) {
             (Expr::Num(x), Expr::Num(y)) => {
                 let v = op.apply(*x, *y);
@@ -955,6 +983,27 @@ impl Parser<'_> {
                 start + 1,
                 &format!("{what}(…) of a constant is {v}, not a finite number"),
             ))
+        }
+    }
+}
+
+/// The axes (the `dim` of each gated activation, in order of size) that the gated activations
+/// on the way from x to `e` halve; `None` for a constant, which broadcasts against anything.
+/// Two sides of an operation must agree, or their shapes differ.
+fn halvings(e: &Expr) -> Option<Vec<i64>> {
+    match e {
+        Expr::X => Some(Vec::new()),
+        Expr::Num(_) => None,
+        Expr::Neg(a) | Expr::Call(_, a) => halvings(a),
+        // both sides agreed when the operation was built
+        Expr::Bin(_, a, b) => halvings(a).or_else(|| halvings(b)),
+        Expr::Act(args, _, a) => {
+            let mut h = halvings(a)?;
+            if args.entry().category == registry::Category::Gated {
+                h.push(args.int("dim"));
+                h.sort_unstable();
+            }
+            Some(h)
         }
     }
 }
