@@ -2,9 +2,11 @@
 //! that runs a kernel's independent pieces at once ([`parallel_for`]).
 //!
 //! A kernel splits its output into pieces that do not overlap (column blocks of a matrix
-//! product, ranges of an elementwise op, samples of a convolution) and each piece is computed
-//! exactly as it would be on one thread, so **results do not depend on the thread count**:
-//! no sum is ever split between threads.
+//! product, ranges of an elementwise op, samples of a convolution). The pieces are chosen from
+//! the shapes, never from the thread count, each is computed by the same code whichever
+//! thread takes it, and no sum is split between threads, so **results do not depend on the
+//! thread count**, bit for bit. (Sums that must be split, like a convolution's weight gradient
+//! over the batch, are split into fixed groups and the group sums added in order.)
 //!
 //! Why a pool of our own: starting a thread costs about 20–40 µs here, as long as the whole
 //! `[64, 784] x [784, 128]` product of an MNIST MLP; waking a pool worker that is still
@@ -56,6 +58,7 @@ pub fn num_threads() -> usize {
     }
 }
 
+/// The number of cores this process may run on, asked once.
 fn default_threads() -> usize {
     static DEFAULT: OnceLock<usize> = OnceLock::new();
     *DEFAULT.get_or_init(|| thread::available_parallelism().map_or(1, |n| n.get()))
