@@ -57,13 +57,28 @@ fn same_seed_gives_bit_identical_metrics_at_any_thread_count() {
         description: "synthetic digits".into(),
     };
     let mlp = ["--hidden", "48,24", "--activation", "mish"];
-    let cnn = ["--model", "cnn", "--activation", "leaky_relu:0.1", "--batch-size", "32"];
+    let cnn = [
+        "--model",
+        "cnn",
+        "--activation",
+        "leaky_relu:0.1",
+        "--batch-size",
+        "32",
+    ];
     for (name, flags) in [("mlp", &mlp[..]), ("cnn", &cnn[..])] {
         let first = train(flags, 2, &data);
         assert!(first.contains("train_loss"), "{first}");
-        assert_eq!(train(flags, 2, &data), first, "{name}: same seed, same threads");
+        assert_eq!(
+            train(flags, 2, &data),
+            first,
+            "{name}: same seed, same threads"
+        );
         for threads in [1, 3] {
-            assert_eq!(train(flags, threads, &data), first, "{name}: {threads} threads");
+            assert_eq!(
+                train(flags, threads, &data),
+                first,
+                "{name}: {threads} threads"
+            );
         }
         // the comparison can see a difference: another seed gives another run
         let mut other = flags.to_vec();
