@@ -4,6 +4,9 @@
 //! stops with a hint and leaves the last good checkpoint as it was, and `--detect-anomaly`
 //! names the first op that went non-finite.
 
+mod common;
+use common::example_binary;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -38,41 +41,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// The example's binary, built (or found up to date) by cargo with this test's profile and
-/// target folder.
-fn example_binary() -> PathBuf {
-    // This test runs as <target>/<profile>/deps/bad_inputs-<hash>.
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let profile = profile_dir
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "--example", "mnist", "--target-dir"])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    match profile.as_str() {
-        "debug" => {}
-        "release" => {
-            cmd.arg("--release");
-        }
-        other => {
-            cmd.args(["--profile", other]);
-        }
-    }
-    assert!(
-        cmd.status().unwrap().success(),
-        "cargo build --example mnist"
-    );
-    profile_dir
-        .join("examples")
-        .join(format!("mnist{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn run(bin: &Path, args: &[&str]) -> Output {

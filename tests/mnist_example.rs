@@ -7,6 +7,9 @@
 //! exit-status tests run the example's binary, built by `cargo build --example mnist` with the
 //! profile and target folder of this test.
 
+mod common;
+use common::example_binary;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -449,39 +452,6 @@ fn data_choice_messages() {
         "{msg}"
     );
     assert!(msg.contains("--download"), "{msg}");
-}
-
-/// The example's binary, built (or found up to date) by cargo with this test's profile and
-/// target folder.
-fn example_binary() -> PathBuf {
-    // This test runs as <target>/<profile>/deps/mnist_example-<hash>.
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let profile = profile_dir
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "--example", "mnist", "--target-dir"])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    match profile.as_str() {
-        "debug" => {}
-        "release" => {
-            cmd.arg("--release");
-        }
-        other => {
-            cmd.args(["--profile", other]);
-        }
-    }
-    let status = cmd.status().expect("running cargo build --example mnist");
-    assert!(status.success(), "cargo build --example mnist failed");
-    profile_dir
-        .join("examples")
-        .join(format!("mnist{}", std::env::consts::EXE_SUFFIX))
 }
 
 #[test]

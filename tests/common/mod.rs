@@ -1,0 +1,37 @@
+//! Helpers shared by the integration tests that run the mnist example as a real process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The example's binary, built (or found up to date) by cargo with this test's profile and
+/// target folder.
+pub fn example_binary() -> PathBuf {
+    // A test runs as <target>/<profile>/deps/<test>-<hash>.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let target_dir = profile_dir.parent().unwrap();
+    let profile = profile_dir
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--example", "mnist", "--target-dir"])
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let status = cmd.status().expect("running cargo build --example mnist");
+    assert!(status.success(), "cargo build --example mnist failed");
+    profile_dir
+        .join("examples")
+        .join(format!("mnist{}", std::env::consts::EXE_SUFFIX))
+}
