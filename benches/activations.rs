@@ -15,12 +15,14 @@
 //!
 //! After the criterion runs, a summary gives the best and the median forward + backward time
 //! on 1M elements of relu, sigmoid, tanh, gelu, silu and mish, for the baseline kernels and for
-//! the ones this CPU runs (AVX2 or AVX-512: see `autograd::Isa`), in the format the PyTorch
-//! script prints, so the two can be run one after the other and compared:
+//! the ones this CPU runs (AVX2 or AVX-512: see `autograd::Isa`) on one thread, then for the
+//! latter on two threads, in the format the PyTorch script prints, so the two can be run one
+//! after the other and compared:
 //!
 //! ```text
 //! cargo bench --bench activations -- summary      # no benchmark is named "summary": summary only
-//! /tmp/torchenv/bin/python benches/torch_activations.py
+//! /tmp/torchenv/bin/python benches/torch_activations.py --threads 1
+//! /tmp/torchenv/bin/python benches/torch_activations.py --threads 2
 //! ```
 //!
 //! The inputs are spread over [−6, 6] (every branch of every activation is taken), the same
@@ -118,15 +120,20 @@ fn times(mut f: impl FnMut(), warm_up: usize, reps: usize) -> (Duration, Duratio
     (times[0], times[reps / 2])
 }
 
-/// Two lines (best, median) per kernel copy (the baseline one, then the one this CPU runs):
-/// the forward + backward time on 1M elements of each [`COMPARED`] activation, measured as
-/// `benches/torch_activations.py` measures PyTorch.
+/// Two lines (best, median) per kernel copy (the baseline one, then the one this CPU runs) and
+/// thread count (1, then 2): the forward + backward time on 1M elements of each [`COMPARED`]
+/// activation, measured as `benches/torch_activations.py --threads N` measures PyTorch.
 fn summary() {
     let x = input(&[1_000_000]);
     let leaf = Var::parameter(x.clone());
     let mut isas = vec![Isa::Baseline, Isa::detected()];
     isas.dedup();
-    for isa in isas {
+    let runs = isas
+        .iter()
+        .map(|&isa| (isa, 1))
+        .chain([(Isa::detected(), 2)]);
+    for (isa, threads) in runs {
+        minidl::tensor::set_num_threads(threads);
         set_pointwise_isa(Some(isa));
         let (mut best, mut median) = (Vec::new(), Vec::new());
         for &(spec, torch_name) in &COMPARED {
@@ -138,13 +145,12 @@ fn summary() {
             best.push(format!("{torch_name} {:.3}", b.as_secs_f64() * 1e3));
             median.push(format!("{torch_name} {:.3}", m.as_secs_f64() * 1e3));
         }
-        let threads = minidl::tensor::num_threads();
         println!(
-            "minidl fwd+bwd 1M (ms, best):   {} | kernels {isa:?} (one thread; tensor threads {threads})",
+            "minidl fwd+bwd 1M (ms, best):   {} | kernels {isa:?} | threads {threads}",
             best.join(" | ")
         );
         println!(
-            "minidl fwd+bwd 1M (ms, median): {} | kernels {isa:?} (one thread; tensor threads {threads})",
+            "minidl fwd+bwd 1M (ms, median): {} | kernels {isa:?} | threads {threads}",
             median.join(" | ")
         );
     }

@@ -15,7 +15,7 @@
 
 use std::error::Error;
 
-use minidl::autograd::{gradcheck, gradcheck_pointwise, Pointwise, Var};
+use minidl::autograd::{gradcheck, gradcheck_pointwise, Pointwise, RuleParams, Var};
 use minidl::nn::activation::prelude::sigmoid;
 use minidl::nn::activation::Activation;
 use minidl::nn::loss::mse_loss;
@@ -46,14 +46,18 @@ impl Module for SigmoidSquared {
 
 /// Scaled softsign: f(x) = x/(1 + |x|/s), with a learnable scale `s > 0`.
 /// f′(x) = 1/(1 + |x|/s)²,  ∂f/∂s = x·|x|/(s + |x|)².
+/// The parameter `Var` sits in a `RuleParams`, which lets the kernels share the rule between
+/// threads (they are given the value of `s`, never the `Var`).
 #[derive(Clone)]
 struct ScaledSoftsign {
-    s: Var,
+    s: RuleParams<1>,
 }
 
 impl ScaledSoftsign {
     fn new(s: impl Into<Param>) -> Self {
-        ScaledSoftsign { s: s.into().var() }
+        ScaledSoftsign {
+            s: RuleParams::new([s.into().var()]),
+        }
     }
 }
 
@@ -75,7 +79,7 @@ impl Pointwise for ScaledSoftsign {
         dp[0] = x * x.abs() / (d * d);
     }
     fn params(&self) -> &[Var] {
-        std::slice::from_ref(&self.s)
+        &self.s
     }
 }
 

@@ -430,6 +430,7 @@ pub(crate) fn test_tensor(shape: &[usize], seed: u64) -> Tensor {
 mod tests {
     use super::*;
     use crate::Function;
+    use crate::RuleParams;
 
     /// x², with a wrong derivative (3x instead of 2x) when `buggy`.
     struct Square {
@@ -543,7 +544,7 @@ mod tests {
 
     #[derive(Clone)]
     struct Scaled {
-        a: Var,
+        a: RuleParams<1>,
         wrong: bool,
     }
 
@@ -567,7 +568,7 @@ mod tests {
             };
         }
         fn params(&self) -> &[Var] {
-            std::slice::from_ref(&self.a)
+            &self.a
         }
     }
 
@@ -579,14 +580,22 @@ mod tests {
         let a = Var::parameter(Tensor::from_vec(vec![0.7], [1]));
         gradcheck_pointwise(
             &Scaled {
-                a: a.clone(),
+                a: [a.clone()].into(),
                 wrong: false,
             },
             &xs,
             &[],
         )
         .unwrap();
-        let err = gradcheck_pointwise(&Scaled { a, wrong: true }, &xs, &[]).unwrap_err();
+        let err = gradcheck_pointwise(
+            &Scaled {
+                a: [a].into(),
+                wrong: true,
+            },
+            &xs,
+            &[],
+        )
+        .unwrap_err();
         assert_eq!(err.input, 1);
         assert!(
             err.to_string().contains("scaled_tanh: ∂f/∂parameter 0"),

@@ -80,7 +80,7 @@
 //! | `gradcheck.rs` | [`gradcheck()`], [`gradcheck_with`], [`gradcheck_params`], [`gradcheck_pointwise`] |
 //! | `dot.rs` | [`Var::to_dot`] |
 //! | `anomaly.rs` | [`detect_anomaly`], [`take_anomaly`], [`module_scope`]: the first NaN/∞ and where it arose |
-//! | `pointwise.rs` | [`Pointwise`], [`PointwiseOp`], [`pointwise()`], the kernels per instruction set ([`Isa`]) |
+//! | `pointwise.rs` | [`Pointwise`], [`PointwiseOp`], [`pointwise()`], [`RuleParams`], the kernels per instruction set ([`Isa`]), split over threads in pieces of [`PIECE`] |
 //! | `ops/*.rs` | the built-in ops, one `Function` each, as methods on `Var` and operators |
 
 mod anomaly;
@@ -105,5 +105,7 @@ pub use gradcheck::{
 };
 pub use hooks::HookHandle;
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
-pub use pointwise::{pointwise, pointwise_isa, set_pointwise_isa, Isa, Pointwise, PointwiseOp};
+pub use pointwise::{
+    pointwise, pointwise_isa, set_pointwise_isa, Isa, Pointwise, PointwiseOp, RuleParams, PIECE,
+};
 pub use var::Var;

@@ -3,14 +3,31 @@
 //! learnable parameters — and [`PointwiseOp`] turns any rule into a forward kernel (one pass
 //! computing `f`) and a backward kernel (one pass computing `g·f′`, and the parameter sums).
 //! This is how every activation of the `nn` crate is built.
+//!
+//! When only `x` needs a gradient (the rule's parameters are fixed), the forward kernel computes
+//! `f` and `f′` in the same pass — they share their expensive part, the exponential in σ(x) —
+//! and keeps `f′(x)` for the backward pass, which is then a multiplication `g·f′`. The kernels
+//! split long inputs into pieces of [`PIECE`] elements spread over the threads of
+//! [`tensor::set_num_threads`]; the pieces do not depend on the thread count, so neither do the
+//! results.
 
+use std::fmt;
 use std::mem::MaybeUninit;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
+use std::thread::{self, ThreadId};
 
 use tensor::{shape_panic, Shape, Tensor};
 
 use crate::function::Function;
+use crate::no_grad::is_grad_enabled;
 use crate::var::Var;
+
+/// How many elements one task of a pointwise kernel handles: 32K `f32` (128 KiB, in the L2
+/// cache beside its output). An input of one piece or less (a `[64, 128]` hidden layer) runs
+/// on the calling thread alone; a 1M-element input is 31 tasks.
+pub const PIECE: usize = 32 * 1024;
 
 /// An elementwise function `y = f(x; p)` with its derivatives, for [`pointwise()`].
 ///
@@ -18,12 +35,12 @@ use crate::var::Var;
 /// has none). `df` is always given `x`, never `f(x)`.
 ///
 /// ```
-/// use autograd::{gradcheck_pointwise, Pointwise, Var};
+/// use autograd::{gradcheck_pointwise, Pointwise, RuleParams, Var};
 /// use tensor::Tensor;
 ///
 /// /// Swish with a learnable β: f(x) = x·σ(βx).
 /// #[derive(Clone)]
-/// struct Swish { beta: Var }
+/// struct Swish { beta: RuleParams<1> }
 ///
 /// fn sigmoid(z: f32) -> f32 { 1.0 / (1.0 + (-z).exp()) }
 ///
@@ -38,17 +55,23 @@ use crate::var::Var;
 ///         let s = sigmoid(p[0] * x);
 ///         dp[0] = x * x * s * (1.0 - s);
 ///     }
-///     fn params(&self) -> &[Var] { std::slice::from_ref(&self.beta) }
+///     fn params(&self) -> &[Var] { &self.beta }
 /// }
 ///
-/// let swish = Swish { beta: Var::parameter(Tensor::from_vec(vec![1.0], [1])) };
+/// let beta = Var::parameter(Tensor::from_vec(vec![1.0], [1]));
+/// let swish = Swish { beta: RuleParams::new([beta.clone()]) };
 /// gradcheck_pointwise(&swish, &[-5.0, -1.0, 0.0, 1.0, 5.0], &[]).unwrap();
 ///
 /// let x = Var::parameter(Tensor::from_vec(vec![-1.0, 0.0, 2.0], [3]));
 /// x.pointwise(&swish).sum_all().backward();
-/// assert!(x.grad().is_some() && swish.beta.grad().is_some()); // β learns too
+/// assert!(x.grad().is_some() && beta.grad().is_some()); // β learns too
 /// ```
-pub trait Pointwise: Clone + 'static {
+///
+/// A rule is `Sync`: the kernels call `f`, `df` and `dparams` on several threads at once. A
+/// `Var` is not (it is an `Rc`), so a rule keeps its parameters in a [`RuleParams`], which
+/// only the thread that made them can open; the kernels never need to, since they are given
+/// the parameter values in `p`.
+pub trait Pointwise: Clone + Sync + 'static {
     /// Name for graph pictures and error messages, e.g. `"mish"`.
     fn name(&self) -> &'static str;
 
@@ -78,21 +101,40 @@ pub trait Pointwise: Clone + 'static {
 /// The one fused [`Function`] behind every [`Pointwise`] rule. Inputs: `x`, then the rule's
 /// parameters. Forward: `yᵢ = f(xᵢ; p)`. Backward: `∂L/∂xᵢ = gᵢ·f′(xᵢ; p)` and
 /// `∂L/∂pₖ = Σᵢ gᵢ·∂f/∂pₖ(xᵢ; p)` (summed in `f64`), each a single pass over the slices.
+///
+/// What the forward pass keeps for the backward pass is chosen when the op is made:
+/// [`new`](PointwiseOp::new) keeps `x` (backward evaluates `f′` and the parameter
+/// derivatives), [`keeping_derivative`](PointwiseOp::keeping_derivative) keeps `f′(x)`,
+/// computed in the forward pass alongside `f` (backward is `g·f′`). [`pointwise()`] picks the
+/// second whenever the parameters need no gradient.
 pub struct PointwiseOp<P: Pointwise> {
     rule: P,
-    x: Option<Tensor>,
+    keep_derivative: bool,
+    saved: Option<Tensor>,
     p: Vec<f32>,
     param_shapes: Vec<Shape>,
 }
 
 impl<P: Pointwise> PointwiseOp<P> {
-    /// The op for `rule`, ready for [`Var::apply`] with inputs `[x, params...]`.
+    /// The op for `rule`, ready for [`Var::apply`] with inputs `[x, params...]`; its forward
+    /// pass keeps `x`, so the backward pass can give every input its gradient.
     pub fn new(rule: P) -> Self {
         PointwiseOp {
             rule,
-            x: None,
+            keep_derivative: false,
+            saved: None,
             p: Vec::new(),
             param_shapes: Vec::new(),
+        }
+    }
+
+    /// The op for `rule` when only `x` will need a gradient: the forward pass computes `f′(x)`
+    /// with `f(x)` and keeps it, and the backward pass gives `x` its gradient and the
+    /// parameters none.
+    pub fn keeping_derivative(rule: P) -> Self {
+        PointwiseOp {
+            keep_derivative: true,
+            ..PointwiseOp::new(rule)
         }
     }
 }
@@ -106,14 +148,29 @@ impl<P: Pointwise> Function for PointwiseOp<P> {
         let (x, params) = (inputs[0], &inputs[1..]);
         self.p = params.iter().map(|p| p.data()[0]).collect();
         self.param_shapes = params.iter().map(|p| p.shape().clone()).collect();
+        if self.keep_derivative {
+            let (y, d) = kernel::forward_with_derivative(&self.rule, &self.p, x.data());
+            self.saved = Some(Tensor::from_vec(d, x.shape().clone()));
+            return Tensor::from_vec(y, x.shape().clone());
+        }
         let y = kernel::forward(&self.rule, &self.p, x.data());
-        self.x = Some(x.clone());
+        self.saved = Some(x.clone());
         Tensor::from_vec(y, x.shape().clone())
     }
 
     fn backward(&self, grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
-        let x = self.x.as_ref().expect("backward runs after forward");
-        let (rule, p, g, xs) = (&self.rule, &self.p[..], grad.data(), x.data());
+        let saved = self.saved.as_ref().expect("backward runs after forward");
+        let shape = saved.shape();
+        if self.keep_derivative {
+            let gx = needs[0]
+                .then(|| Tensor::from_vec(kernel::times(grad.data(), saved.data()), shape.clone()));
+            let none = needs[1..].iter().map(|&need| {
+                assert!(!need, "{}: made with keeping_derivative, but a parameter needs a gradient (use PointwiseOp::new)", self.rule.name());
+                None
+            });
+            return std::iter::once(gx).chain(none).collect();
+        }
+        let (rule, p, g, xs) = (&self.rule, &self.p[..], grad.data(), saved.data());
         let (want_x, want_p) = (needs[0], needs[1..].contains(&true));
         let mut gx: Vec<f32> = Vec::new();
         let mut sums = vec![0.0f64; p.len()];
@@ -139,11 +196,99 @@ impl<P: Pointwise> Function for PointwiseOp<P> {
         } else if want_x {
             gx = kernel::backward(rule, p, g, xs);
         }
-        let mut out = vec![want_x.then(|| Tensor::from_vec(gx, x.shape().clone()))];
+        let mut out = vec![want_x.then(|| Tensor::from_vec(gx, shape.clone()))];
         for (k, (s, shape)) in sums.iter().zip(&self.param_shapes).enumerate() {
             out.push(needs[k + 1].then(|| Tensor::full(shape.clone(), *s as f32)));
         }
         out
+    }
+}
+
+/// The parameters of a [`Pointwise`] rule: its `N` one-element `Var`s, which only the thread
+/// that made them can reach.
+///
+/// A rule must be `Sync` (the kernels share it between threads) and a `Var` is not, so a rule
+/// keeps its `Var`s in here: `RuleParams` is `Sync`, and every way to the `Var`s inside
+/// (dereferencing, cloning, printing) first checks that it runs on the thread that called
+/// [`new`](RuleParams::new), and panics elsewhere. The kernels do not need the `Var`s: they are
+/// given the parameter values. It dereferences to `[Var]`, so
+/// [`Pointwise::params`] is `&self.p`.
+///
+/// ```
+/// use autograd::{RuleParams, Var};
+/// use tensor::Tensor;
+///
+/// let alpha = Var::parameter(Tensor::from_vec(vec![1.0], [1]));
+/// let p = RuleParams::new([alpha]);
+/// assert_eq!(p[0].item(), 1.0);
+/// std::thread::scope(|s| {
+///     let p = &p; // shared with another thread: allowed, since RuleParams is Sync ...
+///     let opened = s.spawn(move || p.len()).join();
+///     assert!(opened.is_err()); // ... but opening it there panics
+/// });
+/// ```
+pub struct RuleParams<const N: usize> {
+    vars: [Var; N],
+    owner: ThreadId,
+}
+
+// SAFETY: a `&RuleParams` on another thread reaches only `owner` (a plain `ThreadId`): every
+// access to `vars` goes through `vars()`, which panics unless it runs on `owner`, the thread
+// that created the value. `RuleParams` is not `Send` (a `Var` is not), so the value never
+// leaves that thread and is dropped there. The `Rc`s inside are thus only ever touched by
+// one thread.
+unsafe impl<const N: usize> Sync for RuleParams<N> {}
+
+impl<const N: usize> RuleParams<N> {
+    /// Ties `vars` to the current thread.
+    pub fn new(vars: [Var; N]) -> Self {
+        RuleParams {
+            vars,
+            owner: thread::current().id(),
+        }
+    }
+
+    /// The `Var`s.
+    ///
+    /// # Panics
+    /// On any thread but the one that called [`new`](RuleParams::new).
+    #[track_caller]
+    pub fn vars(&self) -> &[Var; N] {
+        if thread::current().id() != self.owner {
+            panic!(
+                "a Pointwise rule's parameter Vars are used on a thread that did not create them \
+                 (inside f/df/dparams, use the parameter values `p` instead)"
+            );
+        }
+        &self.vars
+    }
+}
+
+impl<const N: usize> From<[Var; N]> for RuleParams<N> {
+    fn from(vars: [Var; N]) -> Self {
+        RuleParams::new(vars)
+    }
+}
+
+impl<const N: usize> Deref for RuleParams<N> {
+    type Target = [Var];
+
+    #[track_caller]
+    fn deref(&self) -> &[Var] {
+        self.vars()
+    }
+}
+
+impl<const N: usize> Clone for RuleParams<N> {
+    #[track_caller]
+    fn clone(&self) -> Self {
+        RuleParams::new(self.vars().clone())
+    }
+}
+
+impl<const N: usize> fmt::Debug for RuleParams<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.vars().fmt(f)
     }
 }
 
@@ -229,6 +374,23 @@ mod kernel {
         }
     }
 
+    /// `ys[i] = f(xs[i]; p)` and `ds[i] = f′(xs[i]; p)` in one pass: with both inlined, the
+    /// compiler computes what `f` and `f′` share (σ(x) in sigmoid, SiLU, Mish; e^(−x²/2) in
+    /// GELU) once.
+    #[inline(always)]
+    fn forward_df_body<P: Pointwise>(
+        rule: &P,
+        p: &[f32],
+        xs: &[f32],
+        ys: &mut [MaybeUninit<f32>],
+        ds: &mut [MaybeUninit<f32>],
+    ) {
+        for ((y, d), &x) in ys.iter_mut().zip(ds.iter_mut()).zip(xs) {
+            y.write(rule.f(x, p));
+            d.write(rule.df(x, p));
+        }
+    }
+
     /// `gx[i] = g[i]·f′(xs[i]; p)`.
     #[inline(always)]
     fn backward_body<P: Pointwise>(
@@ -310,6 +472,7 @@ mod kernel {
     }
 
     dispatch!(forward_isa, forward_body, (xs: &[f32], ys: &mut [MaybeUninit<f32>]));
+    dispatch!(forward_df_isa, forward_df_body, (xs: &[f32], ys: &mut [MaybeUninit<f32>], ds: &mut [MaybeUninit<f32>]));
     dispatch!(backward_p1_isa, backward_p1_body, (g: &[f32], xs: &[f32], gx: &mut [MaybeUninit<f32>], sum: &mut f64));
     dispatch!(backward_isa, backward_body, (g: &[f32], xs: &[f32], gx: &mut [MaybeUninit<f32>]));
 
@@ -324,13 +487,52 @@ mod kernel {
         out
     }
 
-    /// `f` over `xs`, in the copy for this CPU.
+    /// `f` over `xs`, in the copy for this CPU, in pieces of [`PIECE`] over the threads.
     pub(super) fn forward<P: Pointwise>(rule: &P, p: &[f32], xs: &[f32]) -> Vec<f32> {
-        filled(xs.len(), |ys| forward_isa(rule, p, xs, ys))
+        filled(xs.len(), |ys| {
+            tensor::parallel_pieces(ys, PIECE, |off, ys| {
+                forward_isa(rule, p, &xs[off..off + ys.len()], ys);
+            });
+        })
+    }
+
+    /// `(f, f′)` over `xs`, in one pass, in the copy for this CPU, in pieces over the threads.
+    pub(super) fn forward_with_derivative<P: Pointwise>(
+        rule: &P,
+        p: &[f32],
+        xs: &[f32],
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut ds = Vec::new();
+        let ys = filled(xs.len(), |ys| {
+            ds = filled(xs.len(), |ds| {
+                tensor::parallel_pieces_zip([ys, ds], PIECE, |off, [ys, ds]| {
+                    forward_df_isa(rule, p, &xs[off..off + ys.len()], ys, ds);
+                });
+            });
+        });
+        (ys, ds)
+    }
+
+    /// `g·d` elementwise (the backward pass with a kept derivative `d`), in pieces over the
+    /// threads. One multiplication per element, as `g·f′(x)` is in [`backward`].
+    ///
+    /// # Panics
+    /// If `g` and `d` differ in length.
+    pub(super) fn times(g: &[f32], d: &[f32]) -> Vec<f32> {
+        assert_eq!(g.len(), d.len(), "gradient and derivative differ in length");
+        filled(g.len(), |out| {
+            tensor::parallel_pieces(out, PIECE, |off, out| {
+                for ((o, &g), &d) in out.iter_mut().zip(&g[off..]).zip(&d[off..]) {
+                    o.write(g * d);
+                }
+            });
+        })
     }
 
     /// For a rule with one parameter: `(g·f′` over `xs` (empty unless `want_x`),
-    /// `Σ g·∂f/∂p)`, in the copy for this CPU.
+    /// `Σ g·∂f/∂p)`, in the copy for this CPU. Each piece of [`PIECE`] elements forms its own
+    /// sum; the sums of the pieces are added in order, so the result does not depend on the
+    /// thread count.
     ///
     /// # Panics
     /// If `g` and `xs` differ in length.
@@ -347,13 +549,28 @@ mod kernel {
             "{}: gradient and input differ in length",
             rule.name()
         );
-        let mut sum = 0.0;
-        let n = if want_x { xs.len() } else { 0 };
-        let gx = filled(n, |gx| backward_p1_isa(rule, p, g, xs, gx, &mut sum));
-        (gx, sum)
+        let mut sums = vec![0.0f64; xs.len().div_ceil(PIECE)];
+        let gx = if want_x {
+            let slots = Mutex::new(&mut sums);
+            filled(xs.len(), |gx| {
+                tensor::parallel_pieces(gx, PIECE, |off, gx| {
+                    let range = off..off + gx.len();
+                    let mut sum = 0.0;
+                    backward_p1_isa(rule, p, &g[range.clone()], &xs[range], gx, &mut sum);
+                    slots.lock().unwrap_or_else(|e| e.into_inner())[off / PIECE] = sum;
+                });
+            })
+        } else {
+            tensor::parallel_pieces(&mut sums, 1, |k, sum| {
+                let range = k * PIECE..((k + 1) * PIECE).min(xs.len());
+                backward_p1_isa(rule, p, &g[range.clone()], &xs[range], &mut [], &mut sum[0]);
+            });
+            Vec::new()
+        };
+        (gx, sums.iter().sum())
     }
 
-    /// `g·f′` over `xs`, in the copy for this CPU.
+    /// `g·f′` over `xs`, in the copy for this CPU, in pieces over the threads.
     ///
     /// # Panics
     /// If `g` and `xs` differ in length.
@@ -364,7 +581,12 @@ mod kernel {
             "{}: gradient and input differ in length",
             rule.name()
         );
-        filled(xs.len(), |gx| backward_isa(rule, p, g, xs, gx))
+        filled(xs.len(), |gx| {
+            tensor::parallel_pieces(gx, PIECE, |off, gx| {
+                let range = off..off + gx.len();
+                backward_isa(rule, p, &g[range.clone()], &xs[range], gx);
+            });
+        })
     }
 }
 
@@ -387,7 +609,13 @@ pub fn pointwise<P: Pointwise>(x: &Var, rule: &P) -> Var {
         }
     }
     let inputs: Vec<&Var> = std::iter::once(x).chain(params).collect();
-    Var::apply(PointwiseOp::new(rule.clone()), &inputs)
+    // fixed parameters (the usual case): keep f′(x), computed with f(x), for the backward pass
+    let op = if is_grad_enabled() && x.requires_grad() && !params.iter().any(Var::requires_grad) {
+        PointwiseOp::keeping_derivative(rule.clone())
+    } else {
+        PointwiseOp::new(rule.clone())
+    };
+    Var::apply(op, &inputs)
 }
 
 impl Var {
@@ -406,13 +634,13 @@ mod tests {
     /// a·x² + b·x, with two learnable scalars `params = [a, b]`.
     #[derive(Clone)]
     struct Quad {
-        params: Vec<Var>,
+        params: RuleParams<2>,
     }
 
     impl Quad {
         fn new(a: &Var, b: &Var) -> Quad {
             Quad {
-                params: vec![a.clone(), b.clone()],
+                params: RuleParams::new([a.clone(), b.clone()]),
             }
         }
     }
@@ -540,15 +768,19 @@ mod tests {
             assert_eq!(set_pointwise_isa(Some(isa)), isa.min(Isa::detected()));
             let y = kernel::forward(&Busy, &[], &xs);
             let gx = kernel::backward(&Busy, &[], &g, &xs);
-            (y, gx)
+            let (y_d, d) = kernel::forward_with_derivative(&Busy, &[], &xs);
+            (y, gx, y_d, kernel::times(&g, &d))
         };
-        let (y0, g0) = run(Isa::Baseline);
+        let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+        let (y0, g0, y0_d, g0_d) = run(Isa::Baseline);
+        assert!(
+            same(&y0, &y0_d) && same(&g0, &g0_d),
+            "f′ kept differs from f′ recomputed"
+        );
         for isa in [Isa::Avx2, Isa::Avx512] {
-            let (y, gx) = run(isa);
-            let same =
-                |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+            let (y, gx, y_d, g_d) = run(isa);
             assert!(
-                same(&y0, &y) && same(&g0, &gx),
+                same(&y0, &y) && same(&g0, &gx) && same(&y0, &y_d) && same(&g0, &g_d),
                 "{isa:?} differs from the baseline"
             );
         }
@@ -562,7 +794,7 @@ mod tests {
 
     /// a·x³, one learnable scalar.
     #[derive(Clone)]
-    struct Cubic(Var);
+    struct Cubic(RuleParams<1>);
 
     impl Pointwise for Cubic {
         fn name(&self) -> &'static str {
@@ -578,7 +810,7 @@ mod tests {
             dp[0] = x * x * x;
         }
         fn params(&self) -> &[Var] {
-            std::slice::from_ref(&self.0)
+            &self.0
         }
     }
 
@@ -599,7 +831,7 @@ mod tests {
                 } else {
                     Var::constant(Tensor::from_vec(xs.clone(), [n]))
                 };
-                x.pointwise(&Cubic(a.clone()))
+                x.pointwise(&Cubic([a.clone()].into()))
                     .backward_with(Tensor::from_vec(gs.clone(), [n]));
                 let got = a.grad().unwrap().item();
                 assert!(
@@ -614,6 +846,77 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `y` and every gradient of `Busy`/`Cubic` on `n` elements, with `threads` threads,
+    /// through `pointwise()` (which keeps `f′` when the parameter is fixed).
+    fn run_on_threads(n: usize, threads: usize, learnable: bool) -> Vec<Vec<u32>> {
+        tensor::set_num_threads(threads);
+        let xs: Vec<f32> = (0..n).map(|i| (i as f32 * 0.618).sin() * 6.0).collect();
+        let gs: Vec<f32> = (0..n).map(|i| 1.0 - (i % 7) as f32 * 0.25).collect();
+        let a = if learnable {
+            Var::parameter(Tensor::from_vec(vec![1.5], [1]))
+        } else {
+            Var::constant(Tensor::from_vec(vec![1.5], [1]))
+        };
+        let x = Var::parameter(Tensor::from_vec(xs.clone(), [n]));
+        let y = x.pointwise(&Cubic([a.clone()].into()));
+        let z = x.pointwise(&Busy);
+        (&y + &z).backward_with(Tensor::from_vec(gs, [n]));
+        let bits = |t: Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+        let mut out = vec![bits(y.value()), bits(z.value()), bits(x.grad().unwrap())];
+        if learnable {
+            out.push(bits(a.grad().unwrap()));
+        }
+        out
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        // 3 pieces and a bit; learnable: x is kept and the sums of the pieces are added in
+        // order; fixed: f′ is kept by the forward pass
+        let n = 3 * PIECE + 100;
+        for learnable in [false, true] {
+            let one = run_on_threads(n, 1, learnable);
+            for threads in [2, 3] {
+                assert!(
+                    run_on_threads(n, threads, learnable) == one,
+                    "{threads} threads differ from one (learnable {learnable})"
+                );
+            }
+        }
+        tensor::set_num_threads(2);
+    }
+
+    #[test]
+    fn keeping_the_derivative_gives_the_same_gradient_as_keeping_x() {
+        let xs: Vec<f32> = (0..PIECE + 3)
+            .map(|i| (i as f32 * 0.37).cos() * 8.0)
+            .collect();
+        let n = xs.len();
+        let g = Tensor::from_vec(xs.iter().map(|x| 0.5 - x / 20.0).collect(), [n]);
+        let grad_with = |op: PointwiseOp<Busy>| {
+            let x = Var::parameter(Tensor::from_vec(xs.clone(), [n]));
+            let y = Var::apply(op, &[&x]);
+            y.backward_with(g.clone());
+            (y.value().to_vec(), x.grad().unwrap().to_vec())
+        };
+        let (y_kept, g_kept) = grad_with(PointwiseOp::keeping_derivative(Busy));
+        let (y_x, g_x) = grad_with(PointwiseOp::new(Busy));
+        let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same(&y_kept, &y_x) && same(&g_kept, &g_x));
+    }
+
+    #[test]
+    #[should_panic(expected = "made with keeping_derivative, but a parameter needs a gradient")]
+    fn keeping_the_derivative_refuses_parameter_gradients() {
+        let a = Var::parameter(Tensor::from_vec(vec![2.0], [1]));
+        let x = Var::parameter(Tensor::ones([3]));
+        let y = Var::apply(
+            PointwiseOp::keeping_derivative(Cubic([a.clone()].into())),
+            &[&x, &a],
+        );
+        y.sum_all().backward();
     }
 
     #[test]

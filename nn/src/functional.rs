@@ -6,7 +6,7 @@
 //! scalar ones go through the one fused [`Pointwise`] op. For a learnable parameter, keep the
 //! layer (`Elu::new(learnable(1.0))`), which owns it.
 
-use autograd::{Pointwise, Var};
+use autograd::{Pointwise, RuleParams, Var};
 use tensor::Rng;
 
 use crate::activation::{
@@ -46,7 +46,7 @@ pub fn prelu(x: &Var, weight: &Var) -> Var {
     let channels = weight.shape().numel();
     if channels == 1 {
         let w = weight.reshape([1]);
-        return autograd::pointwise(x, &PReluRule([w]));
+        return autograd::pointwise(x, &PReluRule(RuleParams::new([w])));
     }
     let shape = x.shape();
     if shape.rank() < 2 || shape.dim(1) != channels {
@@ -66,7 +66,7 @@ pub fn prelu(x: &Var, weight: &Var) -> Var {
 
 /// The one-slope PReLU rule around a caller's `weight`.
 #[derive(Clone)]
-struct PReluRule([Var; 1]);
+struct PReluRule(RuleParams<1>);
 
 impl Pointwise for PReluRule {
     fn name(&self) -> &'static str {

@@ -179,10 +179,10 @@ pub fn parallel_pieces<T: Send>(out: &mut [T], piece: usize, f: impl Fn(usize, &
 /// If the slices differ in length, if `piece` is zero while they are not empty, or if `f`
 /// panics.
 #[track_caller]
-pub fn parallel_pieces_zip<const N: usize>(
-    slices: [&mut [f32]; N],
+pub fn parallel_pieces_zip<T: Send, const N: usize>(
+    slices: [&mut [T]; N],
     piece: usize,
-    f: impl Fn(usize, [&mut [f32]; N]) + Sync,
+    f: impl Fn(usize, [&mut [T]; N]) + Sync,
 ) {
     let len = slices.first().map_or(0, |s| s.len());
     if slices.iter().any(|s| s.len() != len) {
@@ -527,7 +527,7 @@ mod tests {
         });
         assert!(a.iter().all(|&v| v == 0.0));
         assert!(b.iter().enumerate().all(|(i, &v)| v == i as f32 + 1.0));
-        parallel_pieces_zip([&mut [][..], &mut [][..]], 0, |_, _| unreachable!());
+        parallel_pieces_zip::<f32, 2>([&mut [][..], &mut [][..]], 0, |_, _| unreachable!());
     }
 
     #[test]

@@ -13,14 +13,14 @@ use super::prelude::*;
 #[doc(alias = "CELU")]
 #[derive(Clone, Debug)]
 pub struct Celu {
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl Celu {
     /// With `alpha ≠ 0` (an `f32`, or [`learnable`]`(init)`).
     pub fn new(alpha: impl Into<Param>) -> Celu {
         Celu {
-            p: [alpha.into().var()],
+            p: RuleParams::new([alpha.into().var()]),
         }
     }
 }

@@ -14,14 +14,14 @@ use super::prelude::*;
 #[doc(alias = "ELU")]
 #[derive(Clone, Debug)]
 pub struct Elu {
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl Elu {
     /// With `alpha` (an `f32`, or [`learnable`]`(init)`).
     pub fn new(alpha: impl Into<Param>) -> Elu {
         Elu {
-            p: [alpha.into().var()],
+            p: RuleParams::new([alpha.into().var()]),
         }
     }
 }

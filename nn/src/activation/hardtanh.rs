@@ -14,7 +14,7 @@ use super::prelude::*;
 #[doc(alias = "HardTanh")]
 #[derive(Clone, Debug)]
 pub struct Hardtanh {
-    p: [Var; 2],
+    p: RuleParams<2>,
 }
 
 impl Hardtanh {
@@ -22,7 +22,7 @@ impl Hardtanh {
     /// [`learnable`]`(init)`).
     pub fn new(min_val: impl Into<Param>, max_val: impl Into<Param>) -> Hardtanh {
         Hardtanh {
-            p: [min_val.into().var(), max_val.into().var()],
+            p: RuleParams::new([min_val.into().var(), max_val.into().var()]),
         }
     }
 }

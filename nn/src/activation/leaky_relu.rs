@@ -13,14 +13,14 @@ use super::prelude::*;
 #[doc(alias = "LeakyReLU")]
 #[derive(Clone, Debug)]
 pub struct LeakyRelu {
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl LeakyRelu {
     /// With slope `negative_slope` for `x ≤ 0` (an `f32`, or [`learnable`]`(init)`).
     pub fn new(negative_slope: impl Into<Param>) -> LeakyRelu {
         LeakyRelu {
-            p: [negative_slope.into().var()],
+            p: RuleParams::new([negative_slope.into().var()]),
         }
     }
 }

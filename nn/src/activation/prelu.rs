@@ -15,7 +15,7 @@ use super::prelude::*;
 #[doc(alias = "PReLU")]
 #[derive(Clone, Debug)]
 pub struct PRelu {
-    weight: Var,
+    weight: RuleParams<1>,
 }
 
 impl PRelu {
@@ -29,18 +29,18 @@ impl PRelu {
             shape_panic("prelu", "num_parameters must be at least 1, got 0");
         }
         PRelu {
-            weight: Var::parameter(Tensor::full([num_parameters], init)),
+            weight: RuleParams::new([Var::parameter(Tensor::full([num_parameters], init))]),
         }
     }
 
     /// The slopes, shape `[num_parameters]`.
     pub fn weight(&self) -> &Var {
-        &self.weight
+        &self.weight[0]
     }
 
     /// How many slopes.
     pub fn num_parameters(&self) -> usize {
-        self.weight.shape().numel()
+        self.weight[0].shape().numel()
     }
 
     /// One slope per channel (axis 1): composed from `Var` ops.
@@ -59,7 +59,7 @@ impl PRelu {
         let negative = positive.map(|m| 1.0 - m);
         let mut w_shape = vec![1; shape.rank()];
         w_shape[1] = c;
-        let w = self.weight.reshape(w_shape);
+        let w = self.weight[0].reshape(w_shape);
         &x.mul_mask(&positive) + &(&x.mul_mask(&negative) * &w)
     }
 }
@@ -97,7 +97,7 @@ impl Pointwise for PRelu {
         dp[0] = if x > 0.0 { 0.0 } else { x };
     }
     fn params(&self) -> &[Var] {
-        std::slice::from_ref(&self.weight)
+        &self.weight
     }
 }
 
@@ -113,7 +113,7 @@ impl Module for PRelu {
         }
     }
     fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Var)) {
-        f(&join_name(prefix, "weight"), &self.weight);
+        f(&join_name(prefix, "weight"), &self.weight[0]);
     }
     fn describe(&self) -> String {
         format!("PReLU(num_parameters={})", self.num_parameters())
@@ -124,7 +124,7 @@ impl Module for PRelu {
     /// 1 where x > 0, else the slope of the element's channel (axis 1); `None` for an input
     /// that `forward` would reject.
     fn derivative(&self, x: &Tensor) -> Option<Tensor> {
-        let w = self.weight.value();
+        let w = self.weight[0].value();
         let w = w.data();
         if let [a] = *w {
             return Some(x.map(|v| if v > 0.0 { 1.0 } else { a }));

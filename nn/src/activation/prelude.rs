@@ -1,7 +1,7 @@
 //! What an activation file needs, in one `use super::prelude::*;` (also usable from outside
 //! the crate to write a new activation the same way: `use nn::activation::prelude::*;`).
 
-pub use autograd::{Pointwise, Var};
+pub use autograd::{Pointwise, RuleParams, Var};
 pub use tensor::{shape_panic, Tensor};
 
 pub use super::registry::{Arg, Args, Category, Entry, ParseError};

@@ -13,14 +13,14 @@ use super::prelude::*;
 /// Snake: `x + sin²(αx)/α`.
 #[derive(Clone, Debug)]
 pub struct Snake {
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl Snake {
     /// With frequency `alpha ≠ 0` (an `f32` for a fixed one, or [`learnable`]`(init)`).
     pub fn new(alpha: impl Into<Param>) -> Snake {
         Snake {
-            p: [alpha.into().var()],
+            p: RuleParams::new([alpha.into().var()]),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::prelude::*;
 /// Softplus: `ln(1 + e^(βx))/β`, linear above the threshold.
 #[derive(Clone, Debug)]
 pub struct Softplus {
-    p: [Var; 1],
+    p: RuleParams<1>,
     threshold: f32,
 }
 
@@ -21,7 +21,7 @@ impl Softplus {
     /// With `beta ≠ 0` (an `f32`, or [`learnable`]`(init)`) and `threshold` (PyTorch's 20).
     pub fn new(beta: impl Into<Param>, threshold: f32) -> Softplus {
         Softplus {
-            p: [beta.into().var()],
+            p: RuleParams::new([beta.into().var()]),
             threshold,
         }
     }

@@ -11,14 +11,14 @@ use super::prelude::*;
 /// Soft shrinkage: moves `x` towards 0 by `λ`, and to 0 inside `[−λ, λ]`.
 #[derive(Clone, Debug)]
 pub struct Softshrink {
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl Softshrink {
     /// With `lambd ≥ 0` (an `f32`, or [`learnable`]`(init)`).
     pub fn new(lambd: impl Into<Param>) -> Softshrink {
         Softshrink {
-            p: [lambd.into().var()],
+            p: RuleParams::new([lambd.into().var()]),
         }
     }
 }

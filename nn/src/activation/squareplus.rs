@@ -12,14 +12,14 @@ use super::prelude::*;
 /// Squareplus: `(x + √(x² + b))/2`.
 #[derive(Clone, Debug)]
 pub struct Squareplus {
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl Squareplus {
     /// With `b > 0` (an `f32`, or [`learnable`]`(init)`).
     pub fn new(b: impl Into<Param>) -> Squareplus {
         Squareplus {
-            p: [b.into().var()],
+            p: RuleParams::new([b.into().var()]),
         }
     }
 }

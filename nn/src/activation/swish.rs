@@ -16,14 +16,14 @@ use super::prelude::*;
 #[doc(alias = "silu")]
 #[derive(Clone, Debug)]
 pub struct Swish {
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl Swish {
     /// With `beta` (an `f32`, or [`learnable`]`(init)`).
     pub fn new(beta: impl Into<Param>) -> Swish {
         Swish {
-            p: [beta.into().var()],
+            p: RuleParams::new([beta.into().var()]),
         }
     }
 

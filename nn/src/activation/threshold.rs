@@ -13,7 +13,7 @@ use super::prelude::*;
 #[derive(Clone, Debug)]
 pub struct Threshold {
     threshold: f32,
-    p: [Var; 1],
+    p: RuleParams<1>,
 }
 
 impl Threshold {
@@ -21,7 +21,7 @@ impl Threshold {
     pub fn new(threshold: f32, value: impl Into<Param>) -> Threshold {
         Threshold {
             threshold,
-            p: [value.into().var()],
+            p: RuleParams::new([value.into().var()]),
         }
     }
 }
