@@ -14,10 +14,10 @@
 //!   `benches/torch_activations.py` times PyTorch the same way.
 //!
 //! After the criterion runs, a summary gives the best and the median forward + backward time
-//! on 1M elements of relu, sigmoid, tanh, gelu, silu and mish, for the baseline kernels and for
-//! the ones this CPU runs (AVX2 or AVX-512: see `autograd::Isa`) on one thread, then for the
-//! latter on two threads, in the format the PyTorch script prints, so the two can be run one
-//! after the other and compared:
+//! on 1M elements of relu, sigmoid, tanh, gelu, silu and mish, for the baseline kernels, the
+//! AVX2 ones and the ones this CPU runs (AVX-512 if it has it: see `autograd::Isa`) on one
+//! thread, then for the latter on two threads, in the format the PyTorch script prints, so the
+//! two can be run one after the other and compared:
 //!
 //! ```text
 //! cargo bench --bench activations -- summary      # no benchmark is named "summary": summary only
@@ -120,13 +120,17 @@ fn times(mut f: impl FnMut(), warm_up: usize, reps: usize) -> (Duration, Duratio
     (times[0], times[reps / 2])
 }
 
-/// Two lines (best, median) per kernel copy (the baseline one, then the one this CPU runs) and
+/// Two lines (best, median) per kernel copy (the baseline one, AVX2, the one this CPU runs) and
 /// thread count (1, then 2): the forward + backward time on 1M elements of each [`COMPARED`]
 /// activation, measured as `benches/torch_activations.py --threads N` measures PyTorch.
 fn summary() {
     let x = input(&[1_000_000]);
     let leaf = Var::parameter(x.clone());
-    let mut isas = vec![Isa::Baseline, Isa::detected()];
+    let mut isas = vec![
+        Isa::Baseline,
+        Isa::Avx2.min(Isa::detected()),
+        Isa::detected(),
+    ];
     isas.dedup();
     let runs = isas
         .iter()

@@ -75,6 +75,12 @@ pub trait Pointwise: Clone + Sync + 'static {
     /// Name for graph pictures and error messages, e.g. `"mish"`.
     fn name(&self) -> &'static str;
 
+    /// Whether `f′` costs no more to recompute than to read back (a comparison and a select,
+    /// as in ReLU). Then the forward pass keeps `x` and writes only `f(x)`, and the backward
+    /// pass recomputes `f′(x)`. Otherwise (the default) the forward pass computes `f′(x)`
+    /// beside `f(x)`, sharing their common work, and keeps it for the backward pass.
+    const CHEAP_DF: bool = false;
+
     /// `f(x; p)`.
     fn f(&self, x: f32, p: &[f32]) -> f32;
 
@@ -106,7 +112,8 @@ pub trait Pointwise: Clone + Sync + 'static {
 /// [`new`](PointwiseOp::new) keeps `x` (backward evaluates `f′` and the parameter
 /// derivatives), [`keeping_derivative`](PointwiseOp::keeping_derivative) keeps `f′(x)`,
 /// computed in the forward pass alongside `f` (backward is `g·f′`). [`pointwise()`] picks the
-/// second whenever the parameters need no gradient.
+/// second whenever the parameters need no gradient, unless the rule's `f′` is
+/// [cheap](Pointwise::CHEAP_DF).
 pub struct PointwiseOp<P: Pointwise> {
     rule: P,
     keep_derivative: bool,
@@ -301,9 +308,13 @@ impl<const N: usize> fmt::Debug for RuleParams<N> {
 /// IEEE operations in the same order (an FMA instruction is used only where the rule calls
 /// `f32::mul_add`, which rounds once in every copy), so they give bit-identical results.
 ///
-/// Measured on 1M elements, forward + backward, one thread (`benches/activations.rs`): sigmoid
-/// 3.1 / 1.55 / 0.93 ms, exact GELU 7.5 / 3.85 / 2.3 ms, Mish 4.1 / 2.0 / 1.2 ms (baseline /
-/// AVX2 / AVX-512).
+/// The activations' polynomials use `f32::mul_add`, one instruction on a CPU with FMA. On an
+/// x86-64 CPU without it (before 2013) it is a library call — the price of the same bits on
+/// every CPU: the baseline copy is then much slower.
+///
+/// Measured on 1M elements, forward + backward, one thread (`cargo bench --bench activations
+/// -- summary`): sigmoid 21.5 / 0.88 / 0.62 ms, exact GELU 58.5 / 1.68 / 1.11 ms, Mish 21.6 /
+/// 1.16 / 0.86 ms (baseline through the library's `fmaf` / AVX2 / AVX-512).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Isa {
     /// The baseline of the target (on x86-64: SSE2).
@@ -610,7 +621,12 @@ pub fn pointwise<P: Pointwise>(x: &Var, rule: &P) -> Var {
     }
     let inputs: Vec<&Var> = std::iter::once(x).chain(params).collect();
     // fixed parameters (the usual case): keep f′(x), computed with f(x), for the backward pass
-    let op = if is_grad_enabled() && x.requires_grad() && !params.iter().any(Var::requires_grad) {
+    // (unless f′ is as cheap as reading it back)
+    let op = if !P::CHEAP_DF
+        && is_grad_enabled()
+        && x.requires_grad()
+        && !params.iter().any(Var::requires_grad)
+    {
         PointwiseOp::keeping_derivative(rule.clone())
     } else {
         PointwiseOp::new(rule.clone())

@@ -69,6 +69,7 @@ pub fn prelu(x: &Var, weight: &Var) -> Var {
 struct PReluRule(RuleParams<1>);
 
 impl Pointwise for PReluRule {
+    const CHEAP_DF: bool = true;
     fn name(&self) -> &'static str {
         "prelu"
     }

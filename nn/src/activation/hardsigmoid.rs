@@ -12,6 +12,7 @@ use super::prelude::*;
 pub struct Hardsigmoid;
 
 impl Pointwise for Hardsigmoid {
+    const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
         "hardsigmoid"
     }

@@ -13,6 +13,7 @@ use super::prelude::*;
 pub struct Hardswish;
 
 impl Pointwise for Hardswish {
+    const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
         "hardswish"
     }

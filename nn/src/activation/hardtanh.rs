@@ -35,6 +35,7 @@ impl Default for Hardtanh {
 }
 
 impl Pointwise for Hardtanh {
+    const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
         "hardtanh"
     }

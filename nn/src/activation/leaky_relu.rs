@@ -33,6 +33,7 @@ impl Default for LeakyRelu {
 }
 
 impl Pointwise for LeakyRelu {
+    const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
         "leaky_relu"
     }

@@ -73,6 +73,7 @@ impl Default for PRelu {
 
 /// The scalar rule, used when there is a single slope.
 impl Pointwise for PRelu {
+    const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
         "prelu"
     }

@@ -14,6 +14,7 @@ use super::prelude::*;
 pub struct Relu;
 
 impl Pointwise for Relu {
+    const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
         "relu"
     }

@@ -14,6 +14,12 @@
 //!   with [`ln_1p_unit`]). For the same reason every rule marks its `f` and `df`
 //!   `#[inline(always)]`: exact GELU's loop, not inlined, took 38 ms forward and backward, 11 ms
 //!   inlined.
+//! - **Fused multiply-adds.** The polynomials are evaluated by Horner's rule with
+//!   `f32::mul_add`, which rounds once: where the CPU has FMA that is one instruction instead of
+//!   a multiply and an add (Rust never fuses `a * b + c` by itself), which made exact GELU's
+//!   forward pass 30% faster (1.18 → 0.84 ms on 1M elements, AVX-512). It rounds the same way
+//!   on every CPU, so the kernels still give the same bits everywhere; on an x86-64 CPU
+//!   without FMA it is a library call, and slow.
 //!
 //! Accuracy: relative error ≤ 5e-7 (a few ulp) for every helper on normal results, checked in
 //! the tests against values computed at 30 digits. Results below about 2⁻¹²⁵ ≈ 2.4e-38 are
@@ -34,15 +40,20 @@ pub fn exp(x: f32) -> f32 {
     const MAGIC: f32 = 12_582_912.0; // 1.5·2²³: adding it rounds to an integer in the low bits
     const MAX: f32 = 88.722_83; // ln(f32::MAX)
     let xc = x.clamp(-87.5, MAX);
-    let v = xc * LOG2E + MAGIC;
+    let v = xc.mul_add(LOG2E, MAGIC);
     let n = v - MAGIC;
-    let r = xc - n * LN2_HI - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0
-                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    let r = (-n).mul_add(LN2_LO, xc - n * LN2_HI);
+    const TAYLOR: [f32; 8] = [
+        1.0,
+        1.0,
+        0.5,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+    ];
+    let p = horner(&TAYLOR, r);
     // The low 9 bits of v's representation hold n (two's complement). Adding the exponent bias
     // and shifting them into place builds 2ⁿ⁻¹ (n − 1 ∈ [−127, 127]: always a valid exponent
     // field, 0 for the flushed bottom); the final ·2 restores 2ⁿ without overflowing at n = 128.
@@ -61,14 +72,17 @@ pub fn exp(x: f32) -> f32 {
 /// relative); elsewhere `exp(x) − 1`, whose relative error is small once `|eˣ − 1| > 0.29`.
 #[inline(always)]
 pub fn expm1(x: f32) -> f32 {
-    let r = x;
-    let series = r
-        * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0
-                        + r * (1.0 / 120.0
-                            + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0))))))));
+    const TAYLOR: [f32; 8] = [
+        1.0,
+        0.5,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+        1.0 / 40320.0,
+    ];
+    let series = x * horner(&TAYLOR, x);
     if x.abs() < 0.346_573_6 {
         series
     } else {
@@ -112,15 +126,18 @@ pub fn sigmoid_pair(x: f32) -> (f32, f32) {
 /// would round `1 + e` to 1.
 #[inline(always)]
 pub fn ln_1p_unit(e: f32) -> f32 {
+    const ATANH: [f32; 8] = [
+        1.0,
+        1.0 / 3.0,
+        1.0 / 5.0,
+        1.0 / 7.0,
+        1.0 / 9.0,
+        1.0 / 11.0,
+        1.0 / 13.0,
+        1.0 / 15.0,
+    ];
     let s = e / (2.0 + e);
-    let s2 = s * s;
-    2.0 * s
-        * (1.0
-            + s2 * (1.0 / 3.0
-                + s2 * (1.0 / 5.0
-                    + s2 * (1.0 / 7.0
-                        + s2 * (1.0 / 9.0
-                            + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0))))))))
+    2.0 * s * horner(&ATANH, s * s)
 }
 
 /// `softplus(x) = ln(1 + eˣ)`, stably: `max(x, 0) + ln(1 + e^(−|x|))`. Finite for every
@@ -173,10 +190,16 @@ pub fn exp_neg_half_square(x: f32) -> f32 {
 /// `e^(−r)` for `0 ≤ r < 0.2` by its Taylor polynomial of degree 6 (error `r⁷/7! < 3e-9`).
 #[inline(always)]
 fn exp_neg_small(r: f32) -> f32 {
-    1.0 - r
-        * (1.0
-            - r * (0.5
-                - r * (1.0 / 6.0 - r * (1.0 / 24.0 - r * (1.0 / 120.0 - r * (1.0 / 720.0))))))
+    const TAYLOR: [f32; 7] = [
+        1.0,
+        -1.0,
+        0.5,
+        -1.0 / 6.0,
+        1.0 / 24.0,
+        -1.0 / 120.0,
+        1.0 / 720.0,
+    ];
+    horner(&TAYLOR, r)
 }
 
 /// Coefficients of `erf(x) = x · P(x²)` on `|x| ≤ 1`: a least-squares fit of the relative error
@@ -209,14 +232,16 @@ const ERFC: [f32; 11] = [
     0.026_814_051,
 ];
 
-/// `c[0] + c[1]·t + … + c[N−1]·t^(N−1)`, by Horner's rule.
+/// `c[0] + c[1]·t + … + c[N−1]·t^(N−1)`, by Horner's rule with fused multiply-adds
+/// (`f32::mul_add`: one rounding per step, one instruction where the CPU has FMA — half the
+/// operations and half the latency of a multiply then an add).
 #[inline(always)]
 fn horner<const N: usize>(c: &[f32; N], t: f32) -> f32 {
     let mut acc = c[N - 1];
     let mut i = N - 1;
     while i > 0 {
         i -= 1;
-        acc = acc * t + c[i];
+        acc = acc.mul_add(t, c[i]);
     }
     acc
 }

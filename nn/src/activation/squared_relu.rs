@@ -12,6 +12,7 @@ use super::prelude::*;
 pub struct SquaredRelu;
 
 impl Pointwise for SquaredRelu {
+    const CHEAP_DF: bool = true; // a comparison and a select and a multiplication
     fn name(&self) -> &'static str {
         "squared_relu"
     }

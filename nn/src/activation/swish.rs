@@ -46,7 +46,9 @@ impl Pointwise for Swish {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        x * sigmoid(p[0] * x)
+        // the same clamped βx as `df` (the clamp changes nothing here), so a pass computing
+        // both evaluates σ once
+        x * sigmoid((p[0] * x).clamp(-f32::MAX, f32::MAX))
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {

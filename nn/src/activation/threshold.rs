@@ -27,6 +27,7 @@ impl Threshold {
 }
 
 impl Pointwise for Threshold {
+    const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
         "threshold"
     }
