@@ -316,7 +316,7 @@ pub fn cnn(
     activation: impl Fn() -> Box<dyn Module>,
     rng: &mut Rng,
 ) -> Sequential {
-    if kernel % 2 == 0 {
+    if kernel.is_multiple_of(2) {
         shape_panic(
             "cnn",
             format_args!("kernel {kernel} is even; \"same\" padding needs an odd kernel"),

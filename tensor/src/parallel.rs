@@ -106,7 +106,7 @@ pub(crate) fn parallel_for(tasks: usize, f: &(dyn Fn(usize) + Sync)) {
         // A worker still busy may have been descheduled (other programs on our cores):
         // after a while, give it our core rather than spin against it.
         spins += 1;
-        if spins % 1024 == 0 {
+        if spins.is_multiple_of(1024) {
             thread::yield_now();
         } else {
             std::hint::spin_loop();
@@ -359,7 +359,7 @@ impl Pool {
                 return g;
             }
             spins = spins.wrapping_add(1);
-            if spins % 64 == 0 && start.elapsed() > SPIN {
+            if spins.is_multiple_of(64) && start.elapsed() > SPIN {
                 asleep.store(true, SeqCst);
                 // Checked again after saying we sleep: a caller that opened a job before
                 // reading the flag is seen here; one that opens after reads the flag and

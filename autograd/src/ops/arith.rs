@@ -721,7 +721,7 @@ mod tests {
         // a on the grid 0.25·k + 0.1, b on 0.25·k − 0.1: every pair differs by ≥ 0.05, more
         // than the 2h a difference quotient spans, so no pair straddles the kink a = b
         let grid = |s: &[usize], seed: u64| {
-            let shift = if seed % 2 == 0 { 0.1 } else { -0.1 };
+            let shift = if seed.is_multiple_of(2) { 0.1 } else { -0.1 };
             test_tensor(s, seed).map(|v| (v * 4.0).round() / 4.0 + shift)
         };
         check_binary(|a, b| a.maximum(b), grid);

@@ -1390,7 +1390,7 @@ mod tests {
         }
         // random valid formulas: they parse, evaluate, and go through backward
         fn gen(rng: &mut Mix, depth: u32) -> String {
-            if depth == 0 || rng.next() % 4 == 0 {
+            if depth == 0 || rng.next().is_multiple_of(4) {
                 return rng.pick(&["x", "x", "1.5", "2", "pi"]).to_string();
             }
             match rng.next() % 4 {

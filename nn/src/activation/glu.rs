@@ -20,7 +20,7 @@ pub(crate) fn halves(op: &str, x: &Var, dim: isize) -> (Var, Var) {
     let shape = x.shape();
     let axis = resolve_dim(op, dim, &shape);
     let n = shape.dim(axis);
-    if n % 2 != 0 {
+    if !n.is_multiple_of(2) {
         shape_panic(
             op,
             format_args!("halving dim {dim} of {shape:?} needs an even size, got {n}"),
