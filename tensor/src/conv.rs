@@ -540,34 +540,45 @@ pub fn conv2d(
     let (o, kernel) = weight_dims("conv2d", weight.shape(), input.shape());
     let g = Geom::new("conv2d", input.shape(), kernel, params);
     let (rows, len) = (g.rows(), g.len());
-    let mut out = vec![0.0; g.n * o * len];
-    let beta = match bias {
-        Some(b) => {
-            if b.dims() != [o] {
-                shape_panic(
-                    "conv2d",
-                    format_args!(
-                        "bias must be [{o}] for weight {:?}, got {:?}",
-                        weight.shape(),
-                        b.shape()
-                    ),
-                );
-            }
-            // Start every output channel at its bias; the GEMM then adds W·cols (β = 1).
-            for (plane, &bv) in out.chunks_mut(len).zip(b.data().iter().cycle()) {
-                plane.fill(bv);
-            }
-            1.0
+    if let Some(b) = bias {
+        if b.dims() != [o] {
+            shape_panic(
+                "conv2d",
+                format_args!(
+                    "bias must be [{o}] for weight {:?}, got {:?}",
+                    weight.shape(),
+                    b.shape()
+                ),
+            );
         }
-        None => 0.0,
-    };
+    }
+    // The output is not zeroed first: each task starts its samples at the bias (or zero)
+    // while they are in its cache, instead of a pass over the whole buffer before.
+    let numel = g.n * o * len;
+    let mut out: Vec<f32> = Vec::with_capacity(numel);
     // One GEMM per sample; samples go to different threads (each with its own columns).
     let per_out = o * len;
     let x = input.data();
     let per_task = samples_per_task(g.n, per_out * rows);
-    parallel_pieces(&mut out, per_task * per_out, |offset, ys| {
+    let spare = &mut out.spare_capacity_mut()[..numel];
+    parallel_pieces(spare, per_task * per_out, |offset, ys| {
         with_scratch(rows * len, |cols| {
             for (s, y) in ys.chunks_mut(per_out).enumerate() {
+                // Start every output channel at its bias; the GEMM then adds W·cols (β = 1).
+                let beta = match bias {
+                    Some(b) => {
+                        for (plane, &bv) in y.chunks_mut(len).zip(b.data()) {
+                            plane.fill(std::mem::MaybeUninit::new(bv));
+                        }
+                        1.0
+                    }
+                    None => {
+                        y.fill(std::mem::MaybeUninit::new(0.0));
+                        0.0
+                    }
+                };
+                // SAFETY: every element of `y` was written just above.
+                let y = unsafe { &mut *(y as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
                 g.im2col_sample(part(x, offset / per_out + s, g.sample()), cols);
                 sgemm(
                     o,
@@ -585,6 +596,8 @@ pub fn conv2d(
             }
         })
     });
+    // SAFETY: the tasks wrote all `numel` elements (each its samples, all of each sample).
+    unsafe { out.set_len(numel) };
     Tensor::from_vec(out, [g.n, o, g.oh, g.ow])
 }
 
@@ -915,29 +928,40 @@ pub fn max_pool2d_backward(
         unreachable!("rank checked above")
     };
     let (plane_in, plane_out) = (h * w, oh * ow);
-    let mut dx = vec![0.0; input_shape.numel()];
+    // Not zeroed first: each task zeroes its planes right before adding into them, while
+    // they are in its cache.
+    let numel = input_shape.numel();
+    let mut dx: Vec<f32> = Vec::with_capacity(numel);
     let planes = input_shape.dims()[0] * input_shape.dims()[1];
     let gd = grad_out.data();
     let per_task = planes_per_task(planes, plane_out);
-    parallel_pieces(&mut dx, per_task * plane_in, |offset, dx| {
-        let first = offset / plane_in * plane_out;
-        let outs = first..first + dx.len() / plane_in * plane_out;
-        for (k, (&i, &gv)) in indices[outs.clone()].iter().zip(&gd[outs]).enumerate() {
-            let plane = offset + (k / plane_out) * plane_in;
-            if !(plane..plane + plane_in).contains(&i) {
-                shape_panic(
-                    op,
-                    format_args!(
-                        "index {i} of output {} is outside its plane {}..{} of input {input_shape:?}",
-                        first + k,
-                        plane,
-                        plane + plane_in
-                    ),
-                );
+    let spare = &mut dx.spare_capacity_mut()[..numel];
+    parallel_pieces(spare, per_task * plane_in, |offset, dx| {
+        for (p, dx) in dx.chunks_mut(plane_in).enumerate() {
+            dx.fill(std::mem::MaybeUninit::new(0.0));
+            // SAFETY: every element of `dx` was written just above.
+            let dx = unsafe { &mut *(dx as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+            let plane = offset + p * plane_in;
+            let first = plane / plane_in * plane_out;
+            let outs = first..first + plane_out;
+            for (k, (&i, &gv)) in indices[outs.clone()].iter().zip(&gd[outs]).enumerate() {
+                if !(plane..plane + plane_in).contains(&i) {
+                    shape_panic(
+                        op,
+                        format_args!(
+                            "index {i} of output {} is outside its plane {}..{} of input {input_shape:?}",
+                            first + k,
+                            plane,
+                            plane + plane_in
+                        ),
+                    );
+                }
+                dx[i - plane] += gv;
             }
-            dx[i - offset] += gv;
         }
     });
+    // SAFETY: the tasks zeroed all `numel` elements before adding into them.
+    unsafe { dx.set_len(numel) };
     Tensor::from_vec(dx, input_shape)
 }
 
