@@ -25,6 +25,19 @@
 //! the tests against values computed at 30 digits. Results below about 2⁻¹²⁵ ≈ 2.4e-38 are
 //! flushed to zero.
 
+/// `1/k!` for `k = 0, …, 8`: the Taylor coefficients of `eˣ`, for [`exp`] and [`expm1`].
+const INV_FACTORIAL: [f32; 9] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40320.0,
+];
+
 /// `eˣ` for `f32`, a few ulp accurate, without a library call (so loops vectorise).
 ///
 /// `x = n·ln2 + r` with `n = round(x / ln2)` and `|r| ≤ ln2/2` (Cody–Waite: `ln2` split in a
@@ -43,20 +56,10 @@ pub fn exp(x: f32) -> f32 {
     let v = xc.mul_add(LOG2E, MAGIC);
     let n = v - MAGIC;
     let r = (-n).mul_add(LN2_LO, xc - n * LN2_HI);
-    const TAYLOR: [f32; 8] = [
-        1.0,
-        1.0,
-        0.5,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5040.0,
-    ];
-    let p = horner(&TAYLOR, r);
-    // The low 9 bits of v's representation hold n (two's complement). Adding the exponent bias
-    // and shifting them into place builds 2ⁿ⁻¹ (n − 1 ∈ [−127, 127]: always a valid exponent
-    // field, 0 for the flushed bottom); the final ·2 restores 2ⁿ without overflowing at n = 128.
+    let p = horner(&INV_FACTORIAL[..8], r); // Σ rᵏ/k!, k ≤ 7
+                                            // The low 9 bits of v's representation hold n (two's complement). Adding the exponent bias
+                                            // and shifting them into place builds 2ⁿ⁻¹ (n − 1 ∈ [−127, 127]: always a valid exponent
+                                            // field, 0 for the flushed bottom); the final ·2 restores 2ⁿ without overflowing at n = 128.
     let half_scale = f32::from_bits(v.to_bits().wrapping_add(126) << 23);
     let y = p * half_scale * 2.0;
     if x > MAX {
@@ -72,17 +75,7 @@ pub fn exp(x: f32) -> f32 {
 /// relative); elsewhere `exp(x) − 1`, whose relative error is small once `|eˣ − 1| > 0.29`.
 #[inline(always)]
 pub fn expm1(x: f32) -> f32 {
-    const TAYLOR: [f32; 8] = [
-        1.0,
-        0.5,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5040.0,
-        1.0 / 40320.0,
-    ];
-    let series = x * horner(&TAYLOR, x);
+    let series = x * horner(&INV_FACTORIAL[1..], x); // Σ xᵏ/k!, 1 ≤ k ≤ 8
     if x.abs() < 0.346_573_6 {
         series
     } else {
@@ -236,14 +229,11 @@ const ERFC: [f32; 11] = [
 /// (`f32::mul_add`: one rounding per step, one instruction where the CPU has FMA — half the
 /// operations and half the latency of a multiply then an add).
 #[inline(always)]
-fn horner<const N: usize>(c: &[f32; N], t: f32) -> f32 {
-    let mut acc = c[N - 1];
-    let mut i = N - 1;
-    while i > 0 {
-        i -= 1;
-        acc = acc.mul_add(t, c[i]);
-    }
-    acc
+fn horner(c: &[f32], t: f32) -> f32 {
+    let Some((&last, rest)) = c.split_last() else {
+        return 0.0;
+    };
+    rest.iter().rev().fold(last, |acc, &ci| acc.mul_add(t, ci))
 }
 
 /// `Q` of the fit at `a ≥ 0`: `erfc(a) = e^(−a²) · erfc_factor(a)`. Beyond the fitted range
