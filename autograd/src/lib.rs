@@ -67,7 +67,9 @@
 //!
 //! **Elementwise rules.** A [`Pointwise`] rule (`pointwise.rs`) gives `f(x)`, `f′(x)` and the
 //! derivatives in its learnable parameters; [`PointwiseOp`] turns any rule into one fused
-//! forward pass and one fused backward pass. Activations are built this way.
+//! forward pass and one fused backward pass, split over threads in fixed pieces. Activations
+//! are built this way. A rule is shared by those threads, so it keeps its parameter `Var`s in a
+//! [`RuleParams`], which only the thread that made them can open.
 //!
 //! # Files
 //! | file | what it holds |
