@@ -41,14 +41,14 @@ use std::time::Instant;
 
 use clap::Parser;
 use minidl::autograd::Var;
-use minidl::cli::{split_specs, DataArgs};
+use minidl::cli::DataArgs;
 use minidl::datasets::DataLoader;
-use minidl::lab::{build_optimizer, load_data, parse_activation, Data, LabError, Trainer};
+use minidl::lab::{build_optimizer, Data, LabError, Trainer};
 use minidl::metrics::{EpochMetrics, RunHistory};
 use minidl::nn::{cross_entropy, Module};
 use minidl::report::write_report;
 
-use common::{list, mean_std, mnist_config, pct, table};
+use common::{list, mean_std, mnist_config, pct, specs_and_data, table};
 
 /// Convergence: training loss after N steps and test accuracy, mean ± spread over seeds.
 #[derive(Parser)]
@@ -99,24 +99,13 @@ fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
-    let specs = split_specs(&args.activations);
-    for spec in &specs {
-        parse_activation(spec, "--activations")?;
-    }
-    let data = load_data(&args.data, out)?;
+    let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
     let per_epoch = data.train.len().div_ceil(64);
     let steps = match args.epochs {
         Some(e) => e * per_epoch,
         None => args.at.iter().copied().max().unwrap_or(per_epoch),
     };
     let at: Vec<usize> = args.at.iter().copied().filter(|&s| s <= steps).collect();
-    writeln!(
-        out,
-        "data: {}: {} training, {} test images",
-        data.description,
-        data.train.len(),
-        data.test.len()
-    )?;
     writeln!(
         out,
         "MLP 784-128-64-10, Adam lr {}, batch 64, {steps} steps, seeds {:?}",

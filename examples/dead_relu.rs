@@ -44,14 +44,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use minidl::cli::{split_specs, DataArgs};
-use minidl::lab::{load_data, parse_activation, Data, LabError, Trainer};
+use minidl::cli::DataArgs;
+use minidl::lab::{Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
 use minidl::nn::{ActivationStats, Module};
 use minidl::report::write_report;
 use minidl::tensor::Tensor;
 
-use common::{list, mean_std, mnist_config, pct, table};
+use common::{list, mean_std, mnist_config, pct, specs_and_data, table};
 
 /// Dead ReLUs: dead-unit fractions per layer before and after training.
 #[derive(Parser)]
@@ -147,18 +147,7 @@ fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
-    let specs = split_specs(&args.activations);
-    for spec in &specs {
-        parse_activation(spec, "--activations")?;
-    }
-    let data = load_data(&args.data, out)?;
-    writeln!(
-        out,
-        "data: {}: {} training, {} test images",
-        data.description,
-        data.train.len(),
-        data.test.len()
-    )?;
+    let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
     for setup in args.setup.list() {
         writeln!(
             out,

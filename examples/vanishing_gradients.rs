@@ -38,12 +38,12 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use minidl::cli::{split_specs, DataArgs, InitKind};
-use minidl::lab::{load_data, parse_activation, Data, LabError, Trainer};
+use minidl::cli::{DataArgs, InitKind};
+use minidl::lab::{Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
 use minidl::report::write_report;
 
-use common::{list, mnist_config, num, pct, table};
+use common::{list, mnist_config, num, pct, specs_and_data, table};
 
 /// Vanishing gradients: per-layer gradient norms of a deep narrow MLP.
 #[derive(Parser)]
@@ -114,19 +114,8 @@ fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
-    let specs = split_specs(&args.activations);
-    for spec in &specs {
-        parse_activation(spec, "--activations")?;
-    }
-    let data = load_data(&args.data, out)?;
+    let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
     let sizes = format!("784 -> {} x {} -> 10", args.depth, args.width);
-    writeln!(
-        out,
-        "data: {}: {} training, {} test images",
-        data.description,
-        data.train.len(),
-        data.test.len()
-    )?;
     writeln!(
         out,
         "MLP {sizes}, SGD lr {}, batch 64, {} epoch(s), seed {}",

@@ -1,10 +1,38 @@
 //! What the phenomenon examples (`dead_relu`, `vanishing_gradients`, `convergence`) share:
-//! aligned text tables, means and spreads, and number formatting. Each example uses a part.
+//! their start (checked activation specs, the data set), aligned text tables, means and
+//! spreads, and number formatting. Each example uses a part.
 #![allow(dead_code)]
 
+use std::io::Write;
+
 use clap::Parser;
-use minidl::cli::LabArgs;
-use minidl::lab::{LabError, RunConfig};
+use minidl::cli::{split_specs, DataArgs, LabArgs};
+use minidl::lab::{load_data, parse_activation, Data, LabError, RunConfig};
+
+/// The start every phenomenon example shares: the specs of `--activations`, each checked so
+/// that a typo fails before any training, then the data set, announced on `out`.
+///
+/// # Errors
+/// A [`LabError`] for a bad activation spec or missing or corrupt data.
+pub fn specs_and_data(
+    activations: &str,
+    data_args: &DataArgs,
+    out: &mut dyn Write,
+) -> Result<(Vec<String>, Data), LabError> {
+    let specs = split_specs(activations);
+    for spec in &specs {
+        parse_activation(spec, "--activations")?;
+    }
+    let data = load_data(data_args, out)?;
+    writeln!(
+        out,
+        "data: {}: {} training, {} test images",
+        data.description,
+        data.train.len(),
+        data.test.len()
+    )?;
+    Ok((specs, data))
+}
 
 /// The settings the `mnist` example takes from `flags` (`"--hidden 256,256 --optimizer sgd"`):
 /// a run made with them is the run `mnist <flags> --activation A` makes.
