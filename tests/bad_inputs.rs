@@ -5,9 +5,9 @@
 //! names the first op that went non-finite.
 
 mod common;
-use common::example_binary;
+use common::{example_binary, TempDir};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// A small, fast run: 256 synthetic training images, a 784-16-10 MLP, no progress bars.
@@ -20,28 +20,6 @@ const SMALL: [&str; 7] = [
     "16",
     "--quiet",
 ];
-
-/// A fresh folder under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("minidl-bad-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn run(bin: &Path, args: &[&str]) -> Output {
     Command::new(bin)

@@ -8,11 +8,10 @@
 //! profile and target folder of this test.
 
 mod common;
-use common::example_binary;
+use common::{example_binary, TempDir};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
 use minidl::cli::LabArgs;
@@ -31,31 +30,6 @@ const SMALL: [&str; 8] = [
     "--epochs",
     "2",
 ];
-
-/// A fresh folder under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("minidl-mnist-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The small run's flags, with `extra` after them (a later flag wins).
 fn args(extra: &[&str]) -> LabArgs {

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The example's binary, built (or found up to date) by cargo with this test's profile and
 /// target folder.
@@ -34,4 +35,32 @@ pub fn example_binary() -> PathBuf {
     profile_dir
         .join("examples")
         .join(format!("mnist{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A fresh folder under the system's temporary folder, removed when dropped. Its name holds
+/// `tag`, the process id and a counter, so tests running at once never share one.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates the folder (emptied first if a crashed run left it behind).
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("minidl-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// The path of `name` inside the folder, as a command-line argument.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
