@@ -4,9 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The example's binary, built (or found up to date) by cargo with this test's profile and
-/// target folder.
+/// The `mnist` example's binary, built (or found up to date) by cargo with this test's profile
+/// and target folder.
 pub fn example_binary() -> PathBuf {
+    example("mnist")
+}
+
+/// The binary of the example `name` (`"mnist"`, `"dead_relu"`, ...), built (or found up to
+/// date) by cargo with this test's profile and target folder.
+pub fn example(name: &str) -> PathBuf {
     // A test runs as <target>/<profile>/deps/<test>-<hash>.
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
@@ -18,7 +24,7 @@ pub fn example_binary() -> PathBuf {
         .into_owned();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "--example", "mnist", "--target-dir"])
+    cmd.args(["build", "--quiet", "--example", name, "--target-dir"])
         .arg(target_dir)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     match profile.as_str() {
@@ -30,11 +36,11 @@ pub fn example_binary() -> PathBuf {
             cmd.args(["--profile", other]);
         }
     }
-    let status = cmd.status().expect("running cargo build --example mnist");
-    assert!(status.success(), "cargo build --example mnist failed");
+    let status = cmd.status().expect("running cargo build --example");
+    assert!(status.success(), "cargo build --example {name} failed");
     profile_dir
         .join("examples")
-        .join(format!("mnist{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// A fresh folder under the system's temporary folder, removed when dropped. Its name holds

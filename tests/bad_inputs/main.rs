@@ -4,8 +4,15 @@
 //! stops with a hint and leaves the last good checkpoint as it was, and `--detect-anomaly`
 //! names the first op that went non-finite.
 
+#[path = "../common/mod.rs"]
 mod common;
 use common::{example_binary, TempDir};
+
+// One module per kind of input; each owns its cases.
+mod checkpoints;
+mod data;
+mod examples;
+mod outputs;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,0 +1,1 @@
+//! Bad checkpoints given to `--resume`: non-regular files, oversized headers, invalid values.

@@ -1,0 +1,1 @@
+//! Bad data: IDX files and data folders (corrupt, oversized, mismatched, empty, missing).

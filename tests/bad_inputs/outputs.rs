@@ -1,0 +1,1 @@
+//! Output paths (`--save`, `--metrics`, `--report`) and the standard streams: nothing is lost.
