@@ -52,7 +52,9 @@ mod synthetic;
 #[cfg(feature = "download")]
 pub use download::{file_md5, Downloader, RemoteFile};
 pub use error::{Attempt, Error, Failure, Result};
-pub use idx::{parse_idx, read_idx, write_idx, IdxArray, IdxData, IdxType};
+pub use idx::{
+    parse_idx, read_idx, write_idx, IdxArray, IdxData, IdxType, MAX_DATA_BYTES, MAX_ITEM_VALUES,
+};
 pub use loader::{Batches, DataLoader, Dataset};
 pub use mnist::{FashionMnist, Mnist, MnistKind, Splits, DIGIT_CLASSES, FASHION_CLASSES, FILES};
 pub use synthetic::{render as render_synthetic_digit, SyntheticDigits, SYNTHETIC_NORMALIZATION};
