@@ -207,6 +207,19 @@ pub enum Error {
         /// The environment variable that can point at the folder.
         env_var: &'static str,
     },
+    /// A file already in the data folder whose content is not the published one.
+    WrongContent {
+        /// The file.
+        path: PathBuf,
+        /// Length of the published content.
+        expected_len: u64,
+        /// MD5 of the published content, where known.
+        expected_md5: Option<String>,
+        /// Length of what the file holds.
+        found_len: u64,
+        /// MD5 of what the file holds (of its first `expected_len + 1` bytes).
+        found_md5: String,
+    },
     /// A download failed at every mirror.
     Download {
         /// The file being fetched.
@@ -433,7 +446,8 @@ impl fmt::Display for Error {
                 found,
             } => write!(
                 f,
-                "{}: expected {expected} elements, found {found}",
+                "{}: expected {expected} elements, found {found}; this is not an image or \
+                 label file of the MNIST format (unsigned bytes, IDX type 0x08)",
                 path.display()
             ),
             Error::WrongShape {
@@ -451,7 +465,8 @@ impl fmt::Display for Error {
                 found,
             } => write!(
                 f,
-                "{}: expected {expected} labels to match the images, found {found}",
+                "{}: expected {expected} labels to match the images, found {found}; the \
+                 images and labels files must come from the same data set",
                 path.display()
             ),
             Error::LabelOutOfRange {
@@ -461,7 +476,8 @@ impl fmt::Display for Error {
                 classes,
             } => write!(
                 f,
-                "{}: expected labels in 0..{classes}, found {label} at position {index}",
+                "{}: expected labels in 0..{classes}, found {label} at position {index}; \
+                 the file is corrupt or from a data set with other classes",
                 path.display()
             ),
             Error::NotFound {
@@ -470,16 +486,43 @@ impl fmt::Display for Error {
                 missing,
                 env_var,
             } => {
-                write!(
-                    f,
-                    "{}: expected the {dataset} files, found none of {} (raw or .gz); ",
-                    dir.display(),
-                    missing.join(", ")
-                )?;
+                if missing.len() == crate::FILES.len() {
+                    write!(
+                        f,
+                        "{}: expected the {dataset} files, found none of {} (raw or .gz); ",
+                        dir.display(),
+                        missing.join(", ")
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "{}: expected the {dataset} files, found only some: {} missing \
+                         (neither raw nor .gz); ",
+                        dir.display(),
+                        missing.join(", ")
+                    )?;
+                }
                 download_hint(f)?;
                 write!(
                     f,
                     "point --data-dir or {env_var} at a folder that holds them"
+                )
+            }
+            Error::WrongContent {
+                path,
+                expected_len,
+                expected_md5,
+                found_len,
+                found_md5,
+            } => {
+                write!(f, "{}: expected {expected_len} bytes", path.display())?;
+                if let Some(m) = expected_md5 {
+                    write!(f, " with MD5 {m}")?;
+                }
+                write!(
+                    f,
+                    ", found {found_len} bytes with MD5 {found_md5}; it is not the published \
+                     file: move it away and run --download again"
                 )
             }
             Error::Download { file, attempts } => {
@@ -564,7 +607,8 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "t10k-labels-idx1-ubyte.gz: expected 10000 labels to match the images, found 9999"
+            "t10k-labels-idx1-ubyte.gz: expected 10000 labels to match the images, found 9999; \
+             the images and labels files must come from the same data set"
         );
     }
 

@@ -363,7 +363,9 @@ pub(crate) fn file_kind(t: &fs::FileType) -> &'static str {
             return "a socket";
         }
     }
-    if t.is_dir() {
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
         "a folder"
     } else if t.is_file() {
         "a regular file"
