@@ -285,9 +285,9 @@ pub const SYNTHETIC_SIZES: (usize, usize) = (60_000, 10_000);
 /// [`LabError::Data`] when `mnist` or `fashion` is asked for and its files are missing (the
 /// message says how to get them), when a named folder is wrong (missing, a file, some files
 /// missing), when a file is corrupt, oversized, empty or of another image size than the
-/// others, or when a download fails; [`LabError::Usage`] for `--download` with
-/// `--dataset synthetic`, or in a build without the `download` feature, and for
-/// `--limit-train 0`; [`LabError::Output`] if `out` fails.
+/// others, or when a download fails; [`LabError::Usage`] for `--download` or `--data-dir`
+/// with `--dataset synthetic`, for `--download` in a build without the `download` feature,
+/// and for `--limit-train 0`; [`LabError::Output`] if `out` fails.
 pub fn load_data(args: &DataArgs, out: &mut dyn Write) -> Result<Data, LabError> {
     let limit = args.limit_train;
     if limit == Some(0) {
@@ -305,6 +305,13 @@ pub fn load_data(args: &DataArgs, out: &mut dyn Write) -> Result<Data, LabError>
                      downloaded: drop --download or choose --dataset mnist"
                         .into(),
                 ));
+            }
+            if let Some(dir) = &args.data_dir {
+                return Err(LabError::Usage(format!(
+                    "--data-dir {}: synthetic digits are drawn, not read from a folder: drop \
+                     --data-dir or choose --dataset mnist (or fashion)",
+                    dir.display()
+                )));
             }
             (
                 synthetic(limit),
@@ -1727,7 +1734,7 @@ mod tests {
         let err = load_data(
             &DataArgs {
                 download: true,
-                ..args
+                ..args.clone()
             },
             &mut out,
         )
@@ -1736,6 +1743,38 @@ mod tests {
             err.to_string().starts_with("--download fetches MNIST"),
             "{err}"
         );
+        let err = load_data(
+            &DataArgs {
+                data_dir: Some("data/mnist".into()),
+                ..args.clone()
+            },
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--data-dir data/mnist: synthetic digits are drawn"),
+            "{err}"
+        );
+        let err = load_data(
+            &DataArgs {
+                limit_train: Some(0),
+                ..args.clone()
+            },
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("--limit-train: "), "{err}");
+        // more than the 60,000 synthetic training images: all of them, no more drawn
+        let data = load_data(
+            &DataArgs {
+                limit_train: Some(usize::MAX),
+                ..args
+            },
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(data.train.len(), SYNTHETIC_SIZES.0);
     }
 
     #[test]
