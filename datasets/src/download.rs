@@ -120,7 +120,7 @@ impl Downloader {
         }
     }
 
-    /// No progress bars or messages.
+    /// No progress bars.
     pub fn quiet(mut self, yes: bool) -> Downloader {
         self.quiet = yes;
         self
@@ -155,8 +155,14 @@ impl Downloader {
     /// deliver intact.
     pub fn download(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         let dir = dir.as_ref();
+        let existed = dir.is_dir();
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create folder", e))?;
-        self.files.iter().map(|f| self.fetch(dir, f)).collect()
+        let result: Result<Vec<PathBuf>> = self.files.iter().map(|f| self.fetch(dir, f)).collect();
+        if result.is_err() && !existed {
+            // leave no empty folder behind (remove_dir fails if anything is in it)
+            let _ = fs::remove_dir(dir);
+        }
+        result
     }
 
     /// The copy of `file` already in `dir` that is good, if any.
@@ -207,10 +213,9 @@ impl Downloader {
 
     /// Fetches one file into `dir`, trying each mirror.
     fn fetch(&self, dir: &Path, file: &RemoteFile) -> Result<PathBuf> {
+        // Nothing is printed but the progress bars (drawn only on a terminal): a failure is
+        // one error that lists every mirror's attempt.
         if let Some(path) = self.present(dir, file)? {
-            if !self.quiet {
-                eprintln!("{}: present, content ok", path.display());
-            }
             return Ok(path);
         }
         let dest = dir.join(&file.name);
@@ -219,16 +224,11 @@ impl Downloader {
             let url = format!("{mirror}{}", file.name);
             match self.try_url(&url, file, &dest) {
                 Ok(()) => return Ok(dest),
-                Err(failure) => {
-                    if !self.quiet {
-                        eprintln!("{url}: {failure}; trying the next mirror");
-                    }
-                    attempts.push(Attempt { url, failure });
-                }
+                Err(failure) => attempts.push(Attempt { url, failure }),
             }
         }
         Err(Error::Download {
-            file: file.name.clone(),
+            file: dest.display().to_string(),
             attempts,
         })
     }
@@ -606,7 +606,7 @@ mod tests {
         let e = d.download(&dir).unwrap_err();
         match &e {
             Error::Download { file, attempts } => {
-                assert_eq!(file, "a.bin");
+                assert_eq!(file, &dir.join("a.bin").display().to_string());
                 assert_eq!(attempts.len(), 1);
                 assert_eq!(attempts[0].url, format!("{}a.bin", server.url("corrupt")));
                 assert!(
@@ -617,8 +617,10 @@ mod tests {
             other => panic!("{other}"),
         }
         assert!(e.to_string().contains("checksum mismatch"), "{e}");
-        assert_eq!(listing(&dir), Vec::<String>::new(), "nothing left behind");
-        fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            !dir.exists(),
+            "nothing left behind, not even the folder it created"
+        );
     }
 
     #[test]
@@ -644,8 +646,10 @@ mod tests {
             },
             other => panic!("{other}"),
         }
-        assert_eq!(listing(&dir), Vec::<String>::new(), "nothing left behind");
-        fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            !dir.exists(),
+            "nothing left behind, not even the folder it created"
+        );
     }
 
     #[test]
