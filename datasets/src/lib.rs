@@ -6,7 +6,7 @@
 //! | --- | --- |
 //! | `idx.rs` | the IDX format: [`read_idx`], [`parse_idx`], [`write_idx`], validated, never panicking |
 //! | `mnist.rs` | [`Mnist`], [`FashionMnist`], [`MnistKind`]: finding, checking and loading the four files |
-//! | `download.rs` | [`Downloader`]: mirrors, MD5 checks, progress bars, atomic writes (feature `download`) |
+//! | `download.rs` | `Downloader`: mirrors, checksums of the gzip or decompressed bytes, progress bars, atomic writes (feature `download`) |
 //! | `synthetic.rs` | [`SyntheticDigits`]: 28×28 digits drawn from strokes with random affine transforms |
 //! | `loader.rs` | [`Dataset`] (bytes + labels + class names) and [`DataLoader`] (shuffle, batches, prefetch) |
 //! | `error.rs` | [`Error`]: every failure names the file, what was expected and what was found |

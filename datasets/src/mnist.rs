@@ -146,7 +146,7 @@ impl MnistKind {
     /// What each file of [`FILES`] holds once decompressed: its length and, where known, its
     /// MD5 (measured on the real MNIST files). Copies of the data sets are often compressed
     /// again, with other gzip bytes than the published checksums': the content is what
-    /// [`MnistKind::download`] checks in a file already present.
+    /// `MnistKind::download` checks in a file already present.
     pub const fn contents(self) -> [(u64, Option<&'static str>); 4] {
         // Both sets have 60,000 + 10,000 images of 28×28 bytes: headers of 16 and 8 bytes.
         let lens = [47_040_016, 60_008, 7_840_016, 10_008];
