@@ -376,7 +376,8 @@ impl fmt::Display for Error {
             ),
             Error::NotAFile { path, found } => write!(
                 f,
-                "{}: expected a regular file, found {found}; give the path of the file itself",
+                "{}: expected a regular file, found {found}; the data must be in regular \
+                 files (or links to them)",
                 path.display()
             ),
             Error::Empty { path, dims } => write!(

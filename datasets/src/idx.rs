@@ -995,7 +995,7 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().ends_with(
-            "sub.idx: expected a regular file, found a folder; give the path of the file itself"
+            "sub.idx: expected a regular file, found a folder; the data must be in regular files (or links to them)"
         ));
         #[cfg(unix)]
         {

@@ -334,13 +334,17 @@ fn resolve(cli: Option<&Path>, env: Option<OsString>, default: &str) -> PathBuf 
     }
 }
 
-/// `dir/name` if it exists, else `dir/name.gz` if it exists. Whatever is there counts (a
-/// folder, a broken link): reading it then says what is wrong with it, which is clearer than
-/// calling it missing.
+/// `dir/name` if it is a regular file (or a link to one), else `dir/name.gz` if it is; else
+/// whichever of the two exists at all (a folder, a pipe, a broken link): reading it then says
+/// what is wrong with it, which is clearer than calling it missing.
 fn find(dir: &Path, name: &str) -> Option<PathBuf> {
-    [dir.join(name), dir.join(format!("{name}.gz"))]
-        .into_iter()
-        .find(|p| p.symlink_metadata().is_ok())
+    let candidates = [dir.join(name), dir.join(format!("{name}.gz"))];
+    let regular = candidates
+        .iter()
+        .find(|p| p.metadata().is_ok_and(|m| m.is_file()));
+    regular
+        .or_else(|| candidates.iter().find(|p| p.symlink_metadata().is_ok()))
+        .cloned()
 }
 
 /// The dimensions and bytes of a `u8` array, or [`Error::WrongType`].
@@ -676,6 +680,9 @@ mod tests {
             "{e}"
         );
         assert!(!e.is_absent_data_set());
+        // ... but a good .gz beside it is used
+        write_small(&dir, 2, true);
+        assert_eq!(Mnist::load(&dir).unwrap().train.len(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
