@@ -201,12 +201,16 @@ fn positive_real(s: &str) -> Result<f32, String> {
     }
 }
 
-/// A folder path: anything but empty (an empty path would mean the current folder).
-fn folder_path(s: &str) -> Result<PathBuf, String> {
-    if s.is_empty() {
-        return Err("expected a folder, got an empty path; use . for the current folder".into());
-    }
-    Ok(PathBuf::from(s))
+/// A folder path: anything but empty (an empty path would mean the current folder), in any
+/// encoding the system allows.
+fn folder_path() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    let strings = clap::builder::OsStringValueParser::new();
+    clap::builder::TypedValueParser::try_map(strings, |s| {
+        if s.is_empty() {
+            return Err("expected a folder, got an empty path; use . for the current folder");
+        }
+        Ok(PathBuf::from(s))
+    })
 }
 
 /// Which images to train and test on.
@@ -221,7 +225,7 @@ pub struct DataArgs {
     /// Folder holding the four IDX files (raw or .gz); a folder named here (or in
     /// $MNIST_DIR) must hold them [default: $MNIST_DIR (or $FASHION_MNIST_DIR), else
     /// data/mnist (or data/fashion-mnist)].
-    #[arg(long, value_name = "DIR", value_parser = folder_path)]
+    #[arg(long, value_name = "DIR", value_parser = folder_path())]
     pub data_dir: Option<PathBuf>,
 
     /// Download the files that are missing into the data folder first (content-checked;
