@@ -23,7 +23,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use md5::{Digest, Md5};
 
 use crate::error::{Attempt, Error, Failure, Result};
-use crate::idx::{file_kind, open_regular, temp_path};
+use crate::idx::{file_kind, open_regular, remove_stale_temps, temp_path};
 
 /// A file to fetch: its name (appended to each mirror's URL) and the MD5 it must have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +219,7 @@ impl Downloader {
             return Ok(path);
         }
         let dest = dir.join(&file.name);
+        remove_stale_temps(&dest);
         let mut attempts = Vec::new();
         for mirror in &self.mirrors {
             let url = format!("{mirror}{}", file.name);
@@ -583,6 +584,12 @@ mod tests {
             [RemoteFile::new("a.bin", md5_of(&body))],
         )
         .quiet(true);
+        // a killed download's temporary file is cleaned up by the next one (where processes
+        // can be listed)
+        fs::create_dir_all(&dir).unwrap();
+        if cfg!(target_os = "linux") {
+            fs::write(dir.join(".a.bin.999999999-3.part"), b"half").unwrap();
+        }
         let paths = d.download(&dir).unwrap();
         assert_eq!(paths, vec![dir.join("a.bin")]);
         assert_eq!(fs::read(dir.join("a.bin")).unwrap(), body);

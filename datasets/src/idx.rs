@@ -593,9 +593,55 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{n}.part", std::process::id()))
 }
 
+/// Removes the temporary files [`temp_path`] made for `path` in a process that no longer
+/// runs (killed in the middle of a write or a download): otherwise each would stay beside the
+/// data forever. Temporaries of running processes are left alone. Only where the running
+/// processes can be listed (Linux's `/proc`); best effort: failures are ignored.
+pub(crate) fn remove_stale_temps(path: &Path) {
+    if !cfg!(target_os = "linux") || !Path::new("/proc/self").exists() {
+        return;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(stamp) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".part"))
+        else {
+            continue;
+        };
+        // `<pid>-<n>`, as temp_path writes it
+        let Some(pid) = stamp
+            .split_once('-')
+            .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        let ours = pid == std::process::id();
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if !ours && !alive && regular {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename; on failure the temporary
-/// file is removed.
+/// file is removed (and so are those a killed writer left, see [`remove_stale_temps`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    remove_stale_temps(path);
     let tmp = temp_path(path);
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -1121,6 +1167,30 @@ mod tests {
         assert_eq!(names, ["w.idx", "w.idx.gz"]);
         let e = read_idx(dir.join("absent.idx")).unwrap_err();
         assert!(matches!(e, Error::Io { action: "read", .. }), "{e}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn temporaries_of_dead_processes_are_removed_and_others_kept() {
+        let dir = std::env::temp_dir().join(format!("minidl-idx-stale-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // no process has an id above 2²² on Linux
+        let stale = dir.join(".w.idx.999999999-0.part");
+        let running = dir.join(format!(".w.idx.{}-7.part", std::process::id()));
+        let other_file = dir.join(".v.idx.999999999-0.part");
+        let not_ours = dir.join(".w.idx.notes.part");
+        for p in [&stale, &running, &other_file, &not_ours] {
+            fs::write(p, b"partial").unwrap();
+        }
+        let a = IdxArray::new(vec![1], IdxData::U8(vec![9]));
+        write_idx(dir.join("w.idx"), &a).unwrap();
+        assert!(!stale.exists(), "a dead writer's temporary is removed");
+        for kept in [&running, &other_file, &not_ours] {
+            assert!(kept.exists(), "{} kept", kept.display());
+        }
+        assert_eq!(read_idx(dir.join("w.idx")).unwrap(), a);
         fs::remove_dir_all(&dir).unwrap();
     }
 
