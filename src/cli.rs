@@ -40,7 +40,9 @@ use clap::{ArgMatches, Args, Parser, ValueEnum};
 /// Where the images come from (`--dataset`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum DatasetChoice {
-    /// Real MNIST if its files are found, otherwise synthetic digits (with a note saying so).
+    /// Real MNIST if its files are found, otherwise synthetic digits (with a note saying so)
+    /// — only when no folder is named (no `--data-dir`, no `$MNIST_DIR`) and the default
+    /// folder holds none of the files; a named folder that is wrong is an error.
     #[default]
     Auto,
     /// Real MNIST; an error (exit status 2) if the files are missing.
@@ -199,21 +201,35 @@ fn positive_real(s: &str) -> Result<f32, String> {
     }
 }
 
+/// A folder path: anything but empty (an empty path would mean the current folder), in any
+/// encoding the system allows.
+fn folder_path() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    let strings = clap::builder::OsStringValueParser::new();
+    clap::builder::TypedValueParser::try_map(strings, |s| {
+        if s.is_empty() {
+            return Err("expected a folder, got an empty path; use . for the current folder");
+        }
+        Ok(PathBuf::from(s))
+    })
+}
+
 /// Which images to train and test on.
 #[derive(Args, Clone, Debug, Default, PartialEq)]
 pub struct DataArgs {
-    /// Data set: `auto` uses real MNIST when its files are found and synthetic digits
-    /// otherwise (saying so); `mnist` and `fashion` need their files (see --data-dir,
-    /// --download).
+    /// Data set: `auto` uses real MNIST when its files are found and synthetic digits when
+    /// data/mnist holds none (saying so); `mnist` and `fashion` need their files (see
+    /// --data-dir, --download).
     #[arg(long, value_enum, default_value_t = DatasetChoice::Auto, value_name = "NAME")]
     pub dataset: DatasetChoice,
 
-    /// Folder holding the four IDX files (raw or .gz) [default: $MNIST_DIR (or
-    /// $FASHION_MNIST_DIR), else data/mnist (or data/fashion-mnist)].
-    #[arg(long, value_name = "DIR")]
+    /// Folder holding the four IDX files (raw or .gz); a folder named here (or in
+    /// $MNIST_DIR) must hold them [default: $MNIST_DIR (or $FASHION_MNIST_DIR), else
+    /// data/mnist (or data/fashion-mnist)].
+    #[arg(long, value_name = "DIR", value_parser = folder_path())]
     pub data_dir: Option<PathBuf>,
 
-    /// Download the files that are missing into the data folder first (MD5-checked).
+    /// Download the files that are missing into the data folder first (content-checked;
+    /// needs a build with `--features download`).
     #[arg(long)]
     pub download: bool,
 

@@ -1,4 +1,5 @@
-//! Fetching data-set files from public mirrors (cargo feature `download`, on by default).
+//! Fetching data-set files from public mirrors (cargo feature `download`, off by default: it
+//! brings an HTTP client with TLS, which most of the time is not needed).
 //!
 //! Each file is tried at each mirror in turn until one serves it whole with the published MD5.
 //! Bytes stream into a temporary file in the destination folder while their MD5 is computed;
@@ -7,19 +8,22 @@
 //! tests point the same code at a server on 127.0.0.1.
 //!
 //! The checksums are the MD5s of the `.gz` files as the mirrors serve them (torchvision's
-//! published list): that is what is downloaded and kept, so it can be verified while streaming,
-//! before anything is decompressed or renamed.
+//! published list): that is what is downloaded, so it can be verified while streaming. But a
+//! copy of the same data compressed again has other gzip bytes, so a file already present (or
+//! a download whose gzip MD5 differs) is also accepted when its *decompressed* content is the
+//! published one ([`Content`]: its length, and its MD5 where known).
 
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use flate2::read::MultiGzDecoder;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use md5::{Digest, Md5};
 
 use crate::error::{Attempt, Error, Failure, Result};
-use crate::idx::temp_path;
+use crate::idx::{file_kind, open_regular, remove_stale_temps, temp_path};
 
 /// A file to fetch: its name (appended to each mirror's URL) and the MD5 it must have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +32,19 @@ pub struct RemoteFile {
     pub name: String,
     /// Expected MD5 of its bytes, 32 hex digits.
     pub md5: String,
+    /// For a `.gz` file: what it holds once decompressed, which any good copy has whatever
+    /// its gzip bytes.
+    pub content: Option<Content>,
+}
+
+/// The decompressed content of a `.gz` file, as checked by the [`Downloader`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// Length in bytes.
+    pub len: u64,
+    /// MD5 (hex, lowercase), where it is known; without it only the length (and the gzip
+    /// stream's own CRC) is checked.
+    pub md5: Option<String>,
 }
 
 impl RemoteFile {
@@ -36,7 +53,25 @@ impl RemoteFile {
         RemoteFile {
             name: name.into(),
             md5: md5.into().to_ascii_lowercase(),
+            content: None,
         }
+    }
+
+    /// The same file, also known by its decompressed content: `len` bytes with MD5 `md5`
+    /// (hex, any case) if given.
+    pub fn with_content(mut self, len: u64, md5: Option<&str>) -> RemoteFile {
+        self.content = Some(Content {
+            len,
+            md5: md5.map(str::to_ascii_lowercase),
+        });
+        self
+    }
+
+    /// The name without `.gz`: where a decompressed copy may sit.
+    fn raw_name(&self) -> Option<&str> {
+        self.name
+            .strip_suffix(".gz")
+            .filter(|_| self.content.is_some())
     }
 }
 
@@ -85,7 +120,7 @@ impl Downloader {
         }
     }
 
-    /// No progress bars or messages.
+    /// No progress bars.
     pub fn quiet(mut self, yes: bool) -> Downloader {
         self.quiet = yes;
         self
@@ -108,41 +143,93 @@ impl Downloader {
     }
 
     /// Fetches every file into `dir` (created if needed) and returns their paths. A file already
-    /// there with the right MD5 is kept without a download.
+    /// there is kept without a download when its MD5 is right, or (for a [`RemoteFile`] with a
+    /// [`Content`]) when its decompressed content is, also under its name without `.gz`.
     ///
     /// # Errors
-    /// [`Error::Io`] if `dir` cannot be created, [`Error::Download`] (one [`Attempt`] per mirror,
-    /// saying why each failed) for the first file no mirror could deliver intact.
+    /// [`Error::Io`] if `dir` cannot be created; [`Error::NotAFile`] if a file's place is
+    /// taken by something that is not a regular file (a folder, a link, a pipe: it is never
+    /// replaced); [`Error::WrongContent`] for a decompressed copy (no `.gz`) whose content is
+    /// not the published one (it would be read instead of the download); [`Error::Download`]
+    /// (one [`Attempt`] per mirror, saying why each failed) for the first file no mirror could
+    /// deliver intact.
     pub fn download(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         let dir = dir.as_ref();
+        let existed = dir.is_dir();
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create folder", e))?;
-        self.files.iter().map(|f| self.fetch(dir, f)).collect()
+        let result: Result<Vec<PathBuf>> = self.files.iter().map(|f| self.fetch(dir, f)).collect();
+        if result.is_err() && !existed {
+            // leave no empty folder behind (remove_dir fails if anything is in it)
+            let _ = fs::remove_dir(dir);
+        }
+        result
+    }
+
+    /// The copy of `file` already in `dir` that is good, if any.
+    ///
+    /// # Errors
+    /// As [`Downloader::download`], for a copy that is there but cannot be used or replaced.
+    fn present(&self, dir: &Path, file: &RemoteFile) -> Result<Option<PathBuf>> {
+        if let Some(raw) = file.raw_name() {
+            let path = dir.join(raw);
+            if path.symlink_metadata().is_ok() {
+                let content = file.content.as_ref().expect("raw_name needs content");
+                let found = content_of(&open_regular(&path)?, false, content.len, &path)?;
+                if content.matches(&found) {
+                    return Ok(Some(path));
+                }
+                return Err(Error::WrongContent {
+                    path,
+                    expected_len: content.len,
+                    expected_md5: content.md5.clone(),
+                    found_len: found.0,
+                    found_md5: found.1,
+                });
+            }
+        }
+        let dest = dir.join(&file.name);
+        let Ok(meta) = dest.symlink_metadata() else {
+            return Ok(None);
+        };
+        // A link is followed to see whether it leads to a good copy, but never replaced.
+        let good = dest.metadata().is_ok_and(|m| m.is_file())
+            && (file_md5(&dest).is_ok_and(|m| m == file.md5)
+                || file.content.as_ref().is_some_and(|c| {
+                    open_regular(&dest)
+                        .and_then(|f| content_of(&f, true, c.len, &dest))
+                        .is_ok_and(|found| c.matches(&found))
+                }));
+        if good {
+            return Ok(Some(dest));
+        }
+        if !meta.is_file() {
+            return Err(Error::NotAFile {
+                path: dest,
+                found: file_kind(&meta.file_type()),
+            });
+        }
+        Ok(None)
     }
 
     /// Fetches one file into `dir`, trying each mirror.
     fn fetch(&self, dir: &Path, file: &RemoteFile) -> Result<PathBuf> {
-        let dest = dir.join(&file.name);
-        if dest.is_file() && file_md5(&dest).is_ok_and(|m| m == file.md5) {
-            if !self.quiet {
-                eprintln!("{}: present, checksum ok", dest.display());
-            }
-            return Ok(dest);
+        // Nothing is printed but the progress bars (drawn only on a terminal): a failure is
+        // one error that lists every mirror's attempt.
+        if let Some(path) = self.present(dir, file)? {
+            return Ok(path);
         }
+        let dest = dir.join(&file.name);
+        remove_stale_temps(&dest);
         let mut attempts = Vec::new();
         for mirror in &self.mirrors {
             let url = format!("{mirror}{}", file.name);
             match self.try_url(&url, file, &dest) {
                 Ok(()) => return Ok(dest),
-                Err(failure) => {
-                    if !self.quiet {
-                        eprintln!("{url}: {failure}; trying the next mirror");
-                    }
-                    attempts.push(Attempt { url, failure });
-                }
+                Err(failure) => attempts.push(Attempt { url, failure }),
             }
         }
         Err(Error::Download {
-            file: file.name.clone(),
+            file: dest.display().to_string(),
             attempts,
         })
     }
@@ -185,7 +272,14 @@ impl Downloader {
         let bar = self.progress_bar(&file.name, announced);
         let tmp = temp_path(dest);
         let result = stream_to(&mut body, &tmp, announced, &bar).and_then(|found| {
-            if found == file.md5 {
+            // another compression of the right content is as good
+            let same_content = || match &file.content {
+                Some(c) => open_regular(&tmp)
+                    .and_then(|f| content_of(&f, true, c.len, &tmp))
+                    .is_ok_and(|found| c.matches(&found)),
+                None => false,
+            };
+            if found == file.md5 || same_content() {
                 fs::rename(&tmp, dest).map_err(|e| Failure::Write(e.to_string()))
             } else {
                 Err(Failure::Checksum {
@@ -268,6 +362,40 @@ fn stream_to(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Content {
+    /// True when `(len, md5)` of what was read is this content.
+    fn matches(&self, found: &(u64, String)) -> bool {
+        found.0 == self.len && self.md5.as_ref().is_none_or(|m| *m == found.1)
+    }
+}
+
+/// The length and MD5 of what `file` holds, decompressed if `gz`, reading at most
+/// `expected_len + 1` bytes of it (a longer file is wrong anyway, and a gzip bomb costs no
+/// more than that).
+fn content_of(file: &fs::File, gz: bool, expected_len: u64, path: &Path) -> Result<(u64, String)> {
+    let reader: Box<dyn Read + '_> = if gz {
+        Box::new(MultiGzDecoder::new(io::BufReader::new(file)))
+    } else {
+        Box::new(file)
+    };
+    let mut hasher = Md5::new();
+    let mut limited = reader.take(expected_len.saturating_add(1));
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut len = 0u64;
+    loop {
+        match limited.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                len += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, "read", e)),
+        }
+    }
+    Ok((len, hex(&hasher.finalize())))
 }
 
 /// The MD5 of a file's bytes, as 32 lowercase hex digits.
@@ -456,6 +584,12 @@ mod tests {
             [RemoteFile::new("a.bin", md5_of(&body))],
         )
         .quiet(true);
+        // a killed download's temporary file is cleaned up by the next one (where processes
+        // can be listed)
+        fs::create_dir_all(&dir).unwrap();
+        if cfg!(target_os = "linux") {
+            fs::write(dir.join(".a.bin.999999999-3.part"), b"half").unwrap();
+        }
         let paths = d.download(&dir).unwrap();
         assert_eq!(paths, vec![dir.join("a.bin")]);
         assert_eq!(fs::read(dir.join("a.bin")).unwrap(), body);
@@ -479,7 +613,7 @@ mod tests {
         let e = d.download(&dir).unwrap_err();
         match &e {
             Error::Download { file, attempts } => {
-                assert_eq!(file, "a.bin");
+                assert_eq!(file, &dir.join("a.bin").display().to_string());
                 assert_eq!(attempts.len(), 1);
                 assert_eq!(attempts[0].url, format!("{}a.bin", server.url("corrupt")));
                 assert!(
@@ -490,8 +624,10 @@ mod tests {
             other => panic!("{other}"),
         }
         assert!(e.to_string().contains("checksum mismatch"), "{e}");
-        assert_eq!(listing(&dir), Vec::<String>::new(), "nothing left behind");
-        fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            !dir.exists(),
+            "nothing left behind, not even the folder it created"
+        );
     }
 
     #[test]
@@ -517,8 +653,10 @@ mod tests {
             },
             other => panic!("{other}"),
         }
-        assert_eq!(listing(&dir), Vec::<String>::new(), "nothing left behind");
-        fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            !dir.exists(),
+            "nothing left behind, not even the folder it created"
+        );
     }
 
     #[test]
@@ -596,6 +734,110 @@ mod tests {
         assert_eq!(m.test.image(0)[0], 2);
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(&src).unwrap();
+    }
+
+    /// `bytes` gzipped at `level`: the same content under other gzip bytes.
+    fn gz(bytes: &[u8], level: u32) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn a_present_copy_with_the_right_content_is_kept_offline_whatever_its_gzip_bytes() {
+        let content = payload(70_000);
+        let published = gz(&content, 9);
+        let file = RemoteFile::new("a.gz", md5_of(&published))
+            .with_content(content.len() as u64, Some(&md5_of(&content).to_uppercase()));
+        let offline = Downloader::new(["http://127.0.0.1:1/"], [file.clone()])
+            .quiet(true)
+            .timeout(Duration::from_secs(5));
+        let dir = scratch("present");
+        fs::create_dir_all(&dir).unwrap();
+        // compressed again, at another level: other bytes, same content
+        let copy = gz(&content, 1);
+        assert_ne!(md5_of(&copy), file.md5);
+        fs::write(dir.join("a.gz"), &copy).unwrap();
+        assert_eq!(offline.download(&dir).unwrap(), vec![dir.join("a.gz")]);
+        assert_eq!(fs::read(dir.join("a.gz")).unwrap(), copy, "kept as it was");
+        // a decompressed copy beside it is good too, and wins (it is what is read)
+        fs::write(dir.join("a"), &content).unwrap();
+        assert_eq!(offline.download(&dir).unwrap(), vec![dir.join("a")]);
+        // ... unless its content is wrong: then nothing is fetched over it
+        fs::write(dir.join("a"), &content[1..]).unwrap();
+        let e = offline.download(&dir).unwrap_err();
+        assert!(
+            matches!(&e, Error::WrongContent { found_len, .. } if *found_len == 69_999),
+            "{e}"
+        );
+        assert!(e.to_string().contains("run --download again"), "{e}");
+        fs::remove_file(dir.join("a")).unwrap();
+        // a copy whose content differs is fetched again (here: offline, so an error that says
+        // how to do without)
+        fs::write(dir.join("a.gz"), gz(&content[1..], 6)).unwrap();
+        let e = offline.download(&dir).unwrap_err();
+        assert!(matches!(e, Error::Download { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("without --download everything runs offline"),
+            "{e}"
+        );
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
+        // a folder in the file's place is never replaced
+        fs::remove_file(dir.join("a.gz")).unwrap();
+        fs::create_dir(dir.join("a.gz")).unwrap();
+        let e = offline.download(&dir).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::NotAFile {
+                    found: "a folder",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_download_compressed_differently_is_accepted_by_its_content() {
+        let content = payload(40_000);
+        let served = gz(&content, 1);
+        let server = Server::start(HashMap::from([("b.gz".to_string(), served.clone())]));
+        let dir = scratch("recompressed");
+        let file = RemoteFile::new("b.gz", md5_of(&gz(&content, 9)))
+            .with_content(content.len() as u64, Some(&md5_of(&content)));
+        Downloader::new([server.url("good")], [file])
+            .quiet(true)
+            .download(&dir)
+            .unwrap();
+        assert_eq!(fs::read(dir.join("b.gz")).unwrap(), served);
+        assert_eq!(listing(&dir), ["b.gz"]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_real_mnist_files_present_are_kept_offline() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/mnist");
+        let dir = match std::env::var_os("MNIST_DIR") {
+            Some(v) if !v.is_empty() => PathBuf::from(v),
+            _ => dir,
+        };
+        if !dir.is_dir() {
+            eprintln!(
+                "skipped: no full MNIST in $MNIST_DIR or ../shared/data/mnist ({} is not \
+                 there); set MNIST_DIR to a folder holding the four files to run it",
+                dir.display()
+            );
+            return;
+        }
+        let files = MnistKind::Digits.downloader().files().to_vec();
+        let offline = Downloader::new(["http://127.0.0.1:1/"], files)
+            .quiet(true)
+            .timeout(Duration::from_secs(5));
+        let paths = offline.download(&dir).unwrap();
+        assert_eq!(paths.len(), 4);
     }
 
     #[test]

@@ -71,6 +71,51 @@ pub enum Error {
         /// The dimensions the header claims.
         dims: Vec<usize>,
     },
+    /// One item of the file (an image: the product of every dimension after the first) holds
+    /// more than [`crate::MAX_ITEM_VALUES`] values. Refused from the header, before any data is
+    /// read.
+    ItemTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions the header claims.
+        dims: Vec<usize>,
+        /// Values per item (saturated at `u64::MAX`).
+        values: u64,
+    },
+    /// The header declares more than [`crate::MAX_DATA_BYTES`] bytes of data. Refused from the
+    /// header, before any data is read.
+    DataTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions the header claims.
+        dims: Vec<usize>,
+        /// The element type from the header.
+        dtype: IdxType,
+        /// Data bytes the header declares.
+        bytes: u64,
+    },
+    /// A gzipped file that goes on after the data its header declares, for more than the
+    /// reader is willing to inflate just to count it.
+    TooLong {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions from the header.
+        dims: Vec<usize>,
+        /// The element type from the header.
+        dtype: IdxType,
+        /// Data bytes the dimensions call for.
+        expected: u64,
+        /// Data bytes read before the reader stopped (there were more).
+        read: u64,
+    },
+    /// A path that should be a regular file is something else (a folder, a named pipe, a
+    /// device): reading it could block forever or never end, so it is not opened.
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, in words: `"a folder"`, `"a named pipe (FIFO)"`, ...
+        found: &'static str,
+    },
     /// The data after the header is shorter or longer than the dimensions say.
     Length {
         /// The file.
@@ -122,6 +167,35 @@ pub enum Error {
         /// Number of classes.
         classes: usize,
     },
+    /// A data set holds no images at all.
+    Empty {
+        /// The images file.
+        path: PathBuf,
+        /// The dimensions in the file.
+        dims: Vec<usize>,
+    },
+    /// The training and test images of one data set are not of the same size.
+    ImageSizeMismatch {
+        /// The training images file.
+        train: PathBuf,
+        /// `(rows, cols)` of the training images.
+        train_size: (usize, usize),
+        /// The test images file.
+        test: PathBuf,
+        /// `(rows, cols)` of the test images.
+        test_size: (usize, usize),
+    },
+    /// The data folder does not exist, or is not a folder.
+    NoFolder {
+        /// The path given as the folder.
+        dir: PathBuf,
+        /// Data set name, e.g. `"MNIST"`.
+        dataset: &'static str,
+        /// What is there instead: `"no such folder"`, `"a regular file, not a folder"`, ...
+        found: &'static str,
+        /// The environment variable that can point at the folder.
+        env_var: &'static str,
+    },
     /// A data folder lacks some of the files of a data set.
     NotFound {
         /// The folder searched.
@@ -132,6 +206,19 @@ pub enum Error {
         missing: Vec<String>,
         /// The environment variable that can point at the folder.
         env_var: &'static str,
+    },
+    /// A file already in the data folder whose content is not the published one.
+    WrongContent {
+        /// The file.
+        path: PathBuf,
+        /// Length of the published content.
+        expected_len: u64,
+        /// MD5 of the published content, where known.
+        expected_md5: Option<String>,
+        /// Length of what the file holds.
+        found_len: u64,
+        /// MD5 of what the file holds (of its first `expected_len + 1` bytes).
+        found_md5: String,
     },
     /// A download failed at every mirror.
     Download {
@@ -253,6 +340,88 @@ impl fmt::Display for Error {
                  the header is corrupt",
                 path.display()
             ),
+            Error::ItemTooLarge { path, dims, values } => write!(
+                f,
+                "{}: expected at most {} values per item (a 256×256 image), found {values} \
+                 (dimensions {dims:?}); the header is corrupt or the images are too large \
+                 for minidl",
+                path.display(),
+                crate::idx::MAX_ITEM_VALUES
+            ),
+            Error::DataTooLarge {
+                path,
+                dims,
+                dtype,
+                bytes,
+            } => write!(
+                f,
+                "{}: expected at most {} bytes of data (256 MiB), found a header declaring \
+                 {bytes} bytes of {dtype} for dimensions {dims:?}; the header is corrupt or \
+                 the data set is too large for minidl",
+                path.display(),
+                crate::idx::MAX_DATA_BYTES
+            ),
+            Error::TooLong {
+                path,
+                dims,
+                dtype,
+                expected,
+                read,
+            } => write!(
+                f,
+                "{}: expected {expected} bytes of {dtype} data for dimensions {dims:?}, found \
+                 more than {read} (reading stopped there); the file has trailing bytes or its \
+                 header is corrupt",
+                path.display()
+            ),
+            Error::NotAFile { path, found } => write!(
+                f,
+                "{}: expected a regular file, found {found}; the data must be in regular \
+                 files (or links to them)",
+                path.display()
+            ),
+            Error::Empty { path, dims } => write!(
+                f,
+                "{}: expected at least one image, found none (dimensions {dims:?}); \
+                 use a data set that has images",
+                path.display()
+            ),
+            Error::ImageSizeMismatch {
+                train,
+                train_size,
+                test,
+                test_size,
+            } => write!(
+                f,
+                "{}: expected test images of {}×{} pixels like the training images in {}, \
+                 found {}×{}; the image files must all come from one data set",
+                test.display(),
+                train_size.0,
+                train_size.1,
+                train.display(),
+                test_size.0,
+                test_size.1
+            ),
+            Error::NoFolder {
+                dir,
+                dataset,
+                found,
+                env_var,
+            } => {
+                write!(
+                    f,
+                    "{}: expected the {dataset} files, found {found}; ",
+                    dir.display()
+                )?;
+                if *found == NO_SUCH_FOLDER {
+                    download_hint(f)?;
+                }
+                write!(
+                    f,
+                    "point --data-dir or {env_var} at the folder that holds the four files \
+                     (raw or .gz)"
+                )
+            }
             Error::Length {
                 path,
                 dims,
@@ -278,7 +447,8 @@ impl fmt::Display for Error {
                 found,
             } => write!(
                 f,
-                "{}: expected {expected} elements, found {found}",
+                "{}: expected {expected} elements, found {found}; this is not an image or \
+                 label file of the MNIST format (unsigned bytes, IDX type 0x08)",
                 path.display()
             ),
             Error::WrongShape {
@@ -296,7 +466,8 @@ impl fmt::Display for Error {
                 found,
             } => write!(
                 f,
-                "{}: expected {expected} labels to match the images, found {found}",
+                "{}: expected {expected} labels to match the images, found {found}; the \
+                 images and labels files must come from the same data set",
                 path.display()
             ),
             Error::LabelOutOfRange {
@@ -306,7 +477,8 @@ impl fmt::Display for Error {
                 classes,
             } => write!(
                 f,
-                "{}: expected labels in 0..{classes}, found {label} at position {index}",
+                "{}: expected labels in 0..{classes}, found {label} at position {index}; \
+                 the file is corrupt or from a data set with other classes",
                 path.display()
             ),
             Error::NotFound {
@@ -315,23 +487,43 @@ impl fmt::Display for Error {
                 missing,
                 env_var,
             } => {
-                write!(
-                    f,
-                    "{}: expected the {dataset} files, found none of {} (raw or .gz); ",
-                    dir.display(),
-                    missing.join(", ")
-                )?;
-                if cfg!(feature = "download") {
-                    write!(f, "run with --download to fetch them into this folder, or ")?;
+                if missing.len() == crate::FILES.len() {
+                    write!(
+                        f,
+                        "{}: expected the {dataset} files, found none of {} (raw or .gz); ",
+                        dir.display(),
+                        missing.join(", ")
+                    )?;
                 } else {
                     write!(
                         f,
-                        "build with the `download` feature and run with --download, or "
+                        "{}: expected the {dataset} files, found only some: {} missing \
+                         (neither raw nor .gz); ",
+                        dir.display(),
+                        missing.join(", ")
                     )?;
                 }
+                download_hint(f)?;
                 write!(
                     f,
                     "point --data-dir or {env_var} at a folder that holds them"
+                )
+            }
+            Error::WrongContent {
+                path,
+                expected_len,
+                expected_md5,
+                found_len,
+                found_md5,
+            } => {
+                write!(f, "{}: expected {expected_len} bytes", path.display())?;
+                if let Some(m) = expected_md5 {
+                    write!(f, " with MD5 {m}")?;
+                }
+                write!(
+                    f,
+                    ", found {found_len} bytes with MD5 {found_md5}; it is not the published \
+                     file: move it away and run --download again"
                 )
             }
             Error::Download { file, attempts } => {
@@ -340,11 +532,35 @@ impl fmt::Display for Error {
                 }
                 write!(f, "{file}: download failed at every mirror:")?;
                 for a in attempts {
-                    write!(f, " [{}: {}]", a.url, a.failure)?;
+                    // one line, whatever the HTTP client's message holds
+                    let failure = a.failure.to_string();
+                    let failure = failure.split_whitespace().collect::<Vec<_>>().join(" ");
+                    write!(f, " [{}: {failure}]", a.url)?;
                 }
-                Ok(())
+                write!(
+                    f,
+                    "; without --download everything runs offline (on synthetic digits when \
+                     no data set is found), or copy the four files into a folder and point \
+                     --data-dir at it"
+                )
             }
         }
+    }
+}
+
+/// What [`Error::NoFolder`] says when the data folder does not exist.
+pub(crate) const NO_SUCH_FOLDER: &str = "no such folder";
+
+/// How to get missing files: `--download` if this build has it, else how to build it in.
+fn download_hint(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if cfg!(feature = "download") {
+        write!(f, "run with --download to fetch them into this folder, or ")
+    } else {
+        write!(
+            f,
+            "fetch them with a build that has downloads (`cargo run --release --features \
+             download --example mnist -- --download`), or "
+        )
     }
 }
 
@@ -358,6 +574,17 @@ impl std::error::Error for Error {
 }
 
 impl Error {
+    /// True when the data set is simply not there: its folder does not exist, or holds none
+    /// of its files. (Some files but not all, a corrupt file, a regular file where the folder
+    /// should be: all false.) A caller may then fall back to other data, saying so.
+    pub fn is_absent_data_set(&self) -> bool {
+        match self {
+            Error::NoFolder { found, .. } => *found == NO_SUCH_FOLDER,
+            Error::NotFound { missing, .. } => missing.len() == crate::FILES.len(),
+            _ => false,
+        }
+    }
+
     /// Builds an [`Error::Io`] for `path`.
     pub fn io(path: impl AsRef<Path>, action: &'static str, source: io::Error) -> Error {
         Error::Io {
@@ -381,7 +608,8 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "t10k-labels-idx1-ubyte.gz: expected 10000 labels to match the images, found 9999"
+            "t10k-labels-idx1-ubyte.gz: expected 10000 labels to match the images, found 9999; \
+             the images and labels files must come from the same data set"
         );
     }
 

@@ -35,6 +35,22 @@ use crate::error::{Error, Result};
 /// much memory is reserved up front.
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
+/// The most values one item of an IDX file may hold (the product of every dimension after the
+/// first: the pixels of one image): 65,536, a 256×256 image. MNIST's are 784. A header that
+/// claims more is refused before any data is read, so a file of 1×1,000,000-pixel "images"
+/// cannot make the lab build a network with hundreds of millions of weights.
+pub const MAX_ITEM_VALUES: u64 = 65_536;
+
+/// The most data bytes (after the header, uncompressed) one IDX file may declare: 256 MiB,
+/// five times MNIST's largest file (47 MB of training images) and far below the memory of any
+/// machine that trains on it. A header that declares more is refused before any data is read,
+/// so a small gzip file that inflates to gigabytes costs nothing.
+pub const MAX_DATA_BYTES: u64 = 256 << 20;
+
+/// After the declared data, a gzip stream should end; if it does not, at most this many more
+/// bytes are inflated to count them for the message, then the reader gives up.
+const TRAILING_SCAN_BYTES: u64 = 1 << 20;
+
 /// The element type of an IDX file (the third byte of its magic number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdxType {
@@ -283,8 +299,14 @@ pub(crate) fn is_gz_name(path: &Path) -> bool {
 /// Reads an IDX file, raw or gzipped (gzip is recognised by its signature `1f 8b`; a file named
 /// `.gz` without it is an [`Error::NotGzip`]).
 ///
+/// The file is streamed: the header is checked (and its sizes bounded by [`MAX_ITEM_VALUES`]
+/// and [`MAX_DATA_BYTES`]) from the first bytes, then exactly the declared data is read, so a
+/// hostile file costs at most the limits, whatever it inflates to. Only regular files are
+/// opened: a folder, a named pipe or a device is refused without reading.
+///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; otherwise as [`parse_idx`].
+/// [`Error::Io`] if the file cannot be read, [`Error::NotAFile`] if it is not a regular file;
+/// otherwise as [`parse_idx`].
 ///
 /// ```no_run
 /// let labels = datasets::read_idx("data/mnist/t10k-labels-idx1-ubyte.gz")?;
@@ -293,8 +315,63 @@ pub(crate) fn is_gz_name(path: &Path) -> bool {
 /// ```
 pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|e| Error::io(path, "read", e))?;
-    parse_idx(&bytes, path)
+    let file = open_regular(path)?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "read", e))?
+        .len();
+    decode_stream(io::BufReader::new(file), len, path)
+}
+
+/// Opens `path` for reading if it is a regular file (a symbolic link to one is fine). The
+/// type is checked before opening: opening a named pipe blocks until a writer comes.
+pub(crate) fn open_regular(path: &Path) -> Result<fs::File> {
+    let meta = fs::metadata(path).map_err(|e| Error::io(path, "read", e))?;
+    if !meta.is_file() {
+        return Err(Error::NotAFile {
+            path: path.to_path_buf(),
+            found: file_kind(&meta.file_type()),
+        });
+    }
+    let file = fs::File::open(path).map_err(|e| Error::io(path, "read", e))?;
+    // The path may have been swapped between the two calls: check what was opened.
+    let opened = file.metadata().map_err(|e| Error::io(path, "read", e))?;
+    if !opened.is_file() {
+        return Err(Error::NotAFile {
+            path: path.to_path_buf(),
+            found: file_kind(&opened.file_type()),
+        });
+    }
+    Ok(file)
+}
+
+/// What a path that is not a regular file is, in words.
+pub(crate) fn file_kind(t: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a folder"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "something that is not a regular file"
+    }
 }
 
 /// Parses the bytes of an IDX file (raw or gzipped); `path` is used for the gzip rule and in
@@ -302,57 +379,77 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
 ///
 /// # Errors
 /// [`Error::NotGzip`], [`Error::Gzip`], [`Error::BadMagic`], [`Error::UnknownType`],
-/// [`Error::TruncatedHeader`], [`Error::TooLarge`] or [`Error::Length`] (data shorter or longer
-/// than the dimensions say). Never panics, whatever the bytes.
+/// [`Error::TruncatedHeader`], [`Error::TooLarge`], [`Error::ItemTooLarge`],
+/// [`Error::DataTooLarge`], [`Error::Length`] (data shorter or longer than the dimensions say)
+/// or [`Error::TooLong`]. Never panics, whatever the bytes.
 pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        // Reserve at most what the file could inflate to; the gzip trailer's ISIZE (size mod 2³²)
-        // makes the guess exact for files under 4 GiB, so MNIST is read with one allocation.
-        let bound = (bytes.len() as u64).saturating_mul(MAX_DEFLATE_RATIO);
-        let isize_hint = match bytes.len() {
-            n if n >= 18 => u32::from_le_bytes(bytes[n - 4..].try_into().expect("4 bytes")) as u64,
-            _ => 0,
-        };
-        let mut reader = MultiGzDecoder::new(bytes);
-        decode(&mut reader, path, isize_hint.min(bound), true)
+    decode_stream(bytes, bytes.len() as u64, path)
+}
+
+/// Decodes an IDX file of `len` bytes (as stored) from `reader`, gzipped or not.
+fn decode_stream(mut reader: impl Read, len: u64, path: &Path) -> Result<IdxArray> {
+    let mut sig = [0u8; 2];
+    let got = read_full(&mut reader, &mut sig, path, false)?;
+    let head = io::Cursor::new(sig[..got].to_vec());
+    if sig[..got] == [0x1f, 0x8b] {
+        let mut gz = MultiGzDecoder::new(io::BufReader::new(head.chain(reader)));
+        decode(&mut gz, path, Stored::Gzip { len })
     } else if is_gz_name(path) {
+        // what the message shows: the first (up to) 4 bytes
+        let mut found = sig[..got].to_vec();
+        let mut more = [0u8; 2];
+        let n = read_full(&mut reader, &mut more, path, false)?;
+        found.extend_from_slice(&more[..n]);
         Err(Error::NotGzip {
             path: path.to_path_buf(),
-            found: bytes[..bytes.len().min(4)].to_vec(),
+            found,
         })
     } else {
-        let mut reader = bytes;
-        decode(&mut reader, path, bytes.len() as u64, false)
+        decode(&mut head.chain(reader), path, Stored::Raw { len })
     }
 }
 
+/// How the file is stored, with its length on disk.
+#[derive(Clone, Copy)]
+enum Stored {
+    /// Plain IDX: the length tells at once whether the data is whole.
+    Raw { len: u64 },
+    /// Gzipped: the data's length is only known by inflating.
+    Gzip { len: u64 },
+}
+
 /// Reads as many bytes as fit in `buf`, stopping early only at end of stream.
-fn read_full(reader: &mut dyn Read, buf: &mut [u8], path: &Path) -> Result<usize> {
+fn read_full(reader: &mut dyn Read, buf: &mut [u8], path: &Path, gz: bool) -> Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match reader.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(stream_error(path, e)),
+            Err(e) => return Err(stream_error(path, e, gz)),
         }
     }
     Ok(n)
 }
 
-/// An error from the byte stream: for a raw slice there are none, so it is the gzip decoder.
-fn stream_error(path: &Path, e: io::Error) -> Error {
-    Error::Gzip {
-        path: path.to_path_buf(),
-        source: e,
+/// An error from the byte stream: from the gzip decoder (a corrupt stream) when `gz`, else the
+/// file's own read error.
+fn stream_error(path: &Path, e: io::Error, gz: bool) -> Error {
+    if gz {
+        Error::Gzip {
+            path: path.to_path_buf(),
+            source: e,
+        }
+    } else {
+        Error::io(path, "read", e)
     }
 }
 
-/// Decodes an IDX stream. `hint` bounds the bytes reserved up front (the real data can only
-/// make the buffer grow as it arrives, so a lying header costs no memory).
-fn decode(reader: &mut dyn Read, path: &Path, hint: u64, gz: bool) -> Result<IdxArray> {
+/// Decodes an IDX stream: the header, checked and bounded, then exactly the data it declares.
+fn decode(reader: &mut dyn Read, path: &Path, stored: Stored) -> Result<IdxArray> {
+    let gz = matches!(stored, Stored::Gzip { .. });
     let mut magic = [0u8; 4];
-    let got = read_full(reader, &mut magic, path)?;
+    let got = read_full(reader, &mut magic, path, gz)?;
     if got < 4 {
         return Err(Error::TruncatedHeader {
             path: path.to_path_buf(),
@@ -372,7 +469,7 @@ fn decode(reader: &mut dyn Read, path: &Path, hint: u64, gz: bool) -> Result<Idx
     })?;
     let ndims = magic[3] as usize;
     let mut dim_bytes = vec![0u8; 4 * ndims];
-    let got = read_full(reader, &mut dim_bytes, path)?;
+    let got = read_full(reader, &mut dim_bytes, path, gz)?;
     if got < dim_bytes.len() {
         return Err(Error::TruncatedHeader {
             path: path.to_path_buf(),
@@ -386,6 +483,19 @@ fn decode(reader: &mut dyn Read, path: &Path, hint: u64, gz: bool) -> Result<Idx
         .collect();
     let header = (4 + 4 * ndims) as u64;
 
+    // Bound what the header declares before reading (or reserving) anything for it.
+    let item_values = dims
+        .get(1..)
+        .unwrap_or(&[])
+        .iter()
+        .fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
+    if item_values > MAX_ITEM_VALUES {
+        return Err(Error::ItemTooLarge {
+            path: path.to_path_buf(),
+            dims,
+            values: item_values,
+        });
+    }
     let expected = dims
         .iter()
         .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d as u64))
@@ -393,6 +503,14 @@ fn decode(reader: &mut dyn Read, path: &Path, hint: u64, gz: bool) -> Result<Idx
             path: path.to_path_buf(),
             dims: dims.clone(),
         })?;
+    if expected > MAX_DATA_BYTES {
+        return Err(Error::DataTooLarge {
+            path: path.to_path_buf(),
+            dims,
+            dtype,
+            bytes: expected,
+        });
+    }
     let length_error = |found: u64| Error::Length {
         path: path.to_path_buf(),
         dims: dims.clone(),
@@ -400,25 +518,42 @@ fn decode(reader: &mut dyn Read, path: &Path, hint: u64, gz: bool) -> Result<Idx
         expected,
         found,
     };
-    if !gz {
-        // The whole file is in memory: its real length answers at once.
-        let found = hint - header;
-        if found != expected {
-            return Err(length_error(found));
+    // At most what the file could hold; the real data can only make the buffer grow as it
+    // arrives, so a lying header costs no memory.
+    let could_hold = match stored {
+        Stored::Raw { len } => {
+            // The length on disk answers at once.
+            let found = len.saturating_sub(header);
+            if found != expected {
+                return Err(length_error(found));
+            }
+            found
         }
-    }
-    let capacity = expected.min(hint.saturating_sub(header));
-    let capacity = usize::try_from(capacity).map_err(|_| length_error(hint))?;
+        Stored::Gzip { len } => len.saturating_mul(MAX_DEFLATE_RATIO),
+    };
+    // Both bounds are at most MAX_DATA_BYTES, which fits in usize.
+    let capacity = usize::try_from(expected.min(could_hold)).unwrap_or(0);
     let mut data = Vec::with_capacity(capacity);
     reader
         .take(expected)
         .read_to_end(&mut data)
-        .map_err(|e| stream_error(path, e))?;
+        .map_err(|e| stream_error(path, e, gz))?;
     if (data.len() as u64) < expected {
         return Err(length_error(data.len() as u64));
     }
-    // Anything after the data is an error too: count it (without keeping it) for the message.
-    let extra = io::copy(reader, &mut io::sink()).map_err(|e| stream_error(path, e))?;
+    // The stream must end here (for gzip, reading to the end also checks the CRC). Anything
+    // after is an error: counted for the message, up to a bound.
+    let extra = io::copy(&mut reader.take(TRAILING_SCAN_BYTES + 1), &mut io::sink())
+        .map_err(|e| stream_error(path, e, gz))?;
+    if extra > TRAILING_SCAN_BYTES {
+        return Err(Error::TooLong {
+            path: path.to_path_buf(),
+            dims,
+            dtype,
+            expected,
+            read: expected + TRAILING_SCAN_BYTES,
+        });
+    }
     if extra > 0 {
         return Err(length_error(expected + extra));
     }
@@ -458,9 +593,55 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{n}.part", std::process::id()))
 }
 
+/// Removes the temporary files [`temp_path`] made for `path` in a process that no longer
+/// runs (killed in the middle of a write or a download): otherwise each would stay beside the
+/// data forever. Temporaries of running processes are left alone. Only where the running
+/// processes can be listed (Linux's `/proc`); best effort: failures are ignored.
+pub(crate) fn remove_stale_temps(path: &Path) {
+    if !cfg!(target_os = "linux") || !Path::new("/proc/self").exists() {
+        return;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(stamp) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".part"))
+        else {
+            continue;
+        };
+        // `<pid>-<n>`, as temp_path writes it
+        let Some(pid) = stamp
+            .split_once('-')
+            .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        let ours = pid == std::process::id();
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if !ours && !alive && regular {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename; on failure the temporary
-/// file is removed.
+/// file is removed (and so are those a killed writer left, see [`remove_stale_temps`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    remove_stale_temps(path);
     let tmp = temp_path(path);
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -684,56 +865,256 @@ mod tests {
 
     #[test]
     fn header_claiming_ten_to_the_twelve_items() {
-        // [1_000_000, 1_000_000] u8 = 10¹² bytes claimed, 4 present.
+        // [1_000_000, 1_000_000] u8 = 10¹² bytes claimed, 4 present: refused from the header.
         let mut bytes = vec![0, 0, 8, 2];
         bytes.extend(1_000_000u32.to_be_bytes());
         bytes.extend(1_000_000u32.to_be_bytes());
         bytes.extend([1, 2, 3, 4]);
-        let e = parse_idx(&bytes, &p("big.idx")).unwrap_err();
+        for (name, b) in [("big.idx", bytes.clone()), ("big.idx.gz", gzip(&bytes))] {
+            let e = parse_idx(&b, &p(name)).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::ItemTooLarge {
+                        values: 1_000_000,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
+        // Many small items that add up to 10¹² bytes: over the data limit.
+        let mut bytes = vec![0, 0, 8, 3];
+        for d in [1_000_000_000u32, 100, 10] {
+            bytes.extend(d.to_be_bytes());
+        }
+        let e = parse_idx(&gzip(&bytes), &p("many.idx.gz")).unwrap_err();
         assert!(
             matches!(
                 e,
-                Error::Length {
-                    expected: 1_000_000_000_000,
-                    found: 4,
+                Error::DataTooLarge {
+                    bytes: 1_000_000_000_000,
                     ..
                 }
             ),
             "{e}"
         );
-        // Gzipped, the real length is only known by inflating: still no big allocation.
-        let e = parse_idx(&gzip(&bytes), &p("big.idx.gz")).unwrap_err();
         assert!(
-            matches!(
-                e,
-                Error::Length {
-                    expected: 1_000_000_000_000,
-                    found: 4,
-                    ..
-                }
+            e.to_string().starts_with(
+                "many.idx.gz: expected at most 268435456 bytes of data (256 MiB), found a \
+                 header declaring 1000000000000 bytes of u8 for dimensions \
+                 [1000000000, 100, 10]"
             ),
-            "{e}"
-        );
-        // A gzip trailer that lies about the size too (ISIZE = 4 GiB - 1) is bounded by the
-        // deflate ratio.
-        let mut gz = gzip(&bytes);
-        let n = gz.len();
-        gz[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
-        let e = parse_idx(&gz, &p("big.idx.gz")).unwrap_err();
-        assert!(
-            matches!(e, Error::Gzip { .. } | Error::Length { .. }),
             "{e}"
         );
     }
 
     #[test]
+    fn one_image_of_a_million_pixels_is_refused_naming_the_limit() {
+        let mut bytes = vec![0, 0, 8, 3];
+        for d in [1u32, 1, 1_000_000] {
+            bytes.extend(d.to_be_bytes());
+        }
+        bytes.extend(vec![7u8; 1_000_000]);
+        let e = parse_idx(&gzip(&bytes), &p("wide-idx3-ubyte.gz")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "wide-idx3-ubyte.gz: expected at most 65536 values per item (a 256×256 image), \
+             found 1000000 (dimensions [1, 1, 1000000]); the header is corrupt or the images \
+             are too large for minidl"
+        );
+        // The limits themselves are allowed: one 256×256 image, and 256 MiB in total.
+        let mut ok = vec![0, 0, 8, 3];
+        for d in [1u32, 256, 256] {
+            ok.extend(d.to_be_bytes());
+        }
+        ok.extend(vec![1u8; 65_536]);
+        assert_eq!(parse_idx(&ok, &p("ok.idx")).unwrap().numel(), 65_536);
+        let mut at_limit = vec![0, 0, 8, 3];
+        for d in [1u32 << 20, 16, 16] {
+            at_limit.extend(d.to_be_bytes());
+        }
+        // (the header passes; the data is simply missing)
+        let e = parse_idx(&at_limit, &p("limit.idx")).unwrap_err();
+        assert!(matches!(e, Error::Length { found: 0, .. }), "{e}");
+    }
+
+    /// A reader that counts the bytes taken from it.
+    struct Counting<R> {
+        inner: R,
+        taken: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.taken.set(self.taken.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    /// `header` then `zeros` zero bytes, gzipped as it is streamed (nothing that big is held).
+    fn gzip_bomb(header: &[u8], zeros: u64) -> Vec<u8> {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+        enc.write_all(header).unwrap();
+        io::copy(&mut io::repeat(0).take(zeros), &mut enc).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_refused_after_its_header() {
+        // Declares 2 GiB of data and inflates to 2 GiB: the header alone refuses it.
+        let mut header = vec![0, 0, 8, 3];
+        for d in [1u32 << 15, 256, 256] {
+            header.extend(d.to_be_bytes());
+        }
+        let bomb = gzip_bomb(&header, 256 << 20);
+        let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+        let reader = Counting {
+            inner: &bomb[..],
+            taken: taken.clone(),
+        };
+        let e = decode_stream(reader, bomb.len() as u64, &p("bomb.gz")).unwrap_err();
+        assert!(
+            matches!(e, Error::DataTooLarge { bytes, .. } if bytes == 2 << 30),
+            "{e}"
+        );
+        assert!(
+            taken.get() <= 64 << 10,
+            "read {} of {} compressed bytes",
+            taken.get(),
+            bomb.len()
+        );
+        // Declares 16 bytes and then goes on for 256 MiB: stopped soon after the data.
+        let mut small = vec![0, 0, 8, 1];
+        small.extend(16u32.to_be_bytes());
+        let bomb = gzip_bomb(&small, 256 << 20);
+        let start = std::time::Instant::now();
+        let e = parse_idx(&bomb, &p("long.gz")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TooLong {
+                    expected: 16,
+                    read,
+                    ..
+                } if read == 16 + TRAILING_SCAN_BYTES
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("trailing bytes"), "{e}");
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+    }
+
+    #[test]
     fn dimensions_overflowing_64_bits() {
+        // Every item is small, but there can be no more than 2³² of them: the data limit
+        // catches what the 64-bit check would.
+        let mut bytes = vec![0, 0, 0x0E, 3];
+        for d in [u32::MAX, 256, 256] {
+            bytes.extend(d.to_be_bytes());
+        }
+        let e = parse_idx(&bytes, &p("o.idx")).unwrap_err();
+        assert!(matches!(e, Error::DataTooLarge { .. }), "{e}");
         let mut bytes = vec![0, 0, 0x0E, 3];
         for _ in 0..3 {
             bytes.extend(u32::MAX.to_be_bytes());
         }
         let e = parse_idx(&bytes, &p("o.idx")).unwrap_err();
-        assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+        assert!(matches!(e, Error::ItemTooLarge { .. }), "{e}");
+    }
+
+    #[test]
+    fn only_regular_files_are_opened() {
+        let dir = std::env::temp_dir().join(format!("minidl-idx-kinds-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("sub.idx")).unwrap();
+        let e = read_idx(dir.join("sub.idx")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::NotAFile {
+                    found: "a folder",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with(
+            "sub.idx: expected a regular file, found a folder; the data must be in regular files (or links to them)"
+        ));
+        #[cfg(unix)]
+        {
+            // a device that never ends, and a named pipe that would block: neither is read
+            let e = read_idx("/dev/zero").unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::NotAFile {
+                        found: "a character device",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+            let fifo = dir.join("pipe.gz");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                let e = read_idx(&fifo).unwrap_err();
+                assert!(
+                    matches!(
+                        e,
+                        Error::NotAFile {
+                            found: "a named pipe (FIFO)",
+                            ..
+                        }
+                    ),
+                    "{e}"
+                );
+            }
+            // a symbolic link to a good file is followed
+            let a = IdxArray::new(vec![2], IdxData::U8(vec![4, 2]));
+            write_idx(dir.join("real.idx"), &a).unwrap();
+            std::os::unix::fs::symlink(dir.join("real.idx"), dir.join("link.idx")).unwrap();
+            assert_eq!(read_idx(dir.join("link.idx")).unwrap(), a);
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_are_streamed_and_checked_like_bytes() {
+        let dir = std::env::temp_dir().join(format!("minidl-idx-stream-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let a = IdxArray::new(vec![3, 2], IdxData::U8(vec![1, 2, 3, 4, 5, 6]));
+        let mut long = a.encode();
+        long.push(0);
+        fs::write(dir.join("long.idx"), &long).unwrap();
+        let e = read_idx(dir.join("long.idx")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Length {
+                    expected: 6,
+                    found: 7,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        fs::write(dir.join("long.idx.gz"), gzip(&long)).unwrap();
+        let e = read_idx(dir.join("long.idx.gz")).unwrap_err();
+        assert!(matches!(e, Error::Length { found: 7, .. }), "{e}");
+        fs::write(dir.join("raw.gz"), a.encode()).unwrap();
+        let e = read_idx(dir.join("raw.gz")).unwrap_err();
+        assert!(
+            matches!(&e, Error::NotGzip { found, .. } if found == &[0, 0, 8, 2]),
+            "{e}"
+        );
+        fs::write(dir.join("empty.idx"), b"").unwrap();
+        let e = read_idx(dir.join("empty.idx")).unwrap_err();
+        assert!(matches!(e, Error::TruncatedHeader { found: 0, .. }), "{e}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -786,6 +1167,30 @@ mod tests {
         assert_eq!(names, ["w.idx", "w.idx.gz"]);
         let e = read_idx(dir.join("absent.idx")).unwrap_err();
         assert!(matches!(e, Error::Io { action: "read", .. }), "{e}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn temporaries_of_dead_processes_are_removed_and_others_kept() {
+        let dir = std::env::temp_dir().join(format!("minidl-idx-stale-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // no process has an id above 2²² on Linux
+        let stale = dir.join(".w.idx.999999999-0.part");
+        let running = dir.join(format!(".w.idx.{}-7.part", std::process::id()));
+        let other_file = dir.join(".v.idx.999999999-0.part");
+        let not_ours = dir.join(".w.idx.notes.part");
+        for p in [&stale, &running, &other_file, &not_ours] {
+            fs::write(p, b"partial").unwrap();
+        }
+        let a = IdxArray::new(vec![1], IdxData::U8(vec![9]));
+        write_idx(dir.join("w.idx"), &a).unwrap();
+        assert!(!stale.exists(), "a dead writer's temporary is removed");
+        for kept in [&running, &other_file, &not_ours] {
+            assert!(kept.exists(), "{} kept", kept.display());
+        }
+        assert_eq!(read_idx(dir.join("w.idx")).unwrap(), a);
         fs::remove_dir_all(&dir).unwrap();
     }
 

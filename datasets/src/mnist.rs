@@ -8,8 +8,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-use crate::idx::{read_idx, IdxArray, IdxData, IdxType};
+use crate::error::{Error, Result, NO_SUCH_FOLDER};
+use crate::idx::{file_kind, read_idx, IdxArray, IdxData, IdxType};
 use crate::loader::{check_labels, Dataset};
 
 /// The four file names (without `.gz`): train images, train labels, test images, test labels.
@@ -143,6 +143,29 @@ impl MnistKind {
         }
     }
 
+    /// What each file of [`FILES`] holds once decompressed: its length and, where known, its
+    /// MD5 (measured on the real MNIST files). Copies of the data sets are often compressed
+    /// again, with other gzip bytes than the published checksums': the content is what
+    /// `MnistKind::download` checks in a file already present.
+    pub const fn contents(self) -> [(u64, Option<&'static str>); 4] {
+        // Both sets have 60,000 + 10,000 images of 28×28 bytes: headers of 16 and 8 bytes.
+        let lens = [47_040_016, 60_008, 7_840_016, 10_008];
+        match self {
+            MnistKind::Digits => [
+                (lens[0], Some("6bbc9ace898e44ae57da46a324031adb")),
+                (lens[1], Some("a25bea736e30d166cdddb491f175f624")),
+                (lens[2], Some("2646ac647ad5339dbf082846283269ea")),
+                (lens[3], Some("27ae3e4e09519cfbb04c329615203637")),
+            ],
+            MnistKind::Fashion => [
+                (lens[0], None),
+                (lens[1], None),
+                (lens[2], None),
+                (lens[3], None),
+            ],
+        }
+    }
+
     /// The data folder: `cli` (the `--data-dir` value) if given, else the environment variable
     /// [`MnistKind::env_var`] if set and not empty, else [`MnistKind::default_dir`].
     pub fn resolve_dir(self, cli: Option<&Path>) -> PathBuf {
@@ -153,12 +176,16 @@ impl MnistKind {
     /// the raw one wins when both exist). The two halves are read on two threads.
     ///
     /// # Errors
-    /// [`Error::NotFound`] (listing the missing files and how to get them) if a file is in
-    /// neither form; otherwise the first error of reading or validating a file: any IDX error,
+    /// [`Error::NoFolder`] if `dir` does not exist or is not a folder; [`Error::NotFound`]
+    /// (listing the missing files and how to get them) if a file is in neither form; otherwise
+    /// the first error of reading or validating a file: any IDX error, [`Error::NotAFile`],
     /// [`Error::WrongType`] (not `u8`), [`Error::WrongShape`] (images not `[N, rows, cols]`,
-    /// labels not `[N]`), [`Error::CountMismatch`], [`Error::LabelOutOfRange`].
+    /// labels not `[N]`), [`Error::Empty`] (no images), [`Error::CountMismatch`],
+    /// [`Error::LabelOutOfRange`], [`Error::ImageSizeMismatch`] (train and test images of
+    /// different sizes).
     pub fn load(self, dir: impl AsRef<Path>) -> Result<Splits> {
         let dir = dir.as_ref();
+        self.check_folder(dir)?;
         let paths: Vec<Option<PathBuf>> = FILES.iter().map(|f| find(dir, f)).collect();
         let missing: Vec<String> = FILES
             .iter()
@@ -180,10 +207,37 @@ impl MnistKind {
             let test = self.load_split(&paths[2], &paths[3], "test");
             (train.join().expect("reading the training files"), test)
         });
-        Ok(Splits {
-            train: train?,
-            test: test?,
-        })
+        let (train, test) = (train?, test?);
+        // A network is built for the training images' size: test images of another size
+        // would only fail after a whole epoch.
+        if (train.rows(), train.cols()) != (test.rows(), test.cols()) {
+            return Err(Error::ImageSizeMismatch {
+                train: paths[0].clone(),
+                train_size: (train.rows(), train.cols()),
+                test: paths[2].clone(),
+                test_size: (test.rows(), test.cols()),
+            });
+        }
+        Ok(Splits { train, test })
+    }
+
+    /// `Ok` if `dir` is a folder that can be listed.
+    fn check_folder(self, dir: &Path) -> Result<()> {
+        let no_folder = |found| Error::NoFolder {
+            dir: dir.to_path_buf(),
+            dataset: self.name(),
+            found,
+            env_var: self.env_var(),
+        };
+        match std::fs::metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(no_folder(NO_SUCH_FOLDER)),
+            Err(e) => Err(Error::io(dir, "read the folder", e)),
+            Ok(m) if m.is_file() => Err(no_folder("a regular file, not a folder")),
+            Ok(m) if !m.is_dir() => Err(no_folder(file_kind(&m.file_type()))),
+            Ok(_) => std::fs::read_dir(dir)
+                .map(drop)
+                .map_err(|e| Error::io(dir, "read the folder", e)),
+        }
     }
 
     /// Reads one images file and one labels file into a [`Dataset`].
@@ -194,6 +248,12 @@ impl MnistKind {
                 path: images.to_path_buf(),
                 expected: "[N, rows, cols] (3 dimensions, images)".into(),
                 found: dims,
+            });
+        }
+        if dims[0] == 0 {
+            return Err(Error::Empty {
+                path: images.to_path_buf(),
+                dims,
             });
         }
         let (ldims, label_bytes) = u8_array(read_idx(labels)?, labels)?;
@@ -226,12 +286,13 @@ impl MnistKind {
     }
 
     /// Downloads the four files into `dir` from [`MnistKind::mirrors`], checking each against
-    /// [`MnistKind::checksums`], with a progress bar. Files already present with the right
-    /// checksum are kept.
+    /// [`MnistKind::checksums`] (or, for another compression of the same data,
+    /// [`MnistKind::contents`]), with a progress bar. Files already present (raw or `.gz`)
+    /// whose decompressed content is right are kept, so this works offline once they are there.
     ///
     /// # Errors
-    /// [`Error::Io`] if `dir` cannot be created or written, [`Error::Download`] if a file
-    /// fails at every mirror.
+    /// As [`crate::Downloader::download`]: [`Error::Io`] if `dir` cannot be created or
+    /// written, [`Error::Download`] if a file fails at every mirror, ...
     #[cfg(feature = "download")]
     pub fn download(self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         self.downloader().download(dir)
@@ -242,9 +303,11 @@ impl MnistKind {
     pub fn downloader(self) -> crate::download::Downloader {
         crate::download::Downloader::new(
             self.mirrors().iter().copied(),
-            self.checksums()
-                .iter()
-                .map(|(name, md5)| crate::download::RemoteFile::new(*name, *md5)),
+            self.checksums().iter().zip(self.contents()).map(
+                |((name, md5), (len, content_md5))| {
+                    crate::download::RemoteFile::new(*name, *md5).with_content(len, content_md5)
+                },
+            ),
         )
     }
 
@@ -271,11 +334,17 @@ fn resolve(cli: Option<&Path>, env: Option<OsString>, default: &str) -> PathBuf 
     }
 }
 
-/// `dir/name` if it exists, else `dir/name.gz` if it exists.
+/// `dir/name` if it is a regular file (or a link to one), else `dir/name.gz` if it is; else
+/// whichever of the two exists at all (a folder, a pipe, a broken link): reading it then says
+/// what is wrong with it, which is clearer than calling it missing.
 fn find(dir: &Path, name: &str) -> Option<PathBuf> {
-    [dir.join(name), dir.join(format!("{name}.gz"))]
-        .into_iter()
-        .find(|p| p.is_file())
+    let candidates = [dir.join(name), dir.join(format!("{name}.gz"))];
+    let regular = candidates
+        .iter()
+        .find(|p| p.metadata().is_ok_and(|m| m.is_file()));
+    regular
+        .or_else(|| candidates.iter().find(|p| p.symlink_metadata().is_ok()))
+        .cloned()
 }
 
 /// The dimensions and bytes of a `u8` array, or [`Error::WrongType`].
@@ -363,8 +432,30 @@ mod tests {
     use super::*;
     use crate::idx::write_idx;
 
-    /// The real MNIST shipped beside the workspace.
-    const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/mnist");
+    /// The first 100 training and 100 test images of the real MNIST, shipped with the crate
+    /// (`tests/fixtures/make_mnist_100.py` cut them from the four real files).
+    const SLICE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mnist-100");
+
+    /// The full MNIST for the test that needs it: `$MNIST_DIR`, else `../shared/data/mnist`
+    /// beside the workspace; `None` (with a line saying why and how) when neither exists.
+    fn full_mnist() -> Option<PathBuf> {
+        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/mnist");
+        let dir = match std::env::var_os("MNIST_DIR") {
+            Some(v) if !v.is_empty() => PathBuf::from(v),
+            _ => beside,
+        };
+        if dir.is_dir() {
+            return Some(dir);
+        }
+        eprintln!(
+            "skipped: the full-MNIST check needs the four MNIST files in $MNIST_DIR or in \
+             ../shared/data/mnist beside the workspace, and {} is not there; set MNIST_DIR \
+             to a folder holding them to run it (the real format is still tested on the \
+             100-image slice in tests/fixtures/mnist-100)",
+            dir.display()
+        );
+        None
+    }
 
     /// A fresh empty folder under the system temp folder.
     fn scratch(name: &str) -> PathBuf {
@@ -394,8 +485,55 @@ mod tests {
     }
 
     #[test]
-    fn real_mnist_loads_with_known_counts_labels_and_content() {
-        let mnist = Mnist::load(REAL).expect("the shared MNIST files");
+    fn the_real_mnist_slice_parses_with_known_counts_labels_and_content() {
+        // Every number here was computed from the four real files (their first 100 items).
+        let m = Mnist::load(SLICE).expect("the MNIST slice shipped in tests/fixtures");
+        let (train, test) = (&m.train, &m.test);
+        assert_eq!((train.len(), test.len()), (100, 100));
+        assert_eq!(
+            (train.rows(), train.cols(), test.rows(), test.cols()),
+            (28, 28, 28, 28)
+        );
+        assert_eq!(
+            &train.labels()[..20],
+            &[5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5, 3, 6, 1, 7, 2, 8, 6, 9]
+        );
+        assert_eq!(
+            &test.labels()[..20],
+            &[7, 2, 1, 0, 4, 1, 4, 9, 5, 9, 0, 6, 9, 0, 1, 5, 9, 7, 3, 4]
+        );
+        assert_eq!(train.class_counts(), [13, 14, 6, 11, 11, 5, 11, 10, 8, 11]);
+        assert_eq!(test.class_counts(), [8, 14, 8, 11, 14, 7, 10, 15, 2, 11]);
+        let sum = |p: &[u8]| p.iter().map(|&v| v as u64).sum::<u64>();
+        assert_eq!(sum(train.images()), 2_530_887);
+        assert_eq!(
+            (sum(train.image(0)), sum(train.image(99))),
+            (27_525, 12_843)
+        );
+        assert_eq!(sum(test.images()), 2_396_707);
+        assert_eq!((sum(test.image(0)), sum(test.image(99))), (18_454, 30_655));
+        let nonzero = |p: &[u8]| p.iter().filter(|&&v| v != 0).count();
+        assert_eq!(
+            (nonzero(train.images()), nonzero(test.images())),
+            (14_626, 14_030)
+        );
+        // MD5 of the pixel and label bytes, as in the real files
+        assert_eq!(md5_hex(train.images()), "a83e11b131c54d15344245006f54af35");
+        assert_eq!(md5_hex(train.labels()), "9043b5804797d0b4c85515e1c1e58e70");
+        assert_eq!(md5_hex(test.images()), "e8ad6caa33fe69492bddea491f0fd3da");
+        assert_eq!(md5_hex(test.labels()), "c285adb1071416ffb5325cd579a51399");
+        assert_eq!(train.name(), "MNIST train");
+        assert_eq!(train.num_classes(), 10);
+        assert_eq!(train.normalization(), (0.1307, 0.3081));
+        // the first training image is a 5: ink in the middle rows, none in the corners
+        assert_eq!(train.image(0)[0], 0);
+        assert!(train.ascii(0).starts_with("MNIST train #0: label 5 (5)\n"));
+    }
+
+    #[test]
+    fn full_mnist_loads_with_known_counts_labels_and_content() {
+        let Some(dir) = full_mnist() else { return };
+        let mnist = Mnist::load(&dir).expect("the full MNIST files");
         let (train, test) = (&mnist.train, &mnist.test);
         assert_eq!((train.len(), test.len()), (60_000, 10_000));
         assert_eq!((train.rows(), train.cols()), (28, 28));
@@ -437,6 +575,115 @@ mod tests {
                 "27ae3e4e09519cfbb04c329615203637".to_string()
             )
         );
+        // the slice shipped with the crate is these files' beginning
+        let slice = Mnist::load(SLICE).unwrap();
+        assert_eq!(slice.train.images(), &train.images()[..100 * 784]);
+        assert_eq!(slice.test.labels(), &test.labels()[..100]);
+    }
+
+    #[test]
+    fn train_and_test_images_of_different_sizes_are_refused_when_loading() {
+        let dir = scratch("sizes");
+        write_small(&dir, 3, true);
+        let wide = IdxArray::new(vec![3, 2, 8], IdxData::U8(vec![1; 48]));
+        write_idx(dir.join("t10k-images-idx3-ubyte.gz"), &wide).unwrap();
+        let e = Mnist::load(&dir).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::ImageSizeMismatch {
+                    train_size: (4, 4),
+                    test_size: (2, 8),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("t10k-images-idx3-ubyte.gz: expected test images of 4×4 pixels")
+                && msg.contains("train-images-idx3-ubyte.gz, found 2×8"),
+            "{msg}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_empty_set_is_refused() {
+        let dir = scratch("empty");
+        write_small(&dir, 3, true);
+        let none = IdxArray::new(vec![0, 4, 4], IdxData::U8(vec![]));
+        write_idx(dir.join("t10k-images-idx3-ubyte.gz"), &none).unwrap();
+        write_idx(
+            dir.join("t10k-labels-idx1-ubyte.gz"),
+            &IdxArray::new(vec![0], IdxData::U8(vec![])),
+        )
+        .unwrap();
+        let e = Mnist::load(&dir).unwrap_err();
+        assert!(
+            matches!(&e, Error::Empty { dims, .. } if dims == &[0, 4, 4]),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("t10k-images-idx3-ubyte.gz: expected at least one image, found none"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_folder_that_is_missing_a_file_or_not_a_folder() {
+        let dir = scratch("folders");
+        // no such folder: absent, so a caller may fall back
+        let e = Mnist::load(dir.join("nope")).unwrap_err();
+        assert!(matches!(e, Error::NoFolder { .. }), "{e}");
+        assert!(e.is_absent_data_set());
+        assert!(
+            e.to_string()
+                .contains("nope: expected the MNIST files, found no such folder;"),
+            "{e}"
+        );
+        // an empty folder: absent too
+        let e = Mnist::load(&dir).unwrap_err();
+        assert!(
+            matches!(&e, Error::NotFound { missing, .. } if missing.len() == 4),
+            "{e}"
+        );
+        assert!(e.is_absent_data_set());
+        // a regular file where the folder should be: not absent, a mistake
+        let file = dir.join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = Mnist::load(&file).unwrap_err();
+        assert!(!e.is_absent_data_set());
+        assert!(
+            e.to_string()
+                .contains("file: expected the MNIST files, found a regular file, not a folder;"),
+            "{e}"
+        );
+        // three files of four: not absent
+        write_small(&dir, 2, true);
+        std::fs::remove_file(dir.join("train-labels-idx1-ubyte.gz")).unwrap();
+        let e = Mnist::load(&dir).unwrap_err();
+        assert!(!e.is_absent_data_set(), "{e}");
+        // a folder under a file's name: named, not called missing
+        std::fs::create_dir(dir.join("train-labels-idx1-ubyte")).unwrap();
+        let e = Mnist::load(&dir).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::NotAFile {
+                    found: "a folder",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(!e.is_absent_data_set());
+        // ... but a good .gz beside it is used
+        write_small(&dir, 2, true);
+        assert_eq!(Mnist::load(&dir).unwrap().train.len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -506,8 +753,8 @@ mod tests {
             "{e}"
         );
         assert!(
-            e.to_string().ends_with(
-                "t10k-labels-idx1-ubyte.gz: expected 5 labels to match the images, found 4"
+            e.to_string().contains(
+                "t10k-labels-idx1-ubyte.gz: expected 5 labels to match the images, found 4;"
             ),
             "{e}"
         );
