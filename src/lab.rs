@@ -383,6 +383,64 @@ pub const DEFAULT_HIDDEN: [usize; 2] = [256, 128];
 /// The width of each hidden layer for `--depth N` without `--width`.
 pub const DEFAULT_WIDTH: usize = 64;
 
+/// The most parameters a network may have: 2^26 = 67,108,864, 256 MiB of f32. Training holds
+/// about four times that (the parameters, their gradients and Adam's two moments), 1 GiB,
+/// which any machine that trains a network has. The default MLP has 235,146 parameters and the
+/// CNN 28,938, so every network the examples are about is far below it, while a slip such as
+/// `--hidden 10000000` (7.9 billion parameters on MNIST) is refused before anything is
+/// allocated instead of aborting the process.
+pub const MAX_PARAMETERS: usize = 1 << 26;
+
+/// The most values the layers may output for one training batch: 2^26, 256 MiB of f32. The
+/// graph keeps every layer's output until `backward`, which adds gradients of the same sizes
+/// (and a convolution its unfolded input), so a batch at the limit needs about 1 GiB. A batch
+/// of 64 through the default MLP holds 100,000 values, through the CNN 3.4 million.
+pub const MAX_BATCH_VALUES: usize = 1 << 26;
+
+/// The flags that shape the lab's MLP, for messages that ask for a smaller one.
+pub const MODEL_FLAGS: &str = "--hidden, or --depth and --width";
+
+/// How much a network holds: its parameters, and the values its layers output for one image.
+/// Counted in `u128` with saturating arithmetic, so sizes from any command line compare
+/// correctly with the limits (a count that saturates is far above them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkSize {
+    /// Learnable numbers (weights and biases).
+    pub parameters: u128,
+    /// Values the layers output for one image: each layer's output, each activation's and
+    /// pooling's, and a convolution's unfolded input.
+    pub values_per_image: u128,
+}
+
+/// The size of a count of f32 values in bytes: `"256 MiB"`, `"29.6 GiB"`.
+fn f32_bytes(values: u128) -> String {
+    let bytes = values.saturating_mul(4) as f64;
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = bytes;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < units.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit + 1 == units.len() && v >= 1024.0 {
+        return "more than a zebibyte".into();
+    }
+    if v >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0} {}", units[unit])
+    } else {
+        format!("{v:.1} {}", units[unit])
+    }
+}
+
+/// A count for people: exact below 10^15, else `"about 3.4e38"`.
+fn count(n: u128) -> String {
+    if n < 1_000_000_000_000_000 {
+        n.to_string()
+    } else {
+        format!("about {:.1e}", n as f64)
+    }
+}
+
 /// Which network to build: the shape of the model, before any activation is chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Architecture {
@@ -413,7 +471,9 @@ impl Architecture {
     /// The architecture the model flags ask for.
     ///
     /// # Errors
-    /// [`LabError::Usage`] for `--hidden`, `--depth` or `--width` with `--model cnn`.
+    /// [`LabError::Usage`] for `--hidden`, `--depth` or `--width` with `--model cnn`, and for
+    /// hidden layers whose parameters alone, between them, exceed [`MAX_PARAMETERS`] on any
+    /// data (found here, before the data is read).
     pub fn from_args(m: &ModelArgs) -> Result<Architecture, LabError> {
         match m.model {
             ModelKind::Cnn => {
@@ -427,12 +487,30 @@ impl Architecture {
                 Ok(Architecture::reference_cnn())
             }
             ModelKind::Mlp => {
-                let hidden = match (&m.hidden, m.depth) {
-                    (Some(h), _) => h.clone(),
-                    (None, Some(depth)) => vec![m.width.unwrap_or(DEFAULT_WIDTH); depth],
-                    (None, None) => DEFAULT_HIDDEN.to_vec(),
+                let (hidden, flags) = match (&m.hidden, m.depth) {
+                    (Some(h), _) => (h.clone(), format!("--hidden {}", join(h))),
+                    (None, Some(depth)) => {
+                        let width = m.width.unwrap_or(DEFAULT_WIDTH);
+                        // the widths are checked before the list is made: `--depth` may be huge
+                        let flags = format!("--depth {depth} --width {width}");
+                        check_deep_mlp(depth, width, &flags)?;
+                        (vec![width; depth], flags)
+                    }
+                    (None, None) => (DEFAULT_HIDDEN.to_vec(), String::new()),
                 };
-                Ok(Architecture::Mlp { hidden })
+                let architecture = Architecture::Mlp { hidden };
+                // One input pixel and one class: what every data set has at least.
+                let least = architecture.size([1, 1, 1], 1).parameters;
+                if least > MAX_PARAMETERS as u128 {
+                    return Err(LabError::Usage(format!(
+                        "{flags}: these hidden layers alone have {} parameters ({} of f32); \
+                         the limit is {MAX_PARAMETERS} ({}): choose narrower or fewer layers",
+                        count(least),
+                        f32_bytes(least),
+                        f32_bytes(MAX_PARAMETERS as u128),
+                    )));
+                }
+                Ok(architecture)
             }
         }
     }
@@ -443,16 +521,178 @@ impl Architecture {
         matches!(self, Architecture::Mlp { .. })
     }
 
+    /// The smallest image side the network takes: 1 for the MLP; for the CNN 2^k with k
+    /// poolings by 2 (4 for the reference CNN), since each pooling needs at least 2×2 pixels.
+    pub fn min_image_side(&self) -> usize {
+        match self {
+            Architecture::Mlp { .. } => 1,
+            Architecture::Cnn { channels, .. } => 1usize
+                .checked_shl(channels.len() as u32)
+                .unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The parameters and the values per image of the network for images of `input` and
+    /// `classes` outputs, counted without building it (and without overflow).
+    pub fn size(&self, input: [usize; 3], classes: usize) -> NetworkSize {
+        let n = |v: usize| v as u128;
+        let mut parameters = 0u128;
+        let mut values;
+        match self {
+            Architecture::Mlp { hidden } => {
+                let pixels = input.iter().fold(1u128, |p, &d| p.saturating_mul(n(d)));
+                values = pixels;
+                let mut fan_in = pixels;
+                for (i, &out) in hidden.iter().chain([&classes]).enumerate() {
+                    let out = n(out);
+                    let weights = fan_in.saturating_mul(out).saturating_add(out);
+                    parameters = parameters.saturating_add(weights);
+                    // a hidden layer's output and its activation's; the logits
+                    let outputs = if i < hidden.len() { 2 } else { 1 };
+                    values = values.saturating_add(out.saturating_mul(outputs));
+                    fan_in = out;
+                }
+            }
+            Architecture::Cnn { channels, kernel } => {
+                let [c, h, w] = input.map(n);
+                let k2 = n(*kernel).saturating_mul(n(*kernel));
+                let (mut c, mut h, mut w) = (c, h, w);
+                values = c.saturating_mul(h).saturating_mul(w);
+                for &out in channels {
+                    let out = n(out);
+                    let hw = h.saturating_mul(w);
+                    let weights = c.saturating_mul(out).saturating_mul(k2);
+                    parameters = parameters.saturating_add(weights.saturating_add(out));
+                    // the unfolded input, the convolution's and the activation's outputs,
+                    // the pooled output
+                    let unfolded = c.saturating_mul(k2).saturating_mul(hw);
+                    let layer = out.saturating_mul(hw).saturating_mul(2);
+                    let pooled = out.saturating_mul(h / 2).saturating_mul(w / 2);
+                    values = values
+                        .saturating_add(unfolded)
+                        .saturating_add(layer)
+                        .saturating_add(pooled);
+                    (c, h, w) = (out, h / 2, w / 2);
+                }
+                let flat = c.saturating_mul(h).saturating_mul(w);
+                let classes = n(classes);
+                parameters =
+                    parameters.saturating_add(flat.saturating_mul(classes).saturating_add(classes));
+                values = values.saturating_add(classes);
+            }
+        }
+        NetworkSize {
+            parameters,
+            values_per_image: values,
+        }
+    }
+
+    /// Checks, before anything is allocated, that the network fits images of `input` with
+    /// `classes` outputs and training batches of `batch` images: an image large enough for the
+    /// CNN's poolings, at most [`MAX_PARAMETERS`] parameters, at most [`MAX_BATCH_VALUES`]
+    /// layer outputs per batch. `flags` names what shapes the network, for the message
+    /// ([`MODEL_FLAGS`] in the lab).
+    ///
+    /// # Errors
+    /// [`LabError::Usage`] naming the flag, the size the network would need and the limit.
+    pub fn check(
+        &self,
+        input: [usize; 3],
+        classes: usize,
+        batch: usize,
+        flags: &str,
+    ) -> Result<NetworkSize, LabError> {
+        let [_, h, w] = input;
+        let side = self.min_image_side();
+        if h < side || w < side {
+            return Err(LabError::Usage(format!(
+                "--model cnn: the CNN halves the image {} times, so it needs images of at \
+                 least {side}×{side} pixels, and these are {h}×{w}: use --model mlp or larger \
+                 images",
+                side.trailing_zeros()
+            )));
+        }
+        let size = self.size(input, classes);
+        let describe = self.describe_counted(input, classes);
+        let limit = MAX_PARAMETERS as u128;
+        if size.parameters > limit {
+            let fix = match self {
+                Architecture::Mlp { .. } => format!("choose narrower or fewer layers ({flags})"),
+                Architecture::Cnn { .. } => "use --model mlp or smaller images".into(),
+            };
+            return Err(LabError::Usage(format!(
+                "model: {describe} would have {} parameters ({} of f32, about 4 times that \
+                 to train); the limit is {MAX_PARAMETERS} ({}): {fix}",
+                count(size.parameters),
+                f32_bytes(size.parameters),
+                f32_bytes(limit),
+            )));
+        }
+        let limit = MAX_BATCH_VALUES as u128;
+        let per_batch = size.values_per_image.saturating_mul(batch as u128);
+        if per_batch > limit {
+            let most = limit / size.values_per_image.max(1);
+            let fix = if most == 0 {
+                match self {
+                    Architecture::Mlp { .. } => {
+                        format!("even one image is too many: choose narrower layers ({flags})")
+                    }
+                    Architecture::Cnn { .. } => {
+                        "even one image is too many: use --model mlp or smaller images".into()
+                    }
+                }
+            } else {
+                format!("use --batch-size {most} or less")
+            };
+            return Err(LabError::Usage(format!(
+                "--batch-size: a batch of {batch} images through the {describe} holds {} \
+                 layer outputs ({} of f32, more with the gradients); the limit is \
+                 {MAX_BATCH_VALUES} ({}): {fix}",
+                count(per_batch),
+                f32_bytes(per_batch),
+                f32_bytes(limit),
+            )));
+        }
+        Ok(size)
+    }
+
+    /// [`Architecture::describe`] for messages about sizes: it writes out each hidden width
+    /// only when there are few (a `--depth 100000` network is `MLP 784-64×100000-10`).
+    fn describe_counted(&self, input: [usize; 3], classes: usize) -> String {
+        match self {
+            Architecture::Mlp { hidden }
+                if hidden.len() > 8 && hidden.iter().all(|&w| w == hidden[0]) =>
+            {
+                let pixels = input
+                    .iter()
+                    .fold(1u128, |p, &d| p.saturating_mul(d as u128));
+                format!("MLP {pixels}-{}×{}-{classes}", hidden[0], hidden.len())
+            }
+            Architecture::Mlp { hidden } if hidden.len() > 8 => {
+                let pixels = input
+                    .iter()
+                    .fold(1u128, |p, &d| p.saturating_mul(d as u128));
+                format!("MLP {pixels}-…({} hidden layers)…-{classes}", hidden.len())
+            }
+            _ => self.describe(input, classes),
+        }
+    }
+
     /// The network for images of `input = [C, H, W]` and `classes` outputs, a fresh layer of
     /// `activation` after every hidden layer, initialised with PyTorch's defaults from `rng`.
+    ///
+    /// # Errors
+    /// As [`Architecture::check`] for a batch of one image (nothing is allocated then), with
+    /// [`MODEL_FLAGS`] as the flags.
     pub fn build(
         &self,
         input: [usize; 3],
         classes: usize,
         activation: &Activation,
         rng: &mut Rng,
-    ) -> Sequential {
-        match self {
+    ) -> Result<Sequential, LabError> {
+        self.check(input, classes, 1, MODEL_FLAGS)?;
+        Ok(match self {
             Architecture::Mlp { hidden } => {
                 let mut sizes = vec![input.iter().product()];
                 sizes.extend(hidden);
@@ -467,7 +707,7 @@ impl Architecture {
                 || activation.build(),
                 rng,
             ),
-        }
+        })
     }
 
     /// A short description: `"MLP 784-128-64-10"`, `"CNN conv 16,32 (5×5)"`.
@@ -495,6 +735,26 @@ impl Architecture {
             }
         }
     }
+}
+
+/// Refuses `--depth N --width W` whose hidden-to-hidden weights alone exceed
+/// [`MAX_PARAMETERS`], before a list of N widths is made (N may be 2^64 − 1).
+fn check_deep_mlp(depth: usize, width: usize, flags: &str) -> Result<(), LabError> {
+    let w = width as u128;
+    let per_layer = w.saturating_mul(w).saturating_add(w);
+    let least = per_layer.saturating_mul((depth as u128).saturating_sub(1));
+    // also a list of N widths must not be the allocation that fails
+    if least > MAX_PARAMETERS as u128 || depth > MAX_PARAMETERS {
+        return Err(LabError::Usage(format!(
+            "{flags}: {depth} hidden layers of {width} have more than {} parameters between \
+             them ({} of f32); the limit is {MAX_PARAMETERS} ({}): choose fewer or narrower \
+             layers",
+            count(least.max(depth as u128)),
+            f32_bytes(least.max(depth as u128)),
+            f32_bytes(MAX_PARAMETERS as u128),
+        )));
+    }
+    Ok(())
 }
 
 fn join(v: &[usize]) -> String {
@@ -710,13 +970,18 @@ impl Trainer {
     /// initialises it from `config.seed`, and makes the optimizer. Nothing is trained yet.
     ///
     /// # Errors
-    /// [`LabError::Activation`] if the spec does not parse.
+    /// [`LabError::Activation`] if the spec does not parse; [`LabError::Usage`] for a network
+    /// too large or images too small for it ([`Architecture::check`]).
     pub fn new(config: &RunConfig, activation: &str, data: &Data) -> Result<Trainer, LabError> {
         let spec = parse_activation(activation, "--activation")?;
         let mut rng = tensor::rng(config.seed);
-        let model = config
+        // sizes are checked before anything is allocated: the batch as the loader will cut it
+        let batch = config.batch_size.min(data.train.len()).max(1);
+        let (input, classes) = (data.input_shape(), data.classes());
+        config
             .architecture
-            .build(data.input_shape(), data.classes(), &spec, &mut rng);
+            .check(input, classes, batch, MODEL_FLAGS)?;
+        let model = config.architecture.build(input, classes, &spec, &mut rng)?;
         init_weights(&model, config.init, &spec, &mut rng);
         check_activation_fits(&model, &config.architecture, data, &spec, activation)?;
         let optimizer = build_optimizer(config.optimizer, config.lr, model.parameters());
@@ -1531,7 +1796,9 @@ mod tests {
     fn architecture_builds_and_describes() {
         let mut rng = tensor::rng(0);
         let mlp = Architecture::Mlp { hidden: vec![8] };
-        let model = mlp.build([1, 28, 28], 10, &act("leaky_relu:0.1"), &mut rng);
+        let model = mlp
+            .build([1, 28, 28], 10, &act("leaky_relu:0.1"), &mut rng)
+            .unwrap();
         assert_eq!(model.len(), 3);
         assert_eq!(model.num_parameters(), 784 * 8 + 8 + 8 * 10 + 10);
         assert_eq!(mlp.describe([1, 28, 28], 10), "MLP 784-8-10");
@@ -1540,7 +1807,7 @@ mod tests {
         let linear = Architecture::Mlp { hidden: vec![] };
         assert_eq!(linear.describe([1, 2, 2], 3), "MLP 4-3");
         let cnn = Architecture::reference_cnn();
-        let model = cnn.build([1, 28, 28], 10, &act("relu"), &mut rng);
+        let model = cnn.build([1, 28, 28], 10, &act("relu"), &mut rng).unwrap();
         assert_eq!(model.len(), 8);
         assert_eq!(
             model.num_parameters(),
@@ -1572,7 +1839,10 @@ mod tests {
     fn kaiming_and_xavier_set_the_spread_and_zero_the_biases() {
         let arch = Architecture::Mlp { hidden: vec![400] };
         let relu = act("relu");
-        let build = || arch.build([1, 28, 28], 100, &relu, &mut tensor::rng(3));
+        let build = || {
+            arch.build([1, 28, 28], 100, &relu, &mut tensor::rng(3))
+                .unwrap()
+        };
 
         let model = build();
         let before = nn::state::state_dict(&model);
@@ -1591,7 +1861,9 @@ mod tests {
         assert!(p[3].1.value().data().iter().all(|&b| b == 0.0));
 
         let tanh = act("tanh");
-        let model = arch.build([1, 28, 28], 100, &tanh, &mut tensor::rng(3));
+        let model = arch
+            .build([1, 28, 28], 100, &tanh, &mut tensor::rng(3))
+            .unwrap();
         init_weights(&model, InitKind::Xavier, &tanh, &mut tensor::rng(4));
         let p = model.named_parameters();
         // U(±a), a = (5/3)·√(6/(784 + 400)); its std is a/√3.
