@@ -746,7 +746,7 @@ fn check_deep_mlp(depth: usize, width: usize, flags: &str) -> Result<(), LabErro
     // also a list of N widths must not be the allocation that fails
     if least > MAX_PARAMETERS as u128 || depth > MAX_PARAMETERS {
         return Err(LabError::Usage(format!(
-            "{flags}: {depth} hidden layers of {width} have more than {} parameters between \
+            "{flags}: {depth} hidden layers of {width} have at least {} parameters between \
              them ({} of f32); the limit is {MAX_PARAMETERS} ({}): choose fewer or narrower \
              layers",
             count(least.max(depth as u128)),
