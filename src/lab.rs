@@ -131,14 +131,17 @@ pub enum LabError {
     },
     /// Writing to the terminal failed.
     Output(io::Error),
+    /// An example's own check of the library failed (a gradient that disagrees with its
+    /// hand-derived value): not bad input but a bug to report, so exit status 1.
+    Failed(String),
 }
 
 impl LabError {
     /// The process exit status for this error: 2 for bad input (everything but a failed
-    /// terminal write, which is 1).
+    /// terminal write and a failed self-check, which are 1).
     pub fn exit_code(&self) -> u8 {
         match self {
-            LabError::Output(_) => 1,
+            LabError::Output(_) | LabError::Failed(_) => 1,
             _ => 2,
         }
     }
@@ -192,6 +195,7 @@ impl fmt::Display for LabError {
                  saved (an overflow: lower --lr or clip the gradients)"
             ),
             LabError::Output(e) => write!(f, "cannot write the output: {e}"),
+            LabError::Failed(msg) => f.write_str(msg),
         }
     }
 }
@@ -206,7 +210,10 @@ impl Error for LabError {
             LabError::Report(e) => Some(e),
             LabError::Output(e) => Some(e),
             LabError::Anomaly { anomaly, .. } => Some(anomaly.as_ref()),
-            LabError::Usage(_) | LabError::Resume { .. } | LabError::Diverged { .. } => None,
+            LabError::Usage(_)
+            | LabError::Resume { .. }
+            | LabError::Diverged { .. }
+            | LabError::Failed(_) => None,
         }
     }
 }
