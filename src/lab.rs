@@ -1830,6 +1830,125 @@ mod tests {
     }
 
     #[test]
+    fn sizes_are_counted_without_building_and_checked_against_the_limits() {
+        let mut rng = tensor::rng(0);
+        // the count equals what is built, for the MLP and the CNN, on any image size
+        for (arch, input, classes) in [
+            (Architecture::Mlp { hidden: vec![] }, [1, 2, 3], 4),
+            (
+                Architecture::Mlp {
+                    hidden: vec![256, 128],
+                },
+                [1, 28, 28],
+                10,
+            ),
+            (Architecture::reference_cnn(), [1, 28, 28], 10),
+            (Architecture::reference_cnn(), [1, 5, 9], 3),
+        ] {
+            let size = arch.check(input, classes, 64, MODEL_FLAGS).unwrap();
+            let model = arch.build(input, classes, &act("relu"), &mut rng).unwrap();
+            assert_eq!(size.parameters, model.num_parameters() as u128, "{arch:?}");
+        }
+        let mlp = Architecture::Mlp {
+            hidden: vec![256, 128],
+        };
+        assert_eq!(
+            mlp.size([1, 28, 28], 10).values_per_image,
+            784 + 2 * 256 + 2 * 128 + 10
+        );
+        // parameters: refused above 2^26, naming the size and the flags
+        let wide = Architecture::Mlp {
+            hidden: vec![10_000_000],
+        };
+        let Err(e) = wide.build([1, 28, 28], 10, &act("relu"), &mut rng) else {
+            panic!("built a 7.9-billion-parameter MLP");
+        };
+        let e = e.to_string();
+        assert!(
+            e.starts_with("model: MLP 784-10000000-10 would have 7950000010 parameters"),
+            "{e}"
+        );
+        assert!(e.contains("the limit is 67108864 (256 MiB)"), "{e}");
+        assert!(e.contains(MODEL_FLAGS), "{e}");
+        // just at the limit is allowed: 1 input pixel, 1 class, one layer of w units has 3w + 1
+        let w = (MAX_PARAMETERS - 1) / 3;
+        let edge = Architecture::Mlp { hidden: vec![w] };
+        assert!(edge.check([1, 1, 1], 1, 1, "f").is_ok());
+        let over = Architecture::Mlp {
+            hidden: vec![w + 1],
+        };
+        assert!(over.check([1, 1, 1], 1, 1, "f").is_err());
+        // counts that overflow any integer saturate and are refused, not wrapped
+        let huge = Architecture::Mlp {
+            hidden: vec![usize::MAX, usize::MAX, usize::MAX],
+        };
+        assert_eq!(huge.size([1, 28, 28], 10).parameters, u128::MAX);
+        assert!(huge.check([1, 28, 28], 10, 1, "f").is_err());
+        // the batch: the largest that fits is named
+        let e = mlp
+            .check([1, 28, 28], 10, 100_000, "f")
+            .unwrap_err()
+            .to_string();
+        let most = MAX_BATCH_VALUES / 1562;
+        assert!(
+            e.starts_with("--batch-size: a batch of 100000 images"),
+            "{e}"
+        );
+        assert!(
+            e.contains(&format!("use --batch-size {most} or less")),
+            "{e}"
+        );
+        assert!(mlp.check([1, 28, 28], 10, most, "f").is_ok());
+        assert!(mlp.check([1, 28, 28], 10, most + 1, "f").is_err());
+        // the CNN needs 4×4 images for its two poolings
+        let cnn = Architecture::reference_cnn();
+        assert_eq!(cnn.min_image_side(), 4);
+        assert!(cnn.check([1, 4, 4], 10, 1, "f").is_ok());
+        for input in [[1, 1, 1], [1, 3, 28], [1, 28, 3]] {
+            let Err(e) = cnn.build(input, 10, &act("relu"), &mut rng) else {
+                panic!("built a CNN on {input:?}");
+            };
+            let e = e.to_string();
+            assert!(e.starts_with("--model cnn: "), "{e}");
+            assert!(e.contains("at least 4×4 pixels"), "{e}");
+        }
+    }
+
+    #[test]
+    fn model_flags_too_large_for_any_data_are_refused_before_the_data_is_read() {
+        let m = |hidden: Option<Vec<usize>>, depth, width| ModelArgs {
+            model: ModelKind::Mlp,
+            hidden,
+            depth,
+            width,
+        };
+        for (args, start) in [
+            (
+                m(Some(vec![usize::MAX]), None, None),
+                "--hidden 18446744073709551615: these hidden layers alone",
+            ),
+            (
+                m(Some(vec![100_000, 100_000]), None, None),
+                "--hidden 100000,100000: these hidden layers alone have 10000400001",
+            ),
+            (
+                m(None, Some(usize::MAX), None),
+                "--depth 18446744073709551615 --width 64: ",
+            ),
+            (
+                m(None, Some(3), Some(1 << 20)),
+                "--depth 3 --width 1048576: 3 hidden layers of 1048576",
+            ),
+        ] {
+            let e = Architecture::from_args(&args).unwrap_err().to_string();
+            assert!(e.starts_with(start), "{e}");
+            assert!(e.contains("the limit is 67108864 (256 MiB)"), "{e}");
+        }
+        // the largest deep network the limit allows is still made
+        assert!(Architecture::from_args(&m(None, Some(1000), Some(64))).is_ok());
+    }
+
+    #[test]
     fn gains_follow_the_activation() {
         assert_eq!(nonlinearity(&act("relu")), Nonlinearity::Relu);
         assert_eq!(nonlinearity(&act("mish")), Nonlinearity::Relu);
