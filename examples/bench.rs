@@ -142,8 +142,8 @@ fn run(args: &Args) -> Result<(), LabError> {
              {images} values ({} MiB of f32); the limit is {MAX_BATCH_VALUES} ({} MiB): use \
              --batch-size {} or less",
             args.batch_size,
-            images * 4 >> 20,
-            MAX_BATCH_VALUES * 4 >> 20,
+            (images * 4) >> 20,
+            (MAX_BATCH_VALUES * 4) >> 20,
             MAX_BATCH_VALUES / (BATCHES * 784)
         )));
     }
