@@ -453,10 +453,11 @@ fn plot(dir: &Path, acts: &[(String, Activation)], args: &Args) -> Result<(), La
     // a fine grid for smooth curves: about 600 points over the range
     let mut xs = match &args.x {
         Some(_) => points(args)?,
+        // the width in f64: from -3e38 to 3e38 it is not a finite f32
         None => grid(
             args.x_min,
             args.x_max,
-            (args.x_max - args.x_min).max(1e-3) / 600.0,
+            ((f64::from(args.x_max) - f64::from(args.x_min)).max(1e-3) / 600.0) as f32,
             "--x-min and --x-max",
         )?,
     };

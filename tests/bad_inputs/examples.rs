@@ -101,8 +101,15 @@ fn mnist_refuses_sizes_above_the_limits_before_allocating() {
         (
             "depth 2^64 - 1",
             vec!["--depth", "18446744073709551615"],
-            "error: --depth 18446744073709551615 --width 64: ",
-            vec!["the limit is 67108864", "fewer or narrower layers"],
+            "error: --depth 18446744073709551615 --width 64: 18446744073709551615 hidden \
+             layers; the limit is 1000",
+            vec!["choose fewer layers"],
+        ),
+        (
+            "deep and narrow (did not finish an epoch in minutes)",
+            vec!["--depth", "100000", "--width", "1"],
+            "error: --depth 100000 --width 1: 100000 hidden layers; the limit is 1000",
+            vec![],
         ),
         (
             "deep and wide",
@@ -305,7 +312,7 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
                 "vanishing --depth 2^64 - 1",
                 vec!["--depth", "18446744073709551615"],
                 "error: --depth 18446744073709551615 --width 64: ",
-                vec!["the limit is 67108864", "fewer or narrower layers"],
+                vec!["the limit is 1000", "choose fewer layers"],
             ),
             (
                 "vanishing --width 10^7",
