@@ -213,6 +213,10 @@ fn mnist_refuses_sizes_above_the_limits_before_allocating() {
 #[test]
 fn the_phenomenon_examples_check_every_flag_before_training() {
     let dead = example("dead_relu");
+    let many_seeds: String = (0..101)
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     check_all(
         &dead,
         &[
@@ -239,6 +243,12 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
                 vec!["--seeds", "0,0"],
                 "error: --seeds: 0 is given twice",
                 vec!["list each one once"],
+            ),
+            (
+                "dead_relu 101 seeds",
+                vec!["--seeds", &many_seeds],
+                "error: --seeds: 101 items; the limit is 100",
+                vec!["give fewer"],
             ),
             (
                 "dead_relu negative seed",
