@@ -182,11 +182,7 @@ impl fmt::Display for LrDecay {
 
 /// A whole number ≥ 1.
 fn positive(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("expected a whole number of at least 1, got 0".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("expected a whole number of at least 1, got {s:?}")),
-    }
+    whole_up_to(s, usize::MAX, "a 64-bit count")
 }
 
 /// The most `--epochs` a run may ask for. An epoch of the smallest run takes milliseconds, so a
@@ -203,16 +199,17 @@ pub const MAX_THREADS: usize = 256;
 /// # Errors
 /// A message saying what is accepted, as the other value parsers do.
 pub fn whole_up_to(s: &str, max: usize, why: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
+    let digits = s.trim();
+    match digits.parse::<usize>() {
         Ok(n) if n > max => Err(format!(
             "expected a whole number from 1 to {max} ({why}), got {s:?}"
         )),
         Ok(n) if n > 0 => Ok(n),
         Ok(_) => Err("expected a whole number of at least 1, got 0".into()),
         // a number too long for usize is still a number: say it is too large
-        Err(_) if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) => Err(
-            format!("expected a whole number from 1 to {max} ({why}), got {s:?}"),
-        ),
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Err(format!(
+            "expected a whole number from 1 to {max} ({why}), got {s:?}"
+        )),
         Err(_) => Err(format!("expected a whole number of at least 1, got {s:?}")),
     }
 }
@@ -299,7 +296,8 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = ModelKind::Mlp, value_name = "KIND")]
     pub model: ModelKind,
 
-    /// Hidden layer widths of the MLP, comma-separated [default: 256,128].
+    /// Hidden layer widths of the MLP, comma-separated (at most 1000 layers and 2^26 parameters
+    /// in all) [default: 256,128].
     #[arg(
         long,
         value_name = "W,W,...",
@@ -311,7 +309,8 @@ pub struct ModelArgs {
     )]
     pub hidden: Option<Vec<usize>>,
 
-    /// Number of hidden layers of a deep narrow MLP (each --width wide), instead of --hidden.
+    /// Number of hidden layers of a deep narrow MLP (each --width wide), instead of --hidden
+    /// (at most 1000 layers and 2^26 parameters in all).
     #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
     pub depth: Option<usize>,
 
