@@ -26,11 +26,14 @@
 
 use std::error::Error;
 use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use clap::Parser;
 use minidl::autograd::Var;
 use minidl::fs::{create_dir_all, write_atomic};
+use minidl::lab::{parse_activation, LabError};
 use minidl::nn::activation::{self, Activation, Category};
 use minidl::tensor::Tensor;
 use plotters::prelude::*;
@@ -75,7 +78,7 @@ struct Args {
     x_max: f32,
 
     /// Step of the grid.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true)]
     step: f32,
 
     /// Explicit points instead of the grid: `--x -20,-1,0,1,20`.
@@ -147,54 +150,93 @@ fn evaluate(act: &Activation, xs: &[f32]) -> (Vec<f32>, Vec<f32>) {
     }
 }
 
+/// The most points `--x` or the grid may give. The activations that normalise along an axis
+/// take one backward pass per point over all the points (the Jacobian's diagonal), so the
+/// work grows with the square of the count: 10,000 points take about a second.
+const MAX_POINTS: usize = 10_000;
+
 /// The activations asked for: `--activation` specs, or every registry entry with its defaults.
-fn selected(args: &Args) -> Result<Vec<(String, Activation)>, Box<dyn Error>> {
+///
+/// # Errors
+/// [`LabError::Activation`] for a spec that does not parse, [`LabError::Usage`] for a spec
+/// given twice.
+fn selected(args: &Args) -> Result<Vec<(String, Activation)>, LabError> {
     if args.activations.is_empty() {
         return Ok(activation::all()
             .iter()
             .map(|e| (e.name.to_string(), Activation::with_defaults(e)))
             .collect());
     }
-    args.activations
-        .iter()
-        .map(|s| Ok((s.trim().to_string(), Activation::from_name(s)?)))
-        .collect()
+    let mut acts: Vec<(String, Activation)> = Vec::new();
+    for spec in &args.activations {
+        let name = spec.trim().to_string();
+        let act = parse_activation(&name, "--activation")?;
+        if acts.iter().any(|(n, _)| *n == name) {
+            return Err(LabError::Usage(format!(
+                "--activation: {name} is given twice: give each activation once"
+            )));
+        }
+        acts.push((name, act));
+    }
+    Ok(acts)
 }
 
 /// The points: `--x`, or the grid from `--x-min` to `--x-max` by `--step`.
-fn points(args: &Args) -> Result<Vec<f32>, Box<dyn Error>> {
+///
+/// # Errors
+/// [`LabError::Usage`] for a value that is not finite, `--x-min` above `--x-max`, a step that
+/// is not positive, or more than [`MAX_POINTS`] points.
+fn points(args: &Args) -> Result<Vec<f32>, LabError> {
     if let Some(xs) = &args.x {
         if xs.is_empty() || xs.iter().any(|v| !v.is_finite()) {
-            return Err(
+            return Err(LabError::Usage(
                 "--x: give finite numbers separated by commas, e.g. --x -20,-1,0,1,20".into(),
-            );
+            ));
+        }
+        if xs.len() > MAX_POINTS {
+            return Err(LabError::Usage(format!(
+                "--x: {} points; the limit is {MAX_POINTS}: give fewer",
+                xs.len()
+            )));
         }
         return Ok(xs.clone());
     }
-    grid(args.x_min, args.x_max, args.step)
+    grid(args.x_min, args.x_max, args.step, "--step")
 }
 
-fn grid(min: f32, max: f32, step: f32) -> Result<Vec<f32>, Box<dyn Error>> {
+/// The points from `min` to `max` by `step`; `flag` is what set the step, for messages.
+fn grid(min: f32, max: f32, step: f32, flag: &str) -> Result<Vec<f32>, LabError> {
     if !(min.is_finite() && max.is_finite() && min <= max) {
-        return Err(format!(
+        return Err(LabError::Usage(format!(
             "--x-min {min} and --x-max {max}: need finite numbers with x-min ≤ x-max"
-        )
-        .into());
+        )));
     }
     if !(step.is_finite() && step > 0.0) {
-        return Err(format!("--step {step}: needs a positive number").into());
+        return Err(LabError::Usage(format!(
+            "{flag} {step:?}: needs a positive, finite number such as 0.25"
+        )));
     }
-    let count = ((max - min) / step + 1e-4).floor() as usize + 1;
-    if count > 1_000_000 {
-        return Err(format!("--step {step} gives {count} points; use a larger step").into());
+    // counted in f64 before any conversion: a tiny step gives a count no usize holds
+    let count = ((f64::from(max) - f64::from(min)) / f64::from(step) + 1e-4).floor() + 1.0;
+    if count > MAX_POINTS as f64 {
+        let least = (f64::from(max) - f64::from(min)) / (MAX_POINTS - 1) as f64;
+        let count = if count < 1e15 {
+            format!("{count:.0}")
+        } else {
+            format!("{count:.1e}")
+        };
+        return Err(LabError::Usage(format!(
+            "{flag} {step:?}: gives {count} points from {min} to {max}; the limit is \
+             {MAX_POINTS}: use a step of at least {least:.3e}"
+        )));
     }
     // min + i·step computed in f64, so the points are the decimal values one expects
-    Ok((0..count)
+    Ok((0..count as usize)
         .map(|i| (f64::from(min) + i as f64 * f64::from(step)) as f32)
         .collect())
 }
 
-fn print_list() {
+fn print_list(out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 3]> = activation::all()
         .iter()
         .map(|e| {
@@ -208,40 +250,47 @@ fn print_list() {
     let w0 = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
     let w1 = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
     for [usage, category, about] in rows {
-        println!("{usage:<w0$}  {category:<w1$}  {about}");
+        writeln!(out, "{usage:<w0$}  {category:<w1$}  {about}")?;
     }
-    println!(
+    writeln!(
+        out,
         "\n{} activations. Any of them, or a formula in x such as 'x * tanh(softplus(x))', goes \
          wherever an activation is asked for (--activation).",
         activation::all().len()
-    );
+    )
 }
 
-fn describe(spec: &str) -> Result<(), Box<dyn Error>> {
-    let act = Activation::from_name(spec)?;
+/// Prints what `spec` is.
+///
+/// # Errors
+/// [`LabError::Activation`] (with the closest name for a typo) if it does not parse;
+/// [`LabError::Output`] if `out` fails.
+fn describe(spec: &str, out: &mut dyn Write) -> Result<(), LabError> {
+    let act = parse_activation(spec, "--describe")?;
     let e = act.entry();
     let layer = act.build();
-    println!("{}  —  {}", act, layer.describe());
-    println!("  {}", e.about);
+    writeln!(out, "{}  —  {}", act, layer.describe())?;
+    writeln!(out, "  {}", e.about)?;
     if let Some(f) = act.args().formula() {
-        println!("  f(x)       {}", f.text());
+        writeln!(out, "  f(x)       {}", f.text())?;
     } else {
-        println!("  f(x)       {}", e.formula);
+        writeln!(out, "  f(x)       {}", e.formula)?;
     }
-    println!("  f′(x)      {}", e.derivative);
-    println!("  range      {}", e.range);
-    println!("  category   {}", e.category);
-    println!("  PyTorch    {}", e.pytorch);
-    println!("  usage      {}", e.usage());
+    writeln!(out, "  f′(x)      {}", e.derivative)?;
+    writeln!(out, "  range      {}", e.range)?;
+    writeln!(out, "  category   {}", e.category)?;
+    writeln!(out, "  PyTorch    {}", e.pytorch)?;
+    writeln!(out, "  usage      {}", e.usage())?;
     if !e.aliases.is_empty() {
-        println!("  aliases    {}", e.aliases.join(", "));
+        writeln!(out, "  aliases    {}", e.aliases.join(", "))?;
     }
     if !e.kinks.is_empty() {
         let kinks: Vec<String> = e.kinks.iter().map(|k| k.to_string()).collect();
-        println!(
+        writeln!(
+            out,
             "  kinks at   {} (f′ there follows PyTorch)",
             kinks.join(", ")
-        );
+        )?;
     }
     let params = layer.named_parameters();
     if !params.is_empty() {
@@ -249,36 +298,72 @@ fn describe(spec: &str) -> Result<(), Box<dyn Error>> {
             .iter()
             .map(|(n, p)| format!("{n} = {}", p.item()))
             .collect();
-        println!("  learnable  {}", names.join(", "));
+        writeln!(out, "  learnable  {}", names.join(", "))?;
     }
     Ok(())
 }
 
-fn print_csv(acts: &[(String, Activation)], xs: &[f32]) {
-    let mut out = String::from("activation,x,y,dydx\n");
+fn print_csv(acts: &[(String, Activation)], xs: &[f32], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "activation,x,y,dydx")?;
     for (name, act) in acts {
         let (ys, ds) = evaluate(act, xs);
+        let name = if name.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", name.replace('"', "\"\""))
+        } else {
+            name.clone()
+        };
+        let mut rows = String::new();
         for ((x, y), d) in xs.iter().zip(&ys).zip(&ds) {
-            let name = if name.contains([',', '"']) {
-                format!("\"{}\"", name.replace('"', "\"\""))
-            } else {
-                name.clone()
-            };
-            writeln!(out, "{name},{x},{y},{d}").expect("writing to a String");
+            writeln!(rows, "{name},{x},{y},{d}").expect("writing to a String");
         }
+        out.write_all(rows.as_bytes())?;
     }
-    print!("{out}");
+    out.flush()
 }
 
-/// A file name for a spec: letters, digits and `_`, the rest as `_`.
-fn file_stem(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
+/// The longest readable part of a chart's file name; a longer spec (a formula) is cut there and
+/// told apart by its hash.
+const MAX_STEM: usize = 40;
+
+/// A file name (without `.svg`) for each spec, all different, also on file systems that ignore
+/// case: the spec lower-cased with every character but letters, digits and `_` as `_`
+/// (`leaky_relu:0.1` → `leaky_relu_0_1`), and when two specs give the same name (`x/2` and
+/// `x*2` both give `x_2`) or a spec is longer than [`MAX_STEM`], a short hash of the spec
+/// after it (`x_2-1f3a9c02`).
+fn file_stems(names: &[&str]) -> Vec<String> {
+    let slug = |name: &str| -> String {
+        let s: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let s = s.trim_matches('_').to_string();
+        if s.is_empty() {
+            "formula".into()
+        } else {
+            s
+        }
+    };
+    let slugs: Vec<String> = names.iter().map(|n| slug(n)).collect();
+    slugs
+        .iter()
+        .zip(names)
+        .map(|(s, name)| {
+            let shared = slugs.iter().filter(|o| *o == s).count() > 1;
+            if !shared && s.len() <= MAX_STEM {
+                return s.clone();
             }
+            // FNV-1a: stable from run to run and platform to platform, unlike std's hasher
+            let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            let cut: String = s.chars().take(MAX_STEM).collect();
+            format!("{}-{:08x}", cut.trim_end_matches('_'), hash as u32)
         })
         .collect()
 }
@@ -358,29 +443,56 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn plot(dir: &Path, acts: &[(String, Activation)], args: &Args) -> Result<(), Box<dyn Error>> {
-    create_dir_all(dir)?;
+/// Draws every chart in memory first, then writes them and `index.html` into `dir`, and says
+/// so in one line on stderr.
+///
+/// # Errors
+/// [`LabError::Usage`] for points that give no curve (fewer than two distinct x), a chart
+/// that cannot be drawn, or a folder or file that cannot be written (naming it).
+fn plot(dir: &Path, acts: &[(String, Activation)], args: &Args) -> Result<(), LabError> {
     // a fine grid for smooth curves: about 600 points over the range
-    let xs = match &args.x {
+    let mut xs = match &args.x {
         Some(_) => points(args)?,
+        // the width in f64: from -3e38 to 3e38 it is not a finite f32
         None => grid(
             args.x_min,
             args.x_max,
-            (args.x_max - args.x_min).max(1e-3) / 600.0,
+            ((f64::from(args.x_max) - f64::from(args.x_min)).max(1e-3) / 600.0) as f32,
+            "--x-min and --x-max",
         )?,
     };
     // the vector activations on the CSV's points: over 600 points every softmax value is tiny
-    let coarse = points(args)?;
-    let mut figures = String::new();
+    let mut coarse = points(args)?;
+    for v in [&mut xs, &mut coarse] {
+        v.sort_by(f32::total_cmp);
+        v.dedup();
+    }
+    if xs.len() < 2 || coarse.len() < 2 {
+        return Err(LabError::Usage(
+            "--plot: a curve needs at least two different x: give --x-min below --x-max (and \
+             a --step that fits between them) or two different --x values"
+                .into(),
+        ));
+    }
+    let names: Vec<&str> = acts.iter().map(|(n, _)| n.as_str()).collect();
+    let stems = file_stems(&names);
+    let mut charts = Vec::with_capacity(acts.len());
     for (name, act) in acts {
-        let stem = file_stem(name);
-        let file = format!("{stem}.svg");
         let xs = if mode(act) == Mode::Vector {
             &coarse
         } else {
             &xs
         };
-        write_atomic(dir.join(&file), chart(name, act, xs)?.as_bytes())?;
+        let svg = chart(name, act, xs)
+            .map_err(|e| LabError::Usage(format!("--plot: cannot draw {name}: {e}")))?;
+        charts.push(svg);
+    }
+    let write_error = |e: minidl::fs::WriteError| LabError::Usage(format!("--plot: {e}"));
+    create_dir_all(dir).map_err(write_error)?;
+    let mut figures = String::new();
+    for (((name, act), stem), svg) in acts.iter().zip(&stems).zip(&charts) {
+        let file = format!("{stem}.svg");
+        write_atomic(dir.join(&file), svg.as_bytes()).map_err(write_error)?;
         let e = act.entry();
         let formula = act.args().formula().map_or(e.formula, |f| f.text());
         let note = match mode(act) {
@@ -400,8 +512,8 @@ fn plot(dir: &Path, acts: &[(String, Activation)], args: &Args) -> Result<(), Bo
             formula = esc(formula),
             derivative = esc(e.derivative),
             torch = esc(e.pytorch),
-        )?;
-        eprintln!("wrote {}", dir.join(&file).display());
+        )
+        .expect("writing to a String");
     }
     let html = format!(
         "<!doctype html>\n<html><head><meta charset=utf-8><title>minidl activations</title>\
@@ -409,8 +521,14 @@ fn plot(dir: &Path, acts: &[(String, Activation)], args: &Args) -> Result<(), Bo
          default arguments, evaluation mode; derivatives from autograd.</p>\n\
          <div class=gallery>\n{figures}</div>\n</body></html>\n"
     );
-    write_atomic(dir.join("index.html"), html.as_bytes())?;
-    eprintln!("wrote {}", dir.join("index.html").display());
+    write_atomic(dir.join("index.html"), html.as_bytes()).map_err(write_error)?;
+    // a note, not the result (which is the files): a full stderr does not make it an error
+    let _ = writeln!(
+        io::stderr(),
+        "wrote {} charts and index.html into {}",
+        charts.len(),
+        dir.display()
+    );
     Ok(())
 }
 
@@ -421,25 +539,46 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#222}
     .cat{color:#666;font-size:12px;border:1px solid #ccc;border-radius:8px;padding:0 6px}\
     .torch{color:#555}.note{color:#a15c00;margin:2px 0}code{font-size:12px}";
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
+
+/// The whole example, printing to `out`. Every flag is checked before anything is printed or
+/// written.
+///
+/// # Errors
+/// A [`LabError`] for nothing to do, a spec that does not parse, bad points, a plot folder
+/// that cannot be written, or a failed write to `out`.
+fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     if !(args.list || args.csv || args.describe.is_some() || args.plot.is_some()) {
-        return Err(
+        return Err(LabError::Usage(
             "nothing to do: give --list, --describe SPEC, --csv or --plot DIR (see --help)".into(),
-        );
+        ));
+    }
+    let acts = selected(args)?;
+    let xs = if args.csv || args.plot.is_some() {
+        points(args)?
+    } else {
+        Vec::new()
+    };
+    if let Some(spec) = &args.describe {
+        parse_activation(spec, "--describe")?;
     }
     if args.list {
-        print_list();
+        print_list(out)?;
     }
     if let Some(spec) = &args.describe {
-        describe(spec)?;
+        describe(spec, out)?;
     }
-    let acts = selected(&args)?;
     if args.csv {
-        print_csv(&acts, &points(&args)?);
+        print_csv(&acts, &xs, out)?;
     }
     if let Some(dir) = &args.plot {
-        plot(dir, &acts, &args)?;
+        plot(dir, &acts, args)?;
     }
+    out.flush()?;
     Ok(())
 }

@@ -24,6 +24,7 @@ use std::rc::Rc;
 use clap::Parser;
 use minidl::autograd::{self, Function, GradcheckError, GradcheckOptions, Var};
 use minidl::fs::{write_atomic, WriteError};
+use minidl::lab::LabError;
 use minidl::nn::ActivationExt;
 use minidl::tensor::{self, Tensor};
 
@@ -40,14 +41,25 @@ pub struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = minidl::cli::parse_args();
     match run(&args, &mut io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
-        // `| head` closed the pipe: the reader has seen what it wanted
-        Err(TourError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
+        // the lab's one exit path: one line on stderr, the status of TourError::exit_code (a
+        // closed pipe, `| head`, is success: the reader has seen what it wanted)
+        Err(e) => LabError::from(e).exit(),
+    }
+}
+
+impl From<TourError> for LabError {
+    fn from(e: TourError) -> LabError {
+        match e {
+            TourError::Dot(_) => LabError::Usage(e.to_string()),
+            TourError::Io(e) => LabError::Output(e),
+            TourError::Failed(ref list) => LabError::Failed(format!(
+                "{} check(s) failed: {}",
+                list.len(),
+                list.join("; ")
+            )),
         }
     }
 }

@@ -22,14 +22,20 @@
 //! `--activation` takes any registry spec (`relu`, `leaky_relu:0.1`, `mish`, ...); see
 //! `nn::activation::Activation::from_name`. `--threads N` is `tensor::set_num_threads(N)`.
 //!
-//! A bad flag value is a clap error (exit status 2); an unknown activation prints the list of
-//! valid names and exits with status 2.
+//! A bad flag value (zero, negative, more than 256 threads or 1,000,000 steps, a network or a
+//! batch above the lab's size limits), an unknown activation or one that does not fit the
+//! network is one line on stderr, `error: …`, and exit status 2.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use minidl::autograd::Var;
+use minidl::cli::{positive_whole, threads, whole_up_to};
+use minidl::lab::{
+    check_activation_fits, parse_activation, Architecture, LabError, MAX_BATCH_VALUES,
+};
 use minidl::nn::activation::Activation;
 use minidl::nn::{self, loss::cross_entropy, Flatten, Linear, Module, Sequential};
 use minidl::optim::{Adam, Optimizer, Sgd};
@@ -75,32 +81,76 @@ struct Args {
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
     optimizer: OptimizerKind,
     /// Samples per step.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
-    batch_size: u64,
-    /// Threads for the kernels (`tensor::set_num_threads`).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
-    threads: u64,
-    /// Timed training steps (after the warm-up).
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
-    steps: u64,
+    #[arg(long, default_value_t = 64, value_parser = positive_whole, allow_negative_numbers = true)]
+    batch_size: usize,
+    /// Threads for the kernels (`tensor::set_num_threads`, at most 256).
+    #[arg(long, default_value_t = 2, value_parser = threads, allow_negative_numbers = true)]
+    threads: usize,
+    /// Timed training steps (after the warm-up; at most 1,000,000).
+    #[arg(long, default_value_t = 500, value_parser = steps, allow_negative_numbers = true)]
+    steps: usize,
     /// MLP hidden widths, comma-separated.
-    #[arg(long, default_value = "128,64", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "128,64",
+        value_delimiter = ',',
+        value_parser = positive_whole,
+        allow_negative_numbers = true
+    )]
     hidden: Vec<usize>,
 }
 
+/// How many batches of random images the bench cycles through.
+const BATCHES: usize = 64;
+
+/// The most timed steps: at the smallest batch a million steps take minutes; more is a slip
+/// that would run for days.
+const MAX_STEPS: usize = 1_000_000;
+
+/// `--steps`: a whole number from 1 to [`MAX_STEPS`].
+fn steps(s: &str) -> Result<usize, String> {
+    whole_up_to(s, MAX_STEPS, "timed steps")
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let activation = match Activation::from_name(&args.activation) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: --activation: {e}");
-            return ExitCode::from(2);
-        }
+    match run(&minidl::cli::parse_args()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
+
+/// Checks the flags, times the steps and prints `samples_per_sec=<float>`.
+///
+/// # Errors
+/// A [`LabError`] for an unknown activation or one that does not fit the network, a network
+/// or batch too large, or a failed write to standard output.
+fn run(args: &Args) -> Result<(), LabError> {
+    let activation = parse_activation(&args.activation, "--activation")?;
+    let architecture = match args.model {
+        Model::Mlp => Architecture::Mlp {
+            hidden: args.hidden.clone(),
+        },
+        Model::Cnn => Architecture::reference_cnn(),
     };
-    tensor::set_num_threads(args.threads as usize);
-    let rate = samples_per_sec(&args, &activation);
-    println!("samples_per_sec={rate:.1}");
-    ExitCode::SUCCESS
+    // sizes before anything is allocated: the network and one batch through it, then the
+    // batches of random images cycled
+    architecture.check([1, 28, 28], 10, args.batch_size, "--hidden")?;
+    let images = (BATCHES as u128) * (args.batch_size as u128) * 784;
+    if images > MAX_BATCH_VALUES as u128 {
+        return Err(LabError::Usage(format!(
+            "--batch-size {}: the bench cycles {BATCHES} batches of that many random images, \
+             {images} values ({} MiB of f32); the limit is {MAX_BATCH_VALUES} ({} MiB): use \
+             --batch-size {} or less",
+            args.batch_size,
+            (images * 4) >> 20,
+            (MAX_BATCH_VALUES * 4) >> 20,
+            MAX_BATCH_VALUES / (BATCHES * 784)
+        )));
+    }
+    tensor::set_num_threads(args.threads);
+    let rate = samples_per_sec(args, &activation)?;
+    writeln!(io::stdout().lock(), "samples_per_sec={rate:.1}")?;
+    Ok(())
 }
 
 /// The network of `args.model`, with a fresh activation layer wherever one goes.
@@ -125,16 +175,20 @@ fn build(args: &Args, activation: &Activation, rng: &mut tensor::Rng) -> Sequent
 }
 
 /// Trains for the warm-up, then times `args.steps` steps and returns samples per second.
-fn samples_per_sec(args: &Args, activation: &Activation) -> f64 {
+///
+/// # Errors
+/// [`LabError::Usage`] if the activation does not fit the network (`glu` halves its width).
+fn samples_per_sec(args: &Args, activation: &Activation) -> Result<f64, LabError> {
     let mut rng = tensor::rng(0);
     let model = build(args, activation, &mut rng);
+    check_activation_fits(&model, &[1, 1, 28, 28], activation, &args.activation)?;
     let mut opt: Box<dyn Optimizer> = match args.optimizer {
         OptimizerKind::Sgd => Box::new(Sgd::new(model.parameters(), 0.01)),
         OptimizerKind::Adam => Box::new(Adam::new(model.parameters(), 1e-3)),
     };
     // 64 batches, cut once: like the views PyTorch slices, no copy per step.
-    let bs = args.batch_size as usize;
-    let batches: Vec<(Var, Tensor)> = (0..64)
+    let bs = args.batch_size;
+    let batches: Vec<(Var, Tensor)> = (0..BATCHES)
         .map(|_| {
             let x = Tensor::randn([bs, 1, 28, 28], &mut rng);
             let labels = (0..bs)
@@ -150,7 +204,7 @@ fn samples_per_sec(args: &Args, activation: &Activation) -> f64 {
         loss.backward();
         opt.step();
     };
-    let steps = args.steps as usize;
+    let steps = args.steps;
     for i in 0..(steps / 10).max(20) {
         step(i);
     }
@@ -158,5 +212,5 @@ fn samples_per_sec(args: &Args, activation: &Activation) -> f64 {
     for i in 0..steps {
         step(i);
     }
-    (steps * bs) as f64 / start.elapsed().as_secs_f64()
+    Ok((steps * bs) as f64 / start.elapsed().as_secs_f64())
 }

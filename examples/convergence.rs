@@ -41,14 +41,22 @@ use std::time::Instant;
 
 use clap::Parser;
 use minidl::autograd::Var;
-use minidl::cli::DataArgs;
+use minidl::cli::{DataArgs, MAX_EPOCHS};
 use minidl::datasets::DataLoader;
 use minidl::lab::{build_optimizer, Data, LabError, Trainer};
 use minidl::metrics::{EpochMetrics, RunHistory};
 use minidl::nn::{cross_entropy, Module};
 use minidl::report::write_report;
 
-use common::{list, mean_std, mnist_config, pct, specs_and_data, table};
+use common::{list, mean_std, mnist_config, once_each, pct, specs_and_data, table};
+
+/// The most steps `--at` may name: 1,000,000 steps of 64 images, about 1,000 epochs of MNIST.
+const MAX_STEPS: usize = 1_000_000;
+
+/// A step of `--at`: a whole number from 1 to [`MAX_STEPS`].
+fn at_step(s: &str) -> Result<usize, String> {
+    minidl::cli::whole_up_to(s, MAX_STEPS, "training steps")
+}
 
 /// Convergence: training loss after N steps and test accuracy, mean ± spread over seeds.
 #[derive(Parser)]
@@ -57,16 +65,28 @@ pub struct Args {
     #[arg(long, default_value = "relu,swish,mish,gelu")]
     activations: String,
     /// Seeds (initial weights and data order), comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,1,2",
+        value_parser = minidl::cli::seed,
+        allow_negative_numbers = true
+    )]
     seeds: Vec<u64>,
-    /// Steps after which to measure the loss on the whole training set.
-    #[arg(long, value_delimiter = ',', default_value = "100,300,1000")]
+    /// Steps after which to measure the loss on the whole training set (at most 1,000,000).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "100,300,1000",
+        value_parser = at_step,
+        allow_negative_numbers = true
+    )]
     at: Vec<usize>,
     /// Epochs to train [default: until the last --at step].
-    #[arg(long)]
+    #[arg(long, value_parser = minidl::cli::epochs, allow_negative_numbers = true)]
     epochs: Option<usize>,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = minidl::cli::positive_number, allow_negative_numbers = true)]
     lr: f32,
     #[command(flatten)]
     data: DataArgs,
@@ -87,7 +107,7 @@ struct Run {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse(), &mut io::stdout().lock()) {
+    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.exit(),
     }
@@ -99,13 +119,31 @@ fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
+    once_each("--seeds", &args.seeds)?;
+    once_each("--at", &args.at)?;
     let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
-    let per_epoch = data.train.len().div_ceil(64);
+    let per_epoch = data.train.len().div_ceil(64).max(1);
     let steps = match args.epochs {
-        Some(e) => e * per_epoch,
+        // at most 10,000 epochs of at most 2^64 / 64 batches: no overflow
+        Some(e) => e.saturating_mul(per_epoch),
         None => args.at.iter().copied().max().unwrap_or(per_epoch),
     };
-    let at: Vec<usize> = args.at.iter().copied().filter(|&s| s <= steps).collect();
+    let epochs = steps.div_ceil(per_epoch);
+    if epochs > MAX_EPOCHS {
+        return Err(LabError::Usage(format!(
+            "--at: {steps} steps of {per_epoch} per epoch are {epochs} epochs; the limit is \
+             {MAX_EPOCHS}: measure at fewer steps or train on more images"
+        )));
+    }
+    let mut at: Vec<usize> = args.at.iter().copied().filter(|&s| s <= steps).collect();
+    at.sort_unstable();
+    if at.is_empty() {
+        return Err(LabError::Usage(format!(
+            "--at: every step given is past the run's {steps} steps (--epochs {}): measure \
+             at {steps} or fewer, or train longer",
+            args.epochs.unwrap_or(epochs)
+        )));
+    }
     writeln!(
         out,
         "MLP 784-128-64-10, Adam lr {}, batch 64, {steps} steps, seeds {:?}",
@@ -162,7 +200,7 @@ fn train(
     args: &Args,
     data: &Data,
 ) -> Result<Run, LabError> {
-    let epochs = steps.div_ceil(data.train.len().div_ceil(64));
+    let epochs = steps.div_ceil(data.train.len().div_ceil(64).max(1));
     let flags = format!(
         "--hidden 128,64 --optimizer adam --lr {} --batch-size 64 --lr-decay 1 --epochs {epochs} \
          --seed {seed}",

@@ -14,6 +14,11 @@
 //! `cargo run --release --example custom_activation`
 
 use std::error::Error;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use minidl::lab::LabError;
 
 use minidl::autograd::{gradcheck, gradcheck_pointwise, Pointwise, RuleParams, Var};
 use minidl::nn::activation::prelude::sigmoid;
@@ -92,7 +97,7 @@ impl PointwiseLayer for ScaledSoftsign {
 // ---- training all three on the same toy problem ---------------------------------------------
 
 /// Fits y = sin(2x)·x on [−2, 2] with a 1-32-32-1 MLP using `act`, and returns the final loss.
-fn fit(name: &str, act: impl Fn() -> Box<dyn Module>) -> f32 {
+fn fit(out: &mut dyn Write, name: &str, act: impl Fn() -> Box<dyn Module>) -> io::Result<f32> {
     let mut rng = tensor::rng(0);
     let model = mlp(&[1, 32, 32, 1], act, &mut rng);
     let xs: Vec<f32> = (0..256).map(|i| -2.0 + 4.0 * i as f32 / 255.0).collect();
@@ -114,14 +119,40 @@ fn fit(name: &str, act: impl Fn() -> Box<dyn Module>) -> f32 {
         .filter(|(n, _)| !n.ends_with("weight") && !n.ends_with("bias"))
         .map(|(n, p)| format!("{n} = {:.3}", p.item()))
         .collect();
-    println!("  {name:<34} final MSE {loss:.5}  {}", learned.join(", "));
-    loss
+    writeln!(
+        out,
+        "  {name:<34} final MSE {loss:.5}  {}",
+        learned.join(", ")
+    )?;
+    Ok(loss)
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+/// No flags: `--help` says what the example does, and anything else is refused.
+#[derive(Parser)]
+#[command(about = "Three ways to write your own activation, each checked and trained")]
+struct Args {}
+
+fn main() -> ExitCode {
+    let _: Args = minidl::cli::parse_args();
+    match tour(&mut io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // a failed write (a closed pipe is success in LabError::exit) or a failed check: a
+        // bug, exit status 1
+        Err(e) => match e.downcast::<io::Error>() {
+            Ok(e) => LabError::Output(*e).exit(),
+            Err(e) => LabError::Failed(format!("a check failed: {e}")).exit(),
+        },
+    }
+}
+
+/// The three ways, printed to `out`.
+///
+/// # Errors
+/// A failed check (gradcheck, a formula that does not parse) or a failed write to `out`.
+fn tour(out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
     let points = Tensor::from_vec(vec![-3.0, -1.2, -0.4, 0.3, 0.9, 2.5], [2, 3]);
 
-    println!("1. composed from Var ops: x·σ(x)²");
+    writeln!(out, "1. composed from Var ops: x·σ(x)²")?;
     // gradcheck compares backward() with central differences of the forward
     gradcheck(
         |v: &[Var]| SigmoidSquared.forward(&v[0]),
@@ -132,26 +163,32 @@ fn main() -> Result<(), Box<dyn Error>> {
     let at1 = SigmoidSquared
         .forward(&Var::constant(Tensor::scalar(1.0)))
         .item();
-    println!(
+    writeln!(
+        out,
         "   f(1) = {at1:.6} (σ(1)² = {:.6}); gradcheck passed",
         sigmoid(1.0).powi(2)
-    );
+    )?;
     // the same as a closure, when no layer is needed
     let closure = |x: &Var| x * &x.pointwise(&minidl::nn::Sigmoid).pow_scalar(2.0);
-    println!(
+    writeln!(
+        out,
         "   as a closure: f(1) = {:.6}",
         closure(&Var::constant(Tensor::scalar(1.0))).item()
-    );
+    )?;
 
-    println!("2. f and f′ for the fused op: x/(1 + |x|/s), s learnable");
+    writeln!(
+        out,
+        "2. f and f′ for the fused op: x/(1 + |x|/s), s learnable"
+    )?;
     let rule = ScaledSoftsign::new(learnable(2.0));
     gradcheck_pointwise(&rule, &[-50.0, -3.0, -0.5, 0.0, 0.5, 3.0, 50.0], &[0.0])?;
-    println!(
+    writeln!(
+        out,
         "   gradcheck_pointwise passed (f′ in x and ∂f/∂s); layer {}",
         rule.describe()
-    );
+    )?;
 
-    println!("3. a formula string");
+    writeln!(out, "3. a formula string")?;
     let formula = Activation::from_name("x * tanh(softplus(x))")?;
     let mish = Activation::from_name("mish")?;
     let x = Var::constant(points.clone());
@@ -165,26 +202,31 @@ fn main() -> Result<(), Box<dyn Error>> {
         .zip(b.data())
         .map(|(p, q)| (p - q).abs())
         .fold(0.0, f32::max);
-    println!(
+    writeln!(
+        out,
         "   {} is {}; it differs from mish by at most {worst:.1e}",
         formula,
         formula.build().describe()
-    );
+    )?;
     match Activation::from_name("x * tanh(softplus(x)") {
-        Err(e) => println!(
+        Err(e) => writeln!(
+            out,
             "   a mistake points at its column:\n{}",
             indent(&e.to_string())
-        ),
+        )?,
         Ok(_) => unreachable!("the formula lacks a parenthesis"),
     }
 
-    println!("\nTraining a 1-32-32-1 MLP on y = x·sin(2x), 400 Adam steps:");
-    fit("composed x·σ(x)²", || Box::new(SigmoidSquared));
-    fit("fused x/(1 + |x|/s), s learnable", || {
+    writeln!(
+        out,
+        "\nTraining a 1-32-32-1 MLP on y = x·sin(2x), 400 Adam steps:"
+    )?;
+    fit(out, "composed x·σ(x)²", || Box::new(SigmoidSquared))?;
+    fit(out, "fused x/(1 + |x|/s), s learnable", || {
         Box::new(ScaledSoftsign::new(learnable(2.0)))
-    });
-    fit("formula x * tanh(softplus(x))", || formula.build());
-    fit("built-in mish", || mish.build());
+    })?;
+    fit(out, "formula x * tanh(softplus(x))", || formula.build())?;
+    fit(out, "built-in mish", || mish.build())?;
     Ok(())
 }
 

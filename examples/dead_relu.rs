@@ -51,7 +51,7 @@ use minidl::nn::{ActivationStats, Module};
 use minidl::report::write_report;
 use minidl::tensor::Tensor;
 
-use common::{list, mean_std, mnist_config, pct, specs_and_data, table};
+use common::{list, mean_std, mnist_config, once_each, pct, specs_and_data, table};
 
 /// Dead ReLUs: dead-unit fractions per layer before and after training.
 #[derive(Parser)]
@@ -64,10 +64,16 @@ pub struct Args {
     #[arg(long, default_value = "relu,leaky_relu,elu,mish")]
     activations: String,
     /// Seeds (initial weights and data order), comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,1,2",
+        value_parser = minidl::cli::seed,
+        allow_negative_numbers = true
+    )]
     seeds: Vec<u64>,
     /// Epochs to train.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = minidl::cli::epochs, allow_negative_numbers = true)]
     epochs: usize,
     #[command(flatten)]
     data: DataArgs,
@@ -135,7 +141,7 @@ struct Run {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse(), &mut io::stdout().lock()) {
+    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.exit(),
     }
@@ -147,6 +153,7 @@ fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
+    once_each("--seeds", &args.seeds)?;
     let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
     for setup in args.setup.list() {
         writeln!(

@@ -43,7 +43,7 @@ use minidl::lab::{Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
 use minidl::report::write_report;
 
-use common::{list, mnist_config, num, pct, specs_and_data, table};
+use common::{list, mnist_config, num, once_each, pct, specs_and_data, table};
 
 /// Vanishing gradients: per-layer gradient norms of a deep narrow MLP.
 #[derive(Parser)]
@@ -60,19 +60,19 @@ pub struct Args {
     )]
     inits: Vec<InitKind>,
     /// Number of hidden layers.
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = 9, value_parser = minidl::cli::positive_whole, allow_negative_numbers = true)]
     depth: usize,
     /// Width of each hidden layer.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = minidl::cli::positive_whole, allow_negative_numbers = true)]
     width: usize,
     /// SGD learning rate.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = minidl::cli::positive_number, allow_negative_numbers = true)]
     lr: f32,
     /// Epochs to train.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = minidl::cli::epochs, allow_negative_numbers = true)]
     epochs: usize,
     /// Seed of the initial weights and the data order.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = minidl::cli::seed, allow_negative_numbers = true)]
     seed: u64,
     #[command(flatten)]
     data: DataArgs,
@@ -102,7 +102,7 @@ impl Run {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse(), &mut io::stdout().lock()) {
+    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.exit(),
     }
@@ -114,7 +114,18 @@ fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
+    once_each("--inits", &args.inits)?;
+    // the sizes, before the data is read: a --depth or --width too large for any data
+    let config = mnist_config(&flags(InitKind::Default, args))?;
     let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
+    // and on these images, before anything trains
+    let batch = config.batch_size.min(data.train.len()).max(1);
+    config.architecture.check(
+        data.input_shape(),
+        data.classes(),
+        batch,
+        "--depth and --width",
+    )?;
     let sizes = format!("784 -> {} x {} -> 10", args.depth, args.width);
     writeln!(
         out,
@@ -160,13 +171,17 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
 }
 
 /// Trains `spec` with `init`, recording every weight's gradient norms.
-fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, LabError> {
-    let flags = format!(
+/// The `mnist` flags of the run with `init`.
+fn flags(init: InitKind, args: &Args) -> String {
+    format!(
         "--depth {} --width {} --init {init} --optimizer sgd --lr {} --batch-size 64 --lr-decay 1 \
          --epochs {} --seed {}",
         args.depth, args.width, args.lr, args.epochs, args.seed
-    );
-    let mut config = mnist_config(&flags)?;
+    )
+}
+
+fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, LabError> {
+    let mut config = mnist_config(&flags(init, args))?;
     config.quiet = args.quiet;
     let mut trainer = Trainer::new(&config, spec, data)?;
     while !trainer.is_finished() {

@@ -184,11 +184,78 @@ impl fmt::Display for LrDecay {
 
 /// A whole number ≥ 1.
 fn positive(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("expected a whole number of at least 1, got 0".into()),
-        Ok(n) => Ok(n),
+    whole_up_to(s, usize::MAX, "a 64-bit count")
+}
+
+/// The most `--epochs` a run may ask for. An epoch of the smallest run takes milliseconds, so a
+/// count beyond this is a slip (`--epochs 18446744073709551615` would train for ever), refused
+/// at once rather than run.
+pub const MAX_EPOCHS: usize = 10_000;
+
+/// The most `--threads`: more threads than any machine has cores, and few enough that starting
+/// them cannot fail (each is a worker thread with its own stack).
+pub const MAX_THREADS: usize = 256;
+
+/// A whole number from 1 to `max`; `why` says where the bound comes from.
+///
+/// # Errors
+/// A message saying what is accepted, as the other value parsers do.
+pub fn whole_up_to(s: &str, max: usize, why: &str) -> Result<usize, String> {
+    let digits = s.trim();
+    match digits.parse::<usize>() {
+        Ok(n) if n > max => Err(format!(
+            "expected a whole number from 1 to {max} ({why}), got {s:?}"
+        )),
+        Ok(n) if n > 0 => Ok(n),
+        Ok(_) => Err("expected a whole number of at least 1, got 0".into()),
+        // a number too long for usize is still a number: say it is too large
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Err(format!(
+            "expected a whole number from 1 to {max} ({why}), got {s:?}"
+        )),
         Err(_) => Err(format!("expected a whole number of at least 1, got {s:?}")),
     }
+}
+
+/// `--epochs`: a whole number from 1 to [`MAX_EPOCHS`].
+///
+/// # Errors
+/// A message saying what is accepted.
+pub fn epochs(s: &str) -> Result<usize, String> {
+    whole_up_to(s, MAX_EPOCHS, "epochs to train")
+}
+
+/// `--threads`: a whole number from 1 to [`MAX_THREADS`].
+///
+/// # Errors
+/// A message saying what is accepted.
+pub fn threads(s: &str) -> Result<usize, String> {
+    whole_up_to(s, MAX_THREADS, "threads for the kernels")
+}
+
+/// A whole number ≥ 1, as the examples' own flags take it.
+///
+/// # Errors
+/// `expected a whole number of at least 1, got …`.
+pub fn positive_whole(s: &str) -> Result<usize, String> {
+    positive(s)
+}
+
+/// A seed: a whole number from 0 to 2^64 − 1.
+///
+/// # Errors
+/// A message saying what is accepted.
+pub fn seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("expected a whole number from 0 to {}, got {s:?}", u64::MAX))
+}
+
+/// A positive, finite real number, as the examples' own flags take it (`--lr`).
+///
+/// # Errors
+/// `expected a positive number such as 0.001, got …`.
+pub fn positive_number(s: &str) -> Result<f32, String> {
+    positive_real(s)
 }
 
 /// A positive, finite real number.
@@ -245,23 +312,26 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = ModelKind::Mlp, value_name = "KIND")]
     pub model: ModelKind,
 
-    /// Hidden layer widths of the MLP, comma-separated [default: 256,128].
+    /// Hidden layer widths of the MLP, comma-separated (at most 1000 layers and 2^26 parameters
+    /// in all) [default: 256,128].
     #[arg(
         long,
         value_name = "W,W,...",
         value_delimiter = ',',
         value_parser = positive,
+        allow_negative_numbers = true,
         action = clap::ArgAction::Set,
         conflicts_with = "depth"
     )]
     pub hidden: Option<Vec<usize>>,
 
-    /// Number of hidden layers of a deep narrow MLP (each --width wide), instead of --hidden.
-    #[arg(long, value_name = "N", value_parser = positive)]
+    /// Number of hidden layers of a deep narrow MLP (each --width wide), instead of --hidden
+    /// (at most 1000 layers and 2^26 parameters in all).
+    #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
     pub depth: Option<usize>,
 
     /// Width of each hidden layer with --depth [default: 64].
-    #[arg(long, value_name = "W", value_parser = positive, requires = "depth")]
+    #[arg(long, value_name = "W", value_parser = positive, requires = "depth", allow_negative_numbers = true)]
     pub width: Option<usize>,
 }
 
@@ -291,7 +361,7 @@ pub struct TrainArgs {
     pub lr_decay: LrDecay,
 
     /// Epochs to train (with --resume: the total, counting the checkpoint's).
-    #[arg(long, default_value_t = 3, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = epochs, allow_negative_numbers = true)]
     pub epochs: usize,
 
     /// Images per training batch.
@@ -299,12 +369,12 @@ pub struct TrainArgs {
     pub batch_size: usize,
 
     /// Seed of the weights and of the data order (the same seed gives the same run).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = seed, allow_negative_numbers = true)]
     pub seed: u64,
 
     /// Threads for the tensor kernels (results do not depend on it) [default: the number of
     /// cores].
-    #[arg(long, value_name = "N", value_parser = positive)]
+    #[arg(long, value_name = "N", value_parser = threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,
 
     /// Stop at the first op whose output or gradient holds NaN or ±inf, naming the op, its
@@ -693,6 +763,12 @@ mod tests {
             &["--batch-size", "x"],
             &["--hidden", "128,0"],
             &["--threads", "0"],
+            &["--threads", "257"],
+            &["--epochs", "10001"],
+            &["--epochs", "18446744073709551616"],
+            &["--seed", "-1"],
+            &["--hidden", "-4"],
+            &["--depth", "0"],
             &["--model", "rnn"],
             &["--optimizer", "lbfgs"],
             &["--hidden", "64", "--depth", "3"],

@@ -131,14 +131,17 @@ pub enum LabError {
     },
     /// Writing to the terminal failed.
     Output(io::Error),
+    /// An example's own check of the library failed (a gradient that disagrees with its
+    /// hand-derived value): not bad input but a bug to report, so exit status 1.
+    Failed(String),
 }
 
 impl LabError {
     /// The process exit status for this error: 2 for bad input (everything but a failed
-    /// terminal write, which is 1).
+    /// terminal write and a failed self-check, which are 1).
     pub fn exit_code(&self) -> u8 {
         match self {
-            LabError::Output(_) => 1,
+            LabError::Output(_) | LabError::Failed(_) => 1,
             _ => 2,
         }
     }
@@ -192,6 +195,7 @@ impl fmt::Display for LabError {
                  saved (an overflow: lower --lr or clip the gradients)"
             ),
             LabError::Output(e) => write!(f, "cannot write the output: {e}"),
+            LabError::Failed(msg) => f.write_str(msg),
         }
     }
 }
@@ -206,7 +210,10 @@ impl Error for LabError {
             LabError::Report(e) => Some(e),
             LabError::Output(e) => Some(e),
             LabError::Anomaly { anomaly, .. } => Some(anomaly.as_ref()),
-            LabError::Usage(_) | LabError::Resume { .. } | LabError::Diverged { .. } => None,
+            LabError::Usage(_)
+            | LabError::Resume { .. }
+            | LabError::Diverged { .. }
+            | LabError::Failed(_) => None,
         }
     }
 }
@@ -429,6 +436,72 @@ pub const DEFAULT_HIDDEN: [usize; 2] = [256, 128];
 /// The width of each hidden layer for `--depth N` without `--width`.
 pub const DEFAULT_WIDTH: usize = 64;
 
+/// The most parameters a network may have: 2^26 = 67,108,864, 256 MiB of f32. Training holds
+/// about four times that (the parameters, their gradients and Adam's two moments), 1 GiB,
+/// which any machine that trains a network has. The default MLP has 235,146 parameters and the
+/// CNN 28,938, so every network the examples are about is far below it, while a slip such as
+/// `--hidden 10000000` (7.9 billion parameters on MNIST) is refused before anything is
+/// allocated instead of aborting the process.
+pub const MAX_PARAMETERS: usize = 1 << 26;
+
+/// The most values the layers may output for one training batch: 2^27, 512 MiB of f32. The
+/// graph keeps every layer's output until `backward`, which adds gradients of the same sizes,
+/// so a batch at the limit needs 1 to 1.5 GiB. A batch of 64 through the default MLP holds
+/// 100,000 values, through the CNN 9 million; the whole of MNIST (60,000 images) in one batch
+/// through the default MLP, 94 million, still fits.
+pub const MAX_BATCH_VALUES: usize = 1 << 27;
+
+/// The most hidden layers an MLP may have. Every layer is a few ops per step, forward and
+/// backward, whatever its width, so depth costs time even when the parameters are few:
+/// `--depth 100000 --width 1` has 200,000 parameters but did not finish one epoch of 256
+/// images in two minutes. 1000 layers is a hundred times the deepest network the examples
+/// study (9) and trains such a run in seconds.
+pub const MAX_HIDDEN_LAYERS: usize = 1000;
+
+/// The flags that shape the lab's MLP, for messages that ask for a smaller one.
+pub const MODEL_FLAGS: &str = "--hidden, or --depth and --width";
+
+/// How much a network holds: its parameters, and the values its layers output for one image.
+/// Counted in `u128` with saturating arithmetic, so sizes from any command line compare
+/// correctly with the limits (a count that saturates is far above them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkSize {
+    /// Learnable numbers (weights and biases).
+    pub parameters: u128,
+    /// Values the layers output for one image: each layer's output, each activation's and
+    /// pooling's, and a convolution's unfolded input.
+    pub values_per_image: u128,
+}
+
+/// The size of a count of f32 values in bytes: `"256 MiB"`, `"29.6 GiB"`.
+fn f32_bytes(values: u128) -> String {
+    let bytes = values.saturating_mul(4) as f64;
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = bytes;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < units.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit + 1 == units.len() && v >= 1024.0 {
+        return "more than a zebibyte".into();
+    }
+    if v >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0} {}", units[unit])
+    } else {
+        format!("{v:.1} {}", units[unit])
+    }
+}
+
+/// A count for people: exact below 10^15, else `"about 3.4e38"`.
+fn count(n: u128) -> String {
+    if n < 1_000_000_000_000_000 {
+        n.to_string()
+    } else {
+        format!("about {:.1e}", n as f64)
+    }
+}
+
 /// Which network to build: the shape of the model, before any activation is chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Architecture {
@@ -459,7 +532,9 @@ impl Architecture {
     /// The architecture the model flags ask for.
     ///
     /// # Errors
-    /// [`LabError::Usage`] for `--hidden`, `--depth` or `--width` with `--model cnn`.
+    /// [`LabError::Usage`] for `--hidden`, `--depth` or `--width` with `--model cnn`, and for
+    /// hidden layers whose parameters alone, between them, exceed [`MAX_PARAMETERS`] on any
+    /// data (found here, before the data is read).
     pub fn from_args(m: &ModelArgs) -> Result<Architecture, LabError> {
         match m.model {
             ModelKind::Cnn => {
@@ -473,12 +548,33 @@ impl Architecture {
                 Ok(Architecture::reference_cnn())
             }
             ModelKind::Mlp => {
-                let hidden = match (&m.hidden, m.depth) {
-                    (Some(h), _) => h.clone(),
-                    (None, Some(depth)) => vec![m.width.unwrap_or(DEFAULT_WIDTH); depth],
-                    (None, None) => DEFAULT_HIDDEN.to_vec(),
+                let (hidden, flags) = match (&m.hidden, m.depth) {
+                    (Some(h), _) => (h.clone(), format!("--hidden {}", join(h))),
+                    (None, Some(depth)) => {
+                        let width = m.width.unwrap_or(DEFAULT_WIDTH);
+                        // the widths are checked before the list is made: `--depth` may be huge
+                        let flags = format!("--depth {depth} --width {width}");
+                        check_deep_mlp(depth, width, &flags)?;
+                        (vec![width; depth], flags)
+                    }
+                    (None, None) => (DEFAULT_HIDDEN.to_vec(), String::new()),
                 };
-                Ok(Architecture::Mlp { hidden })
+                if hidden.len() > MAX_HIDDEN_LAYERS {
+                    return Err(too_deep(hidden.len(), &flags));
+                }
+                let architecture = Architecture::Mlp { hidden };
+                // One input pixel and one class: what every data set has at least.
+                let least = architecture.size([1, 1, 1], 1).parameters;
+                if least > MAX_PARAMETERS as u128 {
+                    return Err(LabError::Usage(format!(
+                        "{flags}: these hidden layers alone have {} parameters ({} of f32); \
+                         the limit is {MAX_PARAMETERS} ({}): choose narrower or fewer layers",
+                        count(least),
+                        f32_bytes(least),
+                        f32_bytes(MAX_PARAMETERS as u128),
+                    )));
+                }
+                Ok(architecture)
             }
         }
     }
@@ -489,16 +585,184 @@ impl Architecture {
         matches!(self, Architecture::Mlp { .. })
     }
 
+    /// The smallest image side the network takes: 1 for the MLP; for the CNN 2^k with k
+    /// poolings by 2 (4 for the reference CNN), since each pooling needs at least 2×2 pixels.
+    pub fn min_image_side(&self) -> usize {
+        match self {
+            Architecture::Mlp { .. } => 1,
+            Architecture::Cnn { channels, .. } => 1usize
+                .checked_shl(channels.len() as u32)
+                .unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The parameters and the values per image of the network for images of `input` and
+    /// `classes` outputs, counted without building it (and without overflow).
+    pub fn size(&self, input: [usize; 3], classes: usize) -> NetworkSize {
+        let n = |v: usize| v as u128;
+        let mut parameters = 0u128;
+        let mut values;
+        match self {
+            Architecture::Mlp { hidden } => {
+                let pixels = input.iter().fold(1u128, |p, &d| p.saturating_mul(n(d)));
+                values = pixels;
+                let mut fan_in = pixels;
+                for (i, &out) in hidden.iter().chain([&classes]).enumerate() {
+                    let out = n(out);
+                    let weights = fan_in.saturating_mul(out).saturating_add(out);
+                    parameters = parameters.saturating_add(weights);
+                    // a hidden layer's output and its activation's; the logits
+                    let outputs = if i < hidden.len() { 2 } else { 1 };
+                    values = values.saturating_add(out.saturating_mul(outputs));
+                    fan_in = out;
+                }
+            }
+            Architecture::Cnn { channels, kernel } => {
+                let [c, h, w] = input.map(n);
+                let k2 = n(*kernel).saturating_mul(n(*kernel));
+                let (mut c, mut h, mut w) = (c, h, w);
+                values = c.saturating_mul(h).saturating_mul(w);
+                for &out in channels {
+                    let out = n(out);
+                    let hw = h.saturating_mul(w);
+                    let weights = c.saturating_mul(out).saturating_mul(k2);
+                    parameters = parameters.saturating_add(weights.saturating_add(out));
+                    // the unfolded input, the convolution's and the activation's outputs,
+                    // the pooled output
+                    let unfolded = c.saturating_mul(k2).saturating_mul(hw);
+                    let layer = out.saturating_mul(hw).saturating_mul(2);
+                    let pooled = out.saturating_mul(h / 2).saturating_mul(w / 2);
+                    values = values
+                        .saturating_add(unfolded)
+                        .saturating_add(layer)
+                        .saturating_add(pooled);
+                    (c, h, w) = (out, h / 2, w / 2);
+                }
+                let flat = c.saturating_mul(h).saturating_mul(w);
+                let classes = n(classes);
+                parameters =
+                    parameters.saturating_add(flat.saturating_mul(classes).saturating_add(classes));
+                values = values.saturating_add(classes);
+            }
+        }
+        NetworkSize {
+            parameters,
+            values_per_image: values,
+        }
+    }
+
+    /// Checks, before anything is allocated, that the network fits images of `input` with
+    /// `classes` outputs and training batches of `batch` images: an image large enough for the
+    /// CNN's poolings, at most [`MAX_HIDDEN_LAYERS`] hidden layers and [`MAX_PARAMETERS`]
+    /// parameters, at most [`MAX_BATCH_VALUES`]
+    /// layer outputs per batch. `flags` names what shapes the network, for the message
+    /// ([`MODEL_FLAGS`] in the lab).
+    ///
+    /// # Errors
+    /// [`LabError::Usage`] naming the flag, the size the network would need and the limit.
+    pub fn check(
+        &self,
+        input: [usize; 3],
+        classes: usize,
+        batch: usize,
+        flags: &str,
+    ) -> Result<NetworkSize, LabError> {
+        let [_, h, w] = input;
+        let side = self.min_image_side();
+        if h < side || w < side {
+            return Err(LabError::Usage(format!(
+                "--model cnn: the CNN halves the image {} times, so it needs images of at \
+                 least {side}×{side} pixels, and these are {h}×{w}: use --model mlp or larger \
+                 images",
+                side.trailing_zeros()
+            )));
+        }
+        if let Architecture::Mlp { hidden } = self {
+            if hidden.len() > MAX_HIDDEN_LAYERS {
+                return Err(too_deep(hidden.len(), flags));
+            }
+        }
+        let size = self.size(input, classes);
+        let describe = self.describe_counted(input, classes);
+        let limit = MAX_PARAMETERS as u128;
+        if size.parameters > limit {
+            let fix = match self {
+                Architecture::Mlp { .. } => format!("choose narrower or fewer layers ({flags})"),
+                Architecture::Cnn { .. } => "use --model mlp or smaller images".into(),
+            };
+            return Err(LabError::Usage(format!(
+                "model: {describe} would have {} parameters ({} of f32, about 4 times that \
+                 to train); the limit is {MAX_PARAMETERS} ({}): {fix}",
+                count(size.parameters),
+                f32_bytes(size.parameters),
+                f32_bytes(limit),
+            )));
+        }
+        let limit = MAX_BATCH_VALUES as u128;
+        let per_batch = size.values_per_image.saturating_mul(batch as u128);
+        if per_batch > limit {
+            let most = limit / size.values_per_image.max(1);
+            let fix = if most == 0 {
+                match self {
+                    Architecture::Mlp { .. } => {
+                        format!("even one image is too many: choose narrower layers ({flags})")
+                    }
+                    Architecture::Cnn { .. } => {
+                        "even one image is too many: use --model mlp or smaller images".into()
+                    }
+                }
+            } else {
+                format!("use --batch-size {most} or less")
+            };
+            return Err(LabError::Usage(format!(
+                "--batch-size: a batch of {batch} images through the {describe} holds {} \
+                 layer outputs ({} of f32, more with the gradients); the limit is \
+                 {MAX_BATCH_VALUES} ({}): {fix}",
+                count(per_batch),
+                f32_bytes(per_batch),
+                f32_bytes(limit),
+            )));
+        }
+        Ok(size)
+    }
+
+    /// [`Architecture::describe`] for messages about sizes: it writes out each hidden width
+    /// only when there are few (a `--depth 100000` network is `MLP 784-64×100000-10`).
+    fn describe_counted(&self, input: [usize; 3], classes: usize) -> String {
+        match self {
+            Architecture::Mlp { hidden }
+                if hidden.len() > 8 && hidden.iter().all(|&w| w == hidden[0]) =>
+            {
+                let pixels = input
+                    .iter()
+                    .fold(1u128, |p, &d| p.saturating_mul(d as u128));
+                format!("MLP {pixels}-{}×{}-{classes}", hidden[0], hidden.len())
+            }
+            Architecture::Mlp { hidden } if hidden.len() > 8 => {
+                let pixels = input
+                    .iter()
+                    .fold(1u128, |p, &d| p.saturating_mul(d as u128));
+                format!("MLP {pixels}-…({} hidden layers)…-{classes}", hidden.len())
+            }
+            _ => self.describe(input, classes),
+        }
+    }
+
     /// The network for images of `input = [C, H, W]` and `classes` outputs, a fresh layer of
     /// `activation` after every hidden layer, initialised with PyTorch's defaults from `rng`.
+    ///
+    /// # Errors
+    /// As [`Architecture::check`] for a batch of one image (nothing is allocated then), with
+    /// [`MODEL_FLAGS`] as the flags.
     pub fn build(
         &self,
         input: [usize; 3],
         classes: usize,
         activation: &Activation,
         rng: &mut Rng,
-    ) -> Sequential {
-        match self {
+    ) -> Result<Sequential, LabError> {
+        self.check(input, classes, 1, MODEL_FLAGS)?;
+        Ok(match self {
             Architecture::Mlp { hidden } => {
                 let mut sizes = vec![input.iter().product()];
                 sizes.extend(hidden);
@@ -513,7 +777,7 @@ impl Architecture {
                 || activation.build(),
                 rng,
             ),
-        }
+        })
     }
 
     /// A short description: `"MLP 784-128-64-10"`, `"CNN conv 16,32 (5×5)"`.
@@ -541,6 +805,37 @@ impl Architecture {
             }
         }
     }
+}
+
+/// The error for an MLP of `layers` hidden layers, above [`MAX_HIDDEN_LAYERS`].
+fn too_deep(layers: usize, flags: &str) -> LabError {
+    LabError::Usage(format!(
+        "{flags}: {layers} hidden layers; the limit is {MAX_HIDDEN_LAYERS} (each layer costs \
+         time at every step, however narrow): choose fewer layers"
+    ))
+}
+
+/// Refuses `--depth N --width W` whose hidden-to-hidden weights alone exceed
+/// [`MAX_PARAMETERS`], before a list of N widths is made (N may be 2^64 − 1).
+fn check_deep_mlp(depth: usize, width: usize, flags: &str) -> Result<(), LabError> {
+    if depth > MAX_HIDDEN_LAYERS {
+        return Err(too_deep(depth, flags));
+    }
+    let w = width as u128;
+    let per_layer = w.saturating_mul(w).saturating_add(w);
+    let least = per_layer.saturating_mul((depth as u128).saturating_sub(1));
+    // also a list of N widths must not be the allocation that fails
+    if least > MAX_PARAMETERS as u128 || depth > MAX_PARAMETERS {
+        return Err(LabError::Usage(format!(
+            "{flags}: {depth} hidden layers of {width} have at least {} parameters between \
+             them ({} of f32); the limit is {MAX_PARAMETERS} ({}): choose fewer or narrower \
+             layers",
+            count(least.max(depth as u128)),
+            f32_bytes(least.max(depth as u128)),
+            f32_bytes(MAX_PARAMETERS as u128),
+        )));
+    }
+    Ok(())
 }
 
 fn join(v: &[usize]) -> String {
@@ -756,15 +1051,26 @@ impl Trainer {
     /// initialises it from `config.seed`, and makes the optimizer. Nothing is trained yet.
     ///
     /// # Errors
-    /// [`LabError::Activation`] if the spec does not parse.
+    /// [`LabError::Activation`] if the spec does not parse; [`LabError::Usage`] for a network
+    /// too large or images too small for it ([`Architecture::check`]).
     pub fn new(config: &RunConfig, activation: &str, data: &Data) -> Result<Trainer, LabError> {
         let spec = parse_activation(activation, "--activation")?;
         let mut rng = tensor::rng(config.seed);
-        let model = config
+        // sizes are checked before anything is allocated: the batch as the loader will cut it
+        let batch = config.batch_size.min(data.train.len()).max(1);
+        let (input, classes) = (data.input_shape(), data.classes());
+        config
             .architecture
-            .build(data.input_shape(), data.classes(), &spec, &mut rng);
+            .check(input, classes, batch, MODEL_FLAGS)?;
+        let model = config.architecture.build(input, classes, &spec, &mut rng)?;
         init_weights(&model, config.init, &spec, &mut rng);
-        check_activation_fits(&model, &config.architecture, data, &spec, activation)?;
+        let [c, h, w] = input;
+        let one = if config.architecture.flattens_input() {
+            vec![1, c * h * w]
+        } else {
+            vec![1, c, h, w]
+        };
+        check_activation_fits(&model, &one, &spec, activation)?;
         let optimizer = build_optimizer(config.optimizer, config.lr, model.parameters());
         let diagnostics = Diagnostics::attach(&model);
         let activation = activation.trim().to_string();
@@ -1293,15 +1599,18 @@ fn count_correct(logits: &Tensor, labels: &Tensor) -> usize {
         .count()
 }
 
-/// Runs one zero image through `model` (in evaluation mode, without a graph) and turns a panic
-/// into [`LabError::Usage`]. An activation can parse and still not fit the network: `glu`
-/// halves the width the next layer expects, `softmax:dim=5` names an axis the hidden values do
-/// not have; without this check the first batch would end the program with a panic (found by
-/// fuzzing the activation names).
-fn check_activation_fits(
+/// Runs one zero image of `shape` (a batch of one: `[1, 784]`, `[1, 1, 28, 28]`) through
+/// `model` (in evaluation mode, without a graph) and turns a panic into [`LabError::Usage`].
+/// An activation can parse and still not fit the network: `glu` halves the width the next
+/// layer expects, `softmax:dim=5` names an axis the hidden values do not have; without this
+/// check the first batch would end the program with a panic (found by fuzzing the activation
+/// names). `given` is the spec as the user wrote it, for the message.
+///
+/// # Errors
+/// [`LabError::Usage`]: `activation glu: does not fit the network: …`, with what to change.
+pub fn check_activation_fits(
     model: &Sequential,
-    architecture: &Architecture,
-    data: &Data,
+    shape: &[usize],
     spec: &Activation,
     given: &str,
 ) -> Result<(), LabError> {
@@ -1309,13 +1618,7 @@ fn check_activation_fits(
     use std::sync::Mutex;
     // the panic hook is global: one check at a time swaps it, so each restores the right one
     static HOOK: Mutex<()> = Mutex::new(());
-    let [c, h, w] = data.input_shape();
-    let shape = if architecture.flattens_input() {
-        vec![1, c * h * w]
-    } else {
-        vec![1, c, h, w]
-    };
-    let x = Var::constant(Tensor::zeros(shape));
+    let x = Var::constant(Tensor::zeros(shape.to_vec()));
     model.eval();
     let result = {
         let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
@@ -1577,7 +1880,9 @@ mod tests {
     fn architecture_builds_and_describes() {
         let mut rng = tensor::rng(0);
         let mlp = Architecture::Mlp { hidden: vec![8] };
-        let model = mlp.build([1, 28, 28], 10, &act("leaky_relu:0.1"), &mut rng);
+        let model = mlp
+            .build([1, 28, 28], 10, &act("leaky_relu:0.1"), &mut rng)
+            .unwrap();
         assert_eq!(model.len(), 3);
         assert_eq!(model.num_parameters(), 784 * 8 + 8 + 8 * 10 + 10);
         assert_eq!(mlp.describe([1, 28, 28], 10), "MLP 784-8-10");
@@ -1586,7 +1891,7 @@ mod tests {
         let linear = Architecture::Mlp { hidden: vec![] };
         assert_eq!(linear.describe([1, 2, 2], 3), "MLP 4-3");
         let cnn = Architecture::reference_cnn();
-        let model = cnn.build([1, 28, 28], 10, &act("relu"), &mut rng);
+        let model = cnn.build([1, 28, 28], 10, &act("relu"), &mut rng).unwrap();
         assert_eq!(model.len(), 8);
         assert_eq!(
             model.num_parameters(),
@@ -1595,6 +1900,137 @@ mod tests {
         assert_eq!(cnn.describe([1, 28, 28], 10), "CNN conv 16,32 (5×5)");
         assert_eq!(cnn.sizes(), "conv 16,32 5x5");
         assert!(!cnn.flattens_input());
+    }
+
+    #[test]
+    fn sizes_are_counted_without_building_and_checked_against_the_limits() {
+        let mut rng = tensor::rng(0);
+        // the count equals what is built, for the MLP and the CNN, on any image size
+        for (arch, input, classes) in [
+            (Architecture::Mlp { hidden: vec![] }, [1, 2, 3], 4),
+            (
+                Architecture::Mlp {
+                    hidden: vec![256, 128],
+                },
+                [1, 28, 28],
+                10,
+            ),
+            (Architecture::reference_cnn(), [1, 28, 28], 10),
+            (Architecture::reference_cnn(), [1, 5, 9], 3),
+        ] {
+            let size = arch.check(input, classes, 64, MODEL_FLAGS).unwrap();
+            let model = arch.build(input, classes, &act("relu"), &mut rng).unwrap();
+            assert_eq!(size.parameters, model.num_parameters() as u128, "{arch:?}");
+        }
+        let mlp = Architecture::Mlp {
+            hidden: vec![256, 128],
+        };
+        assert_eq!(
+            mlp.size([1, 28, 28], 10).values_per_image,
+            784 + 2 * 256 + 2 * 128 + 10
+        );
+        // parameters: refused above 2^26, naming the size and the flags
+        let wide = Architecture::Mlp {
+            hidden: vec![10_000_000],
+        };
+        let Err(e) = wide.build([1, 28, 28], 10, &act("relu"), &mut rng) else {
+            panic!("built a 7.9-billion-parameter MLP");
+        };
+        let e = e.to_string();
+        assert!(
+            e.starts_with("model: MLP 784-10000000-10 would have 7950000010 parameters"),
+            "{e}"
+        );
+        assert!(e.contains("the limit is 67108864 (256 MiB)"), "{e}");
+        assert!(e.contains(MODEL_FLAGS), "{e}");
+        // just at the limit is allowed: 1 input pixel, 1 class, one layer of w units has 3w + 1
+        let w = (MAX_PARAMETERS - 1) / 3;
+        let edge = Architecture::Mlp { hidden: vec![w] };
+        assert!(edge.check([1, 1, 1], 1, 1, "f").is_ok());
+        let over = Architecture::Mlp {
+            hidden: vec![w + 1],
+        };
+        assert!(over.check([1, 1, 1], 1, 1, "f").is_err());
+        // counts that overflow any integer saturate and are refused, not wrapped
+        let huge = Architecture::Mlp {
+            hidden: vec![usize::MAX, usize::MAX, usize::MAX],
+        };
+        assert_eq!(huge.size([1, 28, 28], 10).parameters, u128::MAX);
+        assert!(huge.check([1, 28, 28], 10, 1, "f").is_err());
+        // the batch: the largest that fits is named
+        let e = mlp
+            .check([1, 28, 28], 10, 100_000, "f")
+            .unwrap_err()
+            .to_string();
+        let most = MAX_BATCH_VALUES / 1562;
+        assert!(
+            e.starts_with("--batch-size: a batch of 100000 images"),
+            "{e}"
+        );
+        assert!(
+            e.contains(&format!("use --batch-size {most} or less")),
+            "{e}"
+        );
+        assert!(mlp.check([1, 28, 28], 10, most, "f").is_ok());
+        assert!(mlp.check([1, 28, 28], 10, most + 1, "f").is_err());
+        // the CNN needs 4×4 images for its two poolings
+        let cnn = Architecture::reference_cnn();
+        assert_eq!(cnn.min_image_side(), 4);
+        assert!(cnn.check([1, 4, 4], 10, 1, "f").is_ok());
+        for input in [[1, 1, 1], [1, 3, 28], [1, 28, 3]] {
+            let Err(e) = cnn.build(input, 10, &act("relu"), &mut rng) else {
+                panic!("built a CNN on {input:?}");
+            };
+            let e = e.to_string();
+            assert!(e.starts_with("--model cnn: "), "{e}");
+            assert!(e.contains("at least 4×4 pixels"), "{e}");
+        }
+    }
+
+    #[test]
+    fn model_flags_too_large_for_any_data_are_refused_before_the_data_is_read() {
+        let m = |hidden: Option<Vec<usize>>, depth, width| ModelArgs {
+            model: ModelKind::Mlp,
+            hidden,
+            depth,
+            width,
+        };
+        for (args, start) in [
+            (
+                m(Some(vec![usize::MAX]), None, None),
+                "--hidden 18446744073709551615: these hidden layers alone",
+            ),
+            (
+                m(Some(vec![100_000, 100_000]), None, None),
+                "--hidden 100000,100000: these hidden layers alone have 10000400001",
+            ),
+            (
+                m(None, Some(3), Some(1 << 20)),
+                "--depth 3 --width 1048576: 3 hidden layers of 1048576",
+            ),
+        ] {
+            let e = Architecture::from_args(&args).unwrap_err().to_string();
+            assert!(e.starts_with(start), "{e}");
+            assert!(e.contains("the limit is 67108864 (256 MiB)"), "{e}");
+        }
+        // depth: at most 1000 hidden layers, however narrow
+        for args in [
+            m(None, Some(usize::MAX), None),
+            m(None, Some(1001), Some(1)),
+            m(Some(vec![1; 1001]), None, None),
+        ] {
+            let e = Architecture::from_args(&args).unwrap_err().to_string();
+            assert!(e.contains("hidden layers; the limit is 1000"), "{e}");
+        }
+        let e = Architecture::Mlp {
+            hidden: vec![1; 1001],
+        }
+        .check([1, 28, 28], 10, 1, "--hidden")
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("--hidden: 1001 hidden layers"), "{e}");
+        // the largest deep network the limits allow is still made
+        assert!(Architecture::from_args(&m(None, Some(1000), Some(64))).is_ok());
     }
 
     #[test]
@@ -1618,7 +2054,10 @@ mod tests {
     fn kaiming_and_xavier_set_the_spread_and_zero_the_biases() {
         let arch = Architecture::Mlp { hidden: vec![400] };
         let relu = act("relu");
-        let build = || arch.build([1, 28, 28], 100, &relu, &mut tensor::rng(3));
+        let build = || {
+            arch.build([1, 28, 28], 100, &relu, &mut tensor::rng(3))
+                .unwrap()
+        };
 
         let model = build();
         let before = nn::state::state_dict(&model);
@@ -1637,7 +2076,9 @@ mod tests {
         assert!(p[3].1.value().data().iter().all(|&b| b == 0.0));
 
         let tanh = act("tanh");
-        let model = arch.build([1, 28, 28], 100, &tanh, &mut tensor::rng(3));
+        let model = arch
+            .build([1, 28, 28], 100, &tanh, &mut tensor::rng(3))
+            .unwrap();
         init_weights(&model, InitKind::Xavier, &tanh, &mut tensor::rng(4));
         let p = model.named_parameters();
         // U(±a), a = (5/3)·√(6/(784 + 400)); its std is a/√3.

@@ -20,9 +20,16 @@ pub fn specs_and_data(
     out: &mut dyn Write,
 ) -> Result<(Vec<String>, Data), LabError> {
     let specs = split_specs(activations);
+    if specs.is_empty() {
+        return Err(LabError::Usage(
+            "--activations: no activation given: list one or more, e.g. --activations relu,mish"
+                .into(),
+        ));
+    }
     for spec in &specs {
         parse_activation(spec, "--activations")?;
     }
+    once_each("--activations", &specs)?;
     let data = load_data(data_args, out)?;
     writeln!(
         out,
@@ -34,17 +41,50 @@ pub fn specs_and_data(
     Ok((specs, data))
 }
 
+/// The most items a list flag (`--seeds`, `--activations`, `--at`, `--inits`) may hold. Each
+/// seed or activation is a whole training run, so a longer list is a run of days, not an
+/// experiment; a hundred is far more than any comparison the examples print.
+pub const MAX_LIST: usize = 100;
+
+/// Refuses a list longer than [`MAX_LIST`], or in which an item appears twice (two runs of one
+/// seed, one activation or one initialisation would be counted twice in a mean and write the
+/// same chart twice).
+///
+/// # Errors
+/// [`LabError::Usage`] naming `flag` and the repeated item or the length.
+pub fn once_each<T: PartialEq + std::fmt::Display>(
+    flag: &str,
+    items: &[T],
+) -> Result<(), LabError> {
+    if items.len() > MAX_LIST {
+        return Err(LabError::Usage(format!(
+            "{flag}: {} items; the limit is {MAX_LIST} (each is a training run): give fewer",
+            items.len()
+        )));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if items[..i].contains(item) {
+            return Err(LabError::Usage(format!(
+                "{flag}: {item} is given twice: list each one once"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The settings the `mnist` example takes from `flags` (`"--hidden 256,256 --optimizer sgd"`):
 /// a run made with them is the run `mnist <flags> --activation A` makes.
 ///
 /// # Errors
-/// As [`RunConfig::from_args`].
-///
-/// # Panics
-/// If `flags` is not a valid `mnist` command line (a bug in the calling example).
+/// As [`RunConfig::from_args`]; [`LabError::Usage`] with clap's message if `flags` is not a
+/// valid `mnist` command line (the examples check their flags' values when they parse them, so
+/// that this does not happen, but a value that slips through is still a one-line error).
 pub fn mnist_config(flags: &str) -> Result<RunConfig, LabError> {
     let argv = std::iter::once("mnist").chain(flags.split_whitespace());
-    let args = LabArgs::try_parse_from(argv).unwrap_or_else(|e| panic!("mnist {flags}: {e}"));
+    let args = LabArgs::try_parse_from(argv).map_err(|e| {
+        let line = minidl::cli::one_line(&e);
+        LabError::Usage(line.strip_prefix("error: ").unwrap_or(&line).to_string())
+    })?;
     RunConfig::from_args(&args)
 }
 

@@ -49,8 +49,10 @@ use super::registry::{self, closest, Args, ParseError};
 use super::scalar;
 use crate::module::{join_name, Module};
 
-/// How deeply parentheses and function calls may nest (deeper formulas are an error, not a
-/// stack overflow).
+/// How deeply a formula may nest: each parenthesis, function call, sign (`-x`) and power
+/// (`x^…`) adds one level, and each level is a few frames of the parser's recursion, so the
+/// limit keeps a deep formula an error, not a stack overflow. 64 levels need a few hundred
+/// stack frames, far below a 2 MB thread's.
 const MAX_DEPTH: usize = 64;
 
 /// How many binary operations a formula may hold. A chain `x + x + … + x` nests without
@@ -301,7 +303,8 @@ impl Formula {
     /// A [`FormulaError`] naming the column of the first problem: an unexpected character or
     /// token, an unclosed parenthesis, an unknown name (suggesting the closest function), a
     /// registered activation's bad argument, a formula that does not use `x`, a number out of
-    /// range, or nesting deeper than 64 levels.
+    /// range, nesting deeper than 64 levels (parentheses, calls, signs and powers), or more
+    /// than 1000 operations.
     pub fn parse(text: &str) -> Result<Formula, FormulaError> {
         let mut parser = Parser {
             text,
@@ -683,7 +686,10 @@ impl Parser<'_> {
         if self.depth > MAX_DEPTH {
             return Err(self.error(
                 self.pos + 1,
-                &format!("nested more than {MAX_DEPTH} levels deep"),
+                &format!(
+                    "nested more than {MAX_DEPTH} levels deep (each parenthesis, function \
+                     call, sign and power adds one): write a flatter formula"
+                ),
             ));
         }
         Ok(())
@@ -691,7 +697,6 @@ impl Parser<'_> {
 
     /// expr := term (('+' | '-') term)*
     fn expr(&mut self) -> Result<Expr, FormulaError> {
-        self.enter()?;
         let mut lhs = self.term()?;
         while let Some((c, n)) = self.peek_op() {
             let op = match c {
@@ -704,7 +709,6 @@ impl Parser<'_> {
             let rhs = self.term()?;
             lhs = self.fold(op, lhs, rhs, col)?;
         }
-        self.depth -= 1;
         Ok(lhs)
     }
 
@@ -726,24 +730,30 @@ impl Parser<'_> {
     }
 
     /// unary := ('-' | '+') unary | power
+    ///
+    /// Every cycle of the recursion passes a sign, a `^`, a parenthesis or a call, and each
+    /// of those is a level ([`MAX_DEPTH`]), so the recursion is bounded.
     fn unary(&mut self) -> Result<Expr, FormulaError> {
-        self.enter()?;
-        let out = match self.peek_op() {
+        match self.peek_op() {
             Some(('-', n)) => {
                 self.pos += n;
-                match self.unary()? {
+                self.enter()?;
+                let out = match self.unary()? {
                     Expr::Num(v) => Expr::Num(-v),
                     e => Expr::Neg(Box::new(e)),
-                }
+                };
+                self.depth -= 1;
+                Ok(out)
             }
             Some(('+', n)) => {
                 self.pos += n;
-                self.unary()?
+                self.enter()?;
+                let out = self.unary()?;
+                self.depth -= 1;
+                Ok(out)
             }
-            _ => self.power()?,
-        };
-        self.depth -= 1;
-        Ok(out)
+            _ => self.power(),
+        }
     }
 
     /// power := primary ('^' unary)?   — right-associative, and the exponent may carry a
@@ -753,7 +763,9 @@ impl Parser<'_> {
         if let Some(('^', n)) = self.peek_op() {
             let col = self.pos + 1;
             self.pos += n;
+            self.enter()?;
             let exponent = self.unary()?;
+            self.depth -= 1;
             return self.fold(BinOp::Pow, base, exponent, col);
         }
         Ok(base)
@@ -774,8 +786,10 @@ impl Parser<'_> {
         }
         if c == '(' {
             self.pos += 1;
+            self.enter()?;
             let inner = self.expr()?;
             self.expect_close(start)?;
+            self.depth -= 1;
             return Ok(inner);
         }
         if c.is_alphabetic() || c == '_' {
@@ -955,7 +969,10 @@ impl Parser<'_> {
         if self.operations > MAX_OPERATIONS {
             return Err(self.error(
                 column,
-                &format!("more than {MAX_OPERATIONS} operations: write a shorter formula"),
+                &format!(
+                    "more than {MAX_OPERATIONS} operations (+, -, *, /, ^): write a shorter \
+                     formula"
+                ),
             ));
         }
         match (&a, &b) {
@@ -1204,11 +1221,33 @@ mod tests {
             "formula: expected \")\" to close the \"(\" at column 9, found the end (column 21)\n    \
              x * tanh(softplus(x)\n                        ^"
         );
-        let deep = format!("{}x{}", "(".repeat(100), ")".repeat(100));
-        assert!(Formula::parse(&deep)
-            .unwrap_err()
-            .message
-            .contains("nested more than 64"));
+        // the limit is the one the message gives: 64 levels parse, 65 do not
+        let nest =
+            |open: &str, n: usize, close: &str| format!("{}x{}", open.repeat(n), close.repeat(n));
+        // (what opens a level, what closes it, levels it adds)
+        for (open, close, levels) in [
+            ("(", ")", 1),
+            ("relu(", ")", 1),
+            ("-(", ")", 2),
+            ("sin(-", ")", 2),
+            ("2^(", ")", 2),
+        ] {
+            let fits = 64 / levels;
+            let ok = nest(open, fits, close);
+            assert!(Formula::parse(&ok).is_ok(), "{open} × {fits}");
+            let e = Formula::parse(&nest(open, fits + 1, close)).unwrap_err();
+            assert!(e.message.contains("nested more than 64 levels"), "{e}");
+        }
+        let signs = format!("{}x", "-".repeat(64));
+        assert_eq!(Formula::parse(&signs).unwrap().text(), signs);
+        assert!(Formula::parse(&format!("-{signs}")).is_err());
+        // 32 nested parentheses, the case that was refused with "more than 64 levels"
+        assert!(Formula::parse(&nest("(", 32, ")")).is_ok());
+        // a 64-level formula is also evaluated and differentiated without trouble
+        let layer = Formula::parse(&nest("sin(", 64, ")")).unwrap().build();
+        let x = Var::parameter(Tensor::from_vec(vec![0.5, -1.0], [2]));
+        layer.forward(&x).backward_with(Tensor::ones([2]));
+        assert!(x.grad().unwrap().all_finite());
     }
 
     #[test]
