@@ -447,7 +447,9 @@ pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray) -> Result<()> {
     write_atomic(path, &bytes)
 }
 
-/// A fresh temporary path beside `path` (same folder, so the final rename is atomic).
+/// A fresh temporary path beside `path` (same folder, so the final rename is atomic), for
+/// downloads.
+#[cfg_attr(not(feature = "download"), allow(dead_code))]
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = path
@@ -458,20 +460,12 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{n}.part", std::process::id()))
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename; on failure the temporary
-/// file is removed.
+/// Writes `bytes` to `path` through a temporary file and a rename, with the writer every
+/// minidl crate shares (`tensor::atomic::write`); on failure the temporary file is removed.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, "write", e)
-    })
+    tensor::atomic::write(path, bytes)
+        .map(|_| ())
+        .map_err(|e| Error::io(path, e.action, e.source))
 }
 
 #[cfg(test)]
