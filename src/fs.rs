@@ -92,13 +92,13 @@ impl fmt::Display for WriteError {
             Some(why) => write!(
                 f,
                 "cannot write {}: {why}; {}",
-                self.path.display(),
+                shown(&self.path),
                 self.hint()
             ),
             None => write!(
                 f,
                 "cannot write {}: {} failed: {}; {}",
-                self.path.display(),
+                shown(&self.path),
                 self.action,
                 self.source,
                 self.hint()
@@ -111,6 +111,24 @@ impl Error for WriteError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         Some(&self.source)
     }
+}
+
+/// `path` for a one-line message: as `display()` shows it, with control characters (a newline
+/// in a file name) escaped as `\n`, `\u{1b}`, ... so the message stays on one line.
+pub fn shown(path: &Path) -> String {
+    let text = path.display().to_string();
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Creates `dir` and any missing parents (like `mkdir -p`).
@@ -339,5 +357,13 @@ pub(crate) mod tests {
         let long = t.0.join("n".repeat(300));
         let e = prepare_output(&long).unwrap_err();
         assert!(e.to_string().contains("too long"), "{e}");
+    }
+
+    #[test]
+    fn paths_with_control_characters_are_shown_on_one_line() {
+        assert_eq!(shown(Path::new("a\nb\tc")), "a\\nb\\tc");
+        assert_eq!(shown(Path::new("plain/é.txt")), "plain/é.txt");
+        let e = WriteError::from(atomic::check_replaceable(Path::new("")).unwrap_err());
+        assert_eq!(e.to_string().lines().count(), 1);
     }
 }

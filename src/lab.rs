@@ -105,6 +105,14 @@ pub enum LabError {
     Metrics(MetricsError),
     /// The report could not be written.
     Report(ReportError),
+    /// An output path (`--save`, `--metrics`, `--report`, or an example's own output flag)
+    /// cannot be written: found by [`check_paths`] before the run starts.
+    OutputPath {
+        /// The flag that named the path, e.g. `"--save"`.
+        flag: &'static str,
+        /// What is wrong with the path; the message names it and says how to fix it.
+        source: crate::fs::WriteError,
+    },
     /// The loss stopped being finite: the run ends before anything more is saved, so the
     /// last `--save` checkpoint is the last good epoch.
     Diverged {
@@ -129,29 +137,29 @@ pub enum LabError {
         /// every `Result` of the lab carries this error type).
         anomaly: Box<autograd::Anomaly>,
     },
-    /// Writing to the terminal failed.
+    /// Writing to standard output failed: it is full (`>/dev/full`), or it is a pipe whose
+    /// reader has gone (`| head`). The run stops there rather than train on unseen (and, in a
+    /// pipeline, holding the shell until it ends); the lab writes an epoch's `--metrics` line
+    /// and `--save` checkpoint before printing its line, so every finished epoch is on disk.
     Output(io::Error),
 }
 
 impl LabError {
-    /// The process exit status for this error: 2 for bad input (everything but a failed
-    /// terminal write, which is 1).
+    /// The process exit status for this error: 2, for every error — bad input, and a
+    /// standard output that cannot be written (full, or a closed pipe: the run stopped early,
+    /// which a script must be able to tell from a finished run).
     pub fn exit_code(&self) -> u8 {
-        match self {
-            LabError::Output(_) => 1,
-            _ => 2,
-        }
+        2
     }
 
-    /// Prints `error: <message>` on stderr and returns the exit status, for `main`. A closed
-    /// output pipe (`| head`) is not an error: the reader saw what it wanted.
+    /// Prints `error: <message>` on stderr and returns the exit status, for `main`.
+    ///
+    /// The line is written with one `write_all` whose failure is ignored: with stderr full or
+    /// closed (`2>/dev/full`) there is nowhere left to report to, and the exit status must
+    /// still say what happened (`eprintln!` would panic, exit status 101).
     pub fn exit(&self) -> ExitCode {
-        if let LabError::Output(e) = self {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                return ExitCode::SUCCESS;
-            }
-        }
-        eprintln!("error: {self}");
+        let line = format!("error: {self}\n");
+        let _ = io::stderr().lock().write_all(line.as_bytes());
         ExitCode::from(self.exit_code())
     }
 }
@@ -168,6 +176,7 @@ impl fmt::Display for LabError {
             }
             LabError::Metrics(e) => write!(f, "--metrics: {e}"),
             LabError::Report(e) => write!(f, "--{e}"),
+            LabError::OutputPath { flag, source } => write!(f, "{flag}: {source}"),
             LabError::Diverged {
                 epoch,
                 step,
@@ -191,7 +200,12 @@ impl fmt::Display for LabError {
                 "--detect-anomaly: step {step} (epoch {epoch}): {anomaly}; nothing more was \
                  saved (an overflow: lower --lr or clip the gradients)"
             ),
-            LabError::Output(e) => write!(f, "cannot write the output: {e}"),
+            LabError::Output(e) => write!(
+                f,
+                "standard output: cannot write ({e}), so the run stopped; the files of every \
+                 finished epoch are complete on disk; send the output to a file, or to a \
+                 program that reads all of it"
+            ),
         }
     }
 }
@@ -204,6 +218,7 @@ impl Error for LabError {
             LabError::Checkpoint { source, .. } => Some(source),
             LabError::Metrics(e) => Some(e),
             LabError::Report(e) => Some(e),
+            LabError::OutputPath { source, .. } => Some(source),
             LabError::Output(e) => Some(e),
             LabError::Anomaly { anomaly, .. } => Some(anomaly.as_ref()),
             LabError::Usage(_) | LabError::Resume { .. } | LabError::Diverged { .. } => None,
@@ -1193,29 +1208,240 @@ const LAB_PREFIX: &str = "lab.";
 /// The tensor holding every step's training loss.
 const STEP_LOSSES: &str = "lab.step_losses";
 
-/// Makes sure a checkpoint can be written to `path` before training starts: its folder is
-/// created if missing, and `path` must not be a folder.
-fn check_save_path(path: &Path) -> Result<(), LabError> {
-    let io_err = |action, source| LabError::Checkpoint {
-        flag: "--save",
-        source: nn::state::Error::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
-        },
-    };
-    if path.is_dir() {
-        return Err(io_err(
-            "write",
-            io::Error::from(io::ErrorKind::IsADirectory),
-        ));
-    }
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|e| io_err("create the folder of", e))
+// ---------------------------------------------------------------------------------------------
+// Output paths
+
+/// One file or folder a run reads or writes, named by its flag, for [`check_paths`].
+#[derive(Clone, Copy, Debug)]
+pub enum RunPath<'a> {
+    /// A file the run reads (`--resume`, the data files). No output may replace it, except the
+    /// flags in `writable_by` (`--save` may be the `--resume` checkpoint: that is how a run
+    /// goes on in the same file).
+    Input {
+        /// The flag, or a short description (`"the MNIST data"`).
+        flag: &'static str,
+        /// The file.
+        path: &'a Path,
+        /// Output flags that may write this file.
+        writable_by: &'static [&'static str],
+    },
+    /// A file the run writes (`--save`, `--metrics`).
+    File {
+        /// The flag.
+        flag: &'static str,
+        /// The file.
+        path: &'a Path,
+    },
+    /// A folder the run writes `files` into (`--report` and [`crate::report::REPORT_FILES`]).
+    Folder {
+        /// The flag.
+        flag: &'static str,
+        /// The folder.
+        path: &'a Path,
+        /// The names of the files written into it.
+        files: &'a [&'a str],
+    },
+}
+
+/// What a path is to the run, once its identity is known.
+#[derive(Clone, Copy, PartialEq)]
+enum Role<'a> {
+    Input(&'static [&'static str]),
+    File,
+    FolderItself,
+    InFolder(&'a str),
+}
+
+struct Claim<'a> {
+    flag: &'static str,
+    /// The path as the command line gave it, for messages.
+    given: PathBuf,
+    /// Its identity ([`crate::fs::output_key`]).
+    key: PathBuf,
+    role: Role<'a>,
+}
+
+/// Checks every path a run reads or writes, before any work, so that nothing is lost and no
+/// write fails after an hour of training:
+///
+/// 1. each output is a regular file, a new path or a symbolic link to one (a link is written
+///    through: the file it points to gets the content, the link stays) — never a folder,
+///    FIFO, socket or device such as `/dev/null`, which a rename would replace;
+/// 2. no two flags name the same file — compared by identity, through links, `./a` vs `a` and
+///    `..` ([`crate::fs::output_key`]) — and no output is an input (`--resume c --metrics c`
+///    would overwrite the checkpoint with JSON lines), a file of the report folder, or a
+///    folder another output needs;
+/// 3. each output's folder is created if missing and probed by creating and removing a
+///    temporary file (a read-only folder, a path under a regular file and a name too long
+///    for the system are found here), and the temporary files that killed earlier runs left
+///    beside each output are removed ([`crate::fs::prepare_output`]).
+///
+/// Every example that writes files calls this with its output flags.
+///
+/// # Errors
+/// [`LabError::OutputPath`] naming the flag and the path when an output cannot be written;
+/// [`LabError::Usage`] naming both flags when two paths are the same file.
+pub fn check_paths(paths: &[RunPath<'_>]) -> Result<(), LabError> {
+    use crate::fs::{absolute_key, output_key, prepare_output};
+    let bad = |flag| move |source| LabError::OutputPath { flag, source };
+    let mut claims: Vec<Claim<'_>> = Vec::new();
+    for p in paths {
+        match *p {
+            RunPath::Input {
+                flag,
+                path,
+                writable_by,
+            } => claims.push(Claim {
+                flag,
+                given: path.to_path_buf(),
+                key: absolute_key(path),
+                role: Role::Input(writable_by),
+            }),
+            RunPath::File { flag, path } => claims.push(Claim {
+                flag,
+                given: path.to_path_buf(),
+                key: output_key(path).map_err(bad(flag))?,
+                role: Role::File,
+            }),
+            RunPath::Folder { flag, path, files } => {
+                claims.push(Claim {
+                    flag,
+                    given: path.to_path_buf(),
+                    key: absolute_key(path),
+                    role: Role::FolderItself,
+                });
+                for &name in files {
+                    let file = path.join(name);
+                    claims.push(Claim {
+                        flag,
+                        key: output_key(&file).map_err(bad(flag))?,
+                        given: file,
+                        role: Role::InFolder(name),
+                    });
+                }
+            }
         }
-        _ => Ok(()),
     }
+    for (j, b) in claims.iter().enumerate() {
+        for a in &claims[..j] {
+            if let Some(msg) = clash(a, b).or_else(|| clash(b, a)) {
+                return Err(LabError::Usage(msg));
+            }
+        }
+    }
+    for p in paths {
+        match *p {
+            RunPath::Input { .. } => {}
+            RunPath::File { flag, path } => {
+                prepare_output(path).map_err(bad(flag))?;
+            }
+            RunPath::Folder { flag, path, files } => {
+                crate::fs::create_dir_all(path).map_err(bad(flag))?;
+                for name in files {
+                    prepare_output(&path.join(name)).map_err(bad(flag))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The message when `b` cannot be written because of `a` (or `None`): `b` writes a file `a`
+/// also names, or `b`'s file is a folder `a` needs. Messages name `b`'s flag first.
+fn clash(a: &Claim<'_>, b: &Claim<'_>) -> Option<String> {
+    use crate::fs::shown;
+    let writes = |c: &Claim<'_>| matches!(c.role, Role::File | Role::InFolder(_));
+    if !writes(b) {
+        return None;
+    }
+    let (bf, bp, af, ap) = (b.flag, shown(&b.given), a.flag, shown(&a.given));
+    if a.key != b.key {
+        // b's file would have to be a folder for a (`--save out --report out/charts`)
+        return (a.key.starts_with(&b.key) && !matches!(a.role, Role::Input(_))).then(|| {
+            format!(
+                "{bf}: {bp} is a file, but {af} needs it as a folder (for {ap}); give each \
+                 output its own path"
+            )
+        });
+    }
+    if a.flag == b.flag && a.role == b.role {
+        return None; // the same flag given for one path twice is the same output
+    }
+    Some(match a.role {
+        Role::Input(writable_by) if writable_by.contains(&bf) => return None,
+        Role::Input(_) => format!(
+            "{bf}: {bp} is the file {af} reads ({ap}); writing it would destroy it: give {bf} \
+             another path"
+        ),
+        Role::FolderItself => format!(
+            "{bf}: {bp} is the {af} folder; give {bf} a path of a file, outside that folder"
+        ),
+        Role::InFolder(name) => format!(
+            "{bf}: {bp} is the {af} file {name} ({ap}), which the report would overwrite; give \
+             {bf} another path"
+        ),
+        Role::File if writes(a) && b.role != Role::File => format!(
+            "{af}: {ap} is the {bf} file {bp}, which the report would overwrite; give {af} \
+             another path"
+        ),
+        Role::File => {
+            format!("{bf}: {bp} is the same file as {af} {ap}; give each output its own path")
+        }
+    })
+}
+
+/// The paths [`run`] reads and writes, for [`check_paths`]: `--resume` (which `--save` may
+/// write), the data files when real data may be read, `--save`, `--metrics` and the
+/// `--report` folder with its files.
+fn lab_paths<'a>(args: &'a LabArgs, data_files: &'a [PathBuf]) -> Vec<RunPath<'a>> {
+    let mut paths = Vec::new();
+    if let Some(path) = &args.resume {
+        paths.push(RunPath::Input {
+            flag: "--resume",
+            path,
+            writable_by: &["--save"],
+        });
+    }
+    for path in data_files {
+        paths.push(RunPath::Input {
+            flag: "the data set",
+            path,
+            writable_by: &[],
+        });
+    }
+    if let Some(path) = &args.save {
+        paths.push(RunPath::File {
+            flag: "--save",
+            path,
+        });
+    }
+    if let Some(path) = &args.output.metrics {
+        paths.push(RunPath::File {
+            flag: "--metrics",
+            path,
+        });
+    }
+    if let Some(path) = &args.output.report {
+        paths.push(RunPath::Folder {
+            flag: "--report",
+            path,
+            files: &crate::report::REPORT_FILES,
+        });
+    }
+    paths
+}
+
+/// The files of the real data set `args` may read (raw and `.gz`), none for synthetic digits.
+fn data_files(args: &DataArgs) -> Vec<PathBuf> {
+    let dir = match args.dataset {
+        DatasetChoice::Synthetic => return Vec::new(),
+        DatasetChoice::Fashion => FashionMnist::resolve_dir(args.data_dir.as_deref()),
+        DatasetChoice::Mnist | DatasetChoice::Auto => Mnist::resolve_dir(args.data_dir.as_deref()),
+    };
+    datasets::FILES
+        .iter()
+        .flat_map(|f| [dir.join(f), dir.join(format!("{f}.gz"))])
+        .collect()
 }
 
 /// A multi-line printed model squeezed onto one line for a message.
@@ -1339,12 +1565,8 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
     }
     // anomaly mode for this thread (where the training runs), until `run` returns
     let _anomaly = args.train.detect_anomaly.then(autograd::AnomalyGuard::new);
-    if let Some(dir) = &args.output.report {
-        crate::fs::create_dir_all(dir).map_err(|e| LabError::Report(ReportError::Write(e)))?;
-    }
-    if let Some(path) = &args.save {
-        check_save_path(path)?;
-    }
+    // every output checked (and the folders made) before the data loads or anything trains
+    check_paths(&lab_paths(args, &data_files(&args.data)))?;
     let data = load_data(&args.data, out)?;
     writeln!(
         out,
@@ -1408,18 +1630,19 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
             )?;
         }
         while !trainer.is_finished() {
-            let m = trainer.try_run_epoch(&data)?;
-            writeln!(out, "{}", format_epoch_line(m))?;
+            let m = trainer.try_run_epoch(&data)?.clone();
+            // the epoch's files first: if standard output fails at its line, they are on disk
+            if let Some(path) = &args.save {
+                trainer.save(path, &data)?;
+            }
+            if let Some(w) = metrics.as_mut() {
+                w.append(&m)?;
+            }
+            writeln!(out, "{}", format_epoch_line(&m))?;
             if !config.quiet {
                 for line in format_layer_table(&m.layers).lines() {
                     writeln!(out, "  {line}")?;
                 }
-            }
-            if let Some(w) = metrics.as_mut() {
-                w.append(m)?;
-            }
-            if let Some(path) = &args.save {
-                trainer.save(path, &data)?;
             }
         }
         histories.push(trainer.into_history());
