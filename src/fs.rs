@@ -44,13 +44,16 @@ impl WriteError {
             return "only a regular file is replaced, so it was left as it is: give the path \
                     of a regular file or a new one";
         }
+        if self.action == "name the file" && self.source.kind() == io::ErrorKind::InvalidInput {
+            return "give the path of a file, such as run/metrics.jsonl";
+        }
         match self.source.kind() {
             io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
                 "choose a folder you can write to, or change the folder's permissions"
             }
             io::ErrorKind::NotADirectory => {
-                "a part of this path is a regular file, not a folder: choose another path \
-                 or move that file away"
+                "a part of this path is a file, not a folder: choose another path or move \
+                 that file away"
             }
             io::ErrorKind::AlreadyExists | io::ErrorKind::IsADirectory => {
                 "something of the wrong kind (a file where a folder is needed, or a folder \
@@ -280,7 +283,7 @@ pub(crate) mod tests {
         assert!(msg.starts_with("cannot write "), "{msg}");
         assert!(msg.contains("plain"), "{msg}");
         assert!(msg.contains("create folder failed"), "{msg}");
-        assert!(msg.contains("regular file"), "{msg}");
+        assert!(msg.contains("is a file, not a folder"), "{msg}");
         // The file that was in the way is untouched.
         assert_eq!(fs::read(&file).unwrap(), b"x");
     }
@@ -300,7 +303,11 @@ pub(crate) mod tests {
         fs::write(&file, b"x").unwrap();
         let err = create_dir_all(&file).unwrap_err();
         assert_eq!(err.action, "create folder");
-        assert!(err.to_string().contains("already has this name"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("create folder failed: it is a regular file, not a folder"),
+            "{err}"
+        );
         create_dir_all(&t.0.join("new/nested")).unwrap();
         assert!(t.0.join("new/nested").is_dir());
     }

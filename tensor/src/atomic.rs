@@ -204,6 +204,18 @@ pub fn check_replaceable(path: &Path) -> Result<PathBuf, AtomicError> {
             io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"),
         ));
     }
+    // `Path` drops a trailing `/` or `/.`, but the system does not: `out/` names a folder
+    let bytes = name_bytes(path.as_os_str());
+    if bytes.ends_with(b"/") || bytes.ends_with(b"/.") {
+        return Err(AtomicError::new(
+            path,
+            "name the file",
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path ends with '/', so it names a folder, not a file",
+            ),
+        ));
+    }
     let (target, meta) = resolve(path)?;
     match meta {
         Some(m) if !m.is_file() => {
@@ -360,16 +372,21 @@ pub fn remove_stale_temps(target: &Path) -> Vec<PathBuf> {
 /// `"create folder"` naming `dir` when it cannot be created or something other than a folder
 /// has its name.
 pub fn create_dir_all(dir: &Path) -> Result<(), AtomicError> {
-    fs::create_dir_all(dir).map_err(|e| AtomicError::new(dir, "create folder", e))?;
-    // guard against anything that let the call succeed without leaving a folder behind
+    let made = fs::create_dir_all(dir);
+    // "File exists" says less than what is there instead of a folder
     if !dir.is_dir() {
-        return Err(AtomicError::new(
-            dir,
-            "create folder",
-            io::Error::from(io::ErrorKind::AlreadyExists),
-        ));
+        if let Ok(meta) = fs::metadata(dir) {
+            return Err(AtomicError::new(
+                dir,
+                "create folder",
+                io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    format!("it is {}, not a folder", file_kind(&meta)),
+                ),
+            ));
+        }
     }
-    Ok(())
+    made.map_err(|e| AtomicError::new(dir, "create folder", e))
 }
 
 /// Checks that a file can be written at `path` without writing it: the target is replaceable
@@ -681,6 +698,9 @@ mod tests {
             assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
         }
         assert!(write(Path::new(""), b"x").is_err());
+        let e = write(&t.0.join("new-folder/"), b"x").unwrap_err();
+        assert!(e.to_string().contains("names a folder"), "{e}");
+        assert!(!t.0.join("new-folder").exists());
         assert!(write(&t.0.join(".."), b"x").is_err());
     }
 
@@ -691,6 +711,12 @@ mod tests {
         fs::write(&file, b"x").unwrap();
         let e = probe(&file.join("sub/out")).unwrap_err();
         assert_eq!(e.action, "create folder");
+        let e = probe(&file.join("out")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("it is a regular file, not a folder"),
+            "{e}"
+        );
         assert_eq!(fs::read(&file).unwrap(), b"x");
         let ok = t.0.join("new/deeper/out.json");
         assert_eq!(probe(&ok).unwrap(), ok);
