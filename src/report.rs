@@ -1309,9 +1309,13 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("report: cannot write "), "{msg}");
         assert!(msg.contains("plain/report"), "{msg}");
-        assert!(msg.contains("regular file"), "{msg}");
+        assert!(msg.contains("is a file, not a folder"), "{msg}");
         let err = write_report(&file, &runs, &[]).unwrap_err();
-        assert!(err.to_string().contains("already has this name"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("create folder failed: it is a regular file, not a folder"),
+            "{err}"
+        );
         assert_eq!(std::fs::read(&file).unwrap(), b"x");
     }
 
