@@ -201,6 +201,35 @@ pub fn absolute_key(path: &Path) -> PathBuf {
     abs
 }
 
+/// Which of this process's standard streams (`"standard input"`, `"standard output"`,
+/// `"standard error"`) is redirected from or into the existing regular file `path` (through
+/// links, as `/dev/stdout` is), if any: replacing that file would lose what the run prints, or
+/// the file it was given to read. Linux only (it looks in `/proc/self/fd`); `None`
+/// elsewhere.
+pub fn standard_stream_into(path: &Path) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let file = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+        [
+            ("standard input", 0),
+            ("standard output", 1),
+            ("standard error", 2),
+        ]
+        .into_iter()
+        .find(|(_, fd)| {
+            std::fs::metadata(format!("/proc/self/fd/{fd}"))
+                .is_ok_and(|m| m.dev() == file.dev() && m.ino() == file.ino())
+        })
+        .map(|(name, _)| name)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Gets `path` ready to be written later, before any work is done: the target must be
 /// replaceable (a regular file, a new path, or a link to one), its folder is created if
 /// missing and probed by creating and removing a temporary file, and the temporary files a

@@ -1269,8 +1269,8 @@ struct Claim<'a> {
 ///    FIFO, socket or device such as `/dev/null`, which a rename would replace;
 /// 2. no two flags name the same file — compared by identity, through links, `./a` vs `a` and
 ///    `..` ([`crate::fs::output_key`]) — and no output is an input (`--resume c --metrics c`
-///    would overwrite the checkpoint with JSON lines), a file of the report folder, or a
-///    folder another output needs;
+///    would overwrite the checkpoint with JSON lines), a file of the report folder, a folder
+///    another output needs, or the file standard output or error is redirected into;
 /// 3. each output's folder is created if missing and probed by creating and removing a
 ///    temporary file (a read-only folder, a path under a regular file and a name too long
 ///    for the system are found here), and the temporary files that killed earlier runs left
@@ -1320,6 +1320,17 @@ pub fn check_paths(paths: &[RunPath<'_>]) -> Result<(), LabError> {
                     });
                 }
             }
+        }
+    }
+    for c in claims.iter().filter(|c| !matches!(c.role, Role::Input(_))) {
+        if let Some(stream) = crate::fs::standard_stream_into(&c.key) {
+            return Err(LabError::Usage(format!(
+                "{}: {} is the file {stream} is connected to, and writing it would replace \
+                 it: give {} another path, or redirect {stream} elsewhere",
+                c.flag,
+                crate::fs::shown(&c.given),
+                c.flag
+            )));
         }
     }
     for (j, b) in claims.iter().enumerate() {

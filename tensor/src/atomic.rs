@@ -150,7 +150,8 @@ pub fn file_kind(meta: &Metadata) -> &'static str {
 /// # Errors
 /// `"name the file"` when a name is too long for the system; `"replace file"` with the
 /// system's error when a link cannot be read or links loop (more than 40), or a path's
-/// metadata cannot be read for another reason than its absence.
+/// metadata cannot be read for another reason than its absence, and with a
+/// [`NotRegularFile`] when a link leads to a process's pipe or socket (`/proc/self/fd/1`).
 pub fn resolve(path: &Path) -> Result<(PathBuf, Option<Metadata>), AtomicError> {
     let mut p = path.to_path_buf();
     for _ in 0..=MAX_LINKS {
@@ -174,6 +175,28 @@ pub fn resolve(path: &Path) -> Result<(PathBuf, Option<Metadata>), AtomicError> 
             return Ok((p, Some(meta)));
         }
         let target = fs::read_link(&p).map_err(|e| AtomicError::new(path, "replace file", e))?;
+        // Linux shows a process's pipes and sockets (`/dev/stdout` in a pipeline leads to
+        // `/proc/self/fd/1`) as links to names such as `pipe:[1234]` that are no path
+        let text = target.to_string_lossy();
+        for (prefix, kind) in [
+            ("pipe:[", "a pipe"),
+            ("socket:[", "a socket"),
+            ("anon_inode:", "an anonymous stream"),
+        ] {
+            if text.starts_with(prefix) {
+                return Err(AtomicError::new(
+                    path,
+                    "replace file",
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        NotRegularFile {
+                            kind,
+                            through_link: Some(target.clone()),
+                        },
+                    ),
+                ));
+            }
+        }
         p = match p.parent() {
             Some(dir) if target.is_relative() => dir.join(target),
             _ => target,
@@ -403,14 +426,24 @@ pub fn create_dir_all(dir: &Path) -> Result<(), AtomicError> {
 pub fn probe(path: &Path) -> Result<PathBuf, AtomicError> {
     let target = check_replaceable(path)?;
     create_dir_all(parent_dir(&target))?;
-    let tmp = temp_path(&target);
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| AtomicError::new(path, "create temporary file", e))?;
+    let (tmp, file) =
+        create_temp(&target).map_err(|e| AtomicError::new(path, "create temporary file", e))?;
+    drop(file);
     let _ = fs::remove_file(&tmp);
     Ok(target)
+}
+
+/// Creates a new temporary file beside `target` ([`temp_path`]). A name already taken (left by
+/// an earlier process that had this one's id) is skipped, never opened or removed.
+fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
+    let mut tries = 0;
+    loop {
+        let tmp = temp_path(target);
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+            result => return result.map(|f| (tmp, f)),
+        }
+    }
 }
 
 /// Writes `bytes` to `path` atomically, as the [module docs](self) describe, and returns the
@@ -425,8 +458,9 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<PathBuf, AtomicError> {
     let target = check_replaceable(path)?;
     let dir = parent_dir(&target);
     create_dir_all(dir)?;
-    let tmp = temp_path(&target);
-    let result = write_and_rename(&tmp, &target, bytes).map_err(|(action, e)| {
+    let (tmp, file) =
+        create_temp(&target).map_err(|e| AtomicError::new(path, "create temporary file", e))?;
+    let result = write_and_rename(file, &tmp, &target, bytes).map_err(|(action, e)| {
         let _ = fs::remove_file(&tmp);
         AtomicError::new(path, action, e)
     });
@@ -436,15 +470,11 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<PathBuf, AtomicError> {
 }
 
 fn write_and_rename(
+    mut file: File,
     tmp: &Path,
     target: &Path,
     bytes: &[u8],
 ) -> Result<(), (&'static str, io::Error)> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(tmp)
-        .map_err(|e| ("create temporary file", e))?;
     if let Ok(meta) = fs::metadata(target) {
         let _ = file.set_permissions(meta.permissions());
     }
@@ -525,6 +555,31 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"second, longer");
         write(&t.0.join("x/y/z"), b"nested").unwrap();
         assert_eq!(entries(&t.0), ["a.txt", "x"]);
+    }
+
+    #[test]
+    fn a_temporary_name_already_taken_is_skipped_and_kept() {
+        let t = TempDir::new("taken");
+        let p = t.0.join("a.txt");
+        // the next names this process will use, as if left by an earlier holder of its id
+        // (other tests may take a few of the counter's values meanwhile: ten are taken)
+        let next: Vec<PathBuf> = (0..3).map(|_| temp_path(&p)).collect();
+        let n = |q: &Path| -> u64 {
+            let name = q.file_name().unwrap().to_str().unwrap();
+            name.rsplit('.').nth(1).unwrap().parse().unwrap()
+        };
+        for k in 1..=10 {
+            let mut name = next[2].file_name().unwrap().to_os_string();
+            let s = name.to_str().unwrap().replace(
+                &format!(".{}.tmp", n(&next[2])),
+                &format!(".{}.tmp", n(&next[2]) + k),
+            );
+            name = s.into();
+            fs::write(t.0.join(name), b"someone else's").unwrap();
+        }
+        write(&p, b"mine").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"mine");
+        assert_eq!(entries(&t.0).len(), 11, "the taken names are left alone");
     }
 
     #[cfg(unix)]

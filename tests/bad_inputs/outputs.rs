@@ -464,6 +464,36 @@ fn a_full_or_closed_standard_stream_ends_with_status_2_not_a_panic() {
         &[],
     );
 
+    // an output that is the file a standard stream is redirected into (`>>log`) or from
+    let log = t.path("log.txt");
+    fs::write(&log, "an earlier run's log\n").unwrap();
+    let append = || fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let out = Command::new(&bin)
+        .args(SMALL)
+        .args(["--epochs", "1", "--save", &log])
+        .stdout(append())
+        .output()
+        .unwrap();
+    assert_refused(
+        "--save FILE >>FILE",
+        &out,
+        "error: --save: ",
+        &["log.txt is the file standard output is connected to"],
+    );
+    let out = Command::new(&bin)
+        .args(SMALL)
+        .args(["--epochs", "1", "--metrics", "/dev/stdin"])
+        .stdin(fs::File::open(&log).unwrap())
+        .output()
+        .unwrap();
+    assert_refused(
+        "--metrics /dev/stdin <FILE",
+        &out,
+        "error: --metrics: /dev/stdin is the file standard input is connected to",
+        &[],
+    );
+    assert_eq!(fs::read_to_string(&log).unwrap(), "an earlier run's log\n");
+
     // a reader that goes away after the first line (`| head -1`): the run stops with status 2,
     // and the files of every finished epoch are whole
     let save = t.path("ck.safetensors");
