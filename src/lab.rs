@@ -36,12 +36,24 @@
 //! epochs, and equals a run that was that long from the start. (A randomised activation such as `rrelu` draws its slopes from its own
 //! generator, which is not saved: its resumed run is the same in distribution only.)
 //!
+//! # Output files and standard streams
+//! Before the data loads, [`check_paths`] checks every path the run will write (`--save`,
+//! `--metrics`, the `--report` folder and its files): no two flags may name one file (through
+//! links, `./a` vs `a`), no output may be `--resume`'s checkpoint (except `--save`, to go on in
+//! the same file), a data file, or the file a standard stream is redirected to; a folder,
+//! FIFO, socket or device is never replaced (a symbolic link is written through, to its
+//! target); each folder is created and probed with a temporary file, and the temporary files
+//! that killed runs left beside each output are removed. After each epoch the checkpoint and
+//! the metrics line are written before the epoch's line is printed, so when standard output
+//! fails (full, or a closed pipe) the run stops with status 2 and every finished epoch is on
+//! disk.
+//!
 //! # Errors
 //! Everything that comes from outside — an unknown activation, flags that do not fit
 //! together, missing or corrupt data, a checkpoint from another run or a truncated one, a
 //! folder that cannot be written — is a [`LabError`] with a one-line message (a formula's
 //! adds the formula with a caret under the column); the examples print it as `error: …` and
-//! exit with status 2 ([`LabError::exit_code`]).
+//! exit with status 2 ([`LabError::exit`], which cannot panic even when stderr is full).
 
 use std::collections::BTreeMap;
 use std::error::Error;

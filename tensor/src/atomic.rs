@@ -2,7 +2,7 @@
 //! (checkpoints in `nn`, IDX files in `datasets`, metrics files and reports in the facade). It
 //! lives here, in the lowest crate, so that all of them share it and its temporary-file names.
 //!
-//! [`write`] puts the bytes in a temporary file beside the target, syncs it to disk, and
+//! [`write()`] puts the bytes in a temporary file beside the target, syncs it to disk, and
 //! renames it over the target: a rename within one folder is atomic, so a reader (or a crash)
 //! sees either the old file or the whole new one, never a mix. What it replaces:
 //!
@@ -212,7 +212,7 @@ pub fn resolve(path: &Path) -> Result<(PathBuf, Option<Metadata>), AtomicError> 
     ))
 }
 
-/// The file [`write`] would replace for `path`: `path` itself, or the final target of its
+/// The file [`write()`] would replace for `path`: `path` itself, or the final target of its
 /// symbolic links. It exists and is a regular file, or does not exist yet.
 ///
 /// # Errors
