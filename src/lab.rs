@@ -1403,13 +1403,14 @@ fn clash(a: &Claim<'_>, b: &Claim<'_>) -> Option<String> {
             "{bf}: {bp} is the {af} file {name} ({ap}), which the report would overwrite; give \
              {bf} another path"
         ),
-        Role::File if writes(a) && b.role != Role::File => format!(
-            "{af}: {ap} is the {bf} file {bp}, which the report would overwrite; give {af} \
-             another path"
-        ),
-        Role::File => {
-            format!("{bf}: {bp} is the same file as {af} {ap}; give each output its own path")
-        }
+        Role::File => match b.role {
+            // the folder's file came second: still name the single file's flag first
+            Role::InFolder(name) => format!(
+                "{af}: {ap} is the {bf} file {name} ({bp}), which the report would overwrite; \
+                 give {af} another path"
+            ),
+            _ => format!("{bf}: {bp} is the same file as {af} {ap}; give each output its own path"),
+        },
     })
 }
 
@@ -1975,5 +1976,58 @@ mod tests {
                 .starts_with("--activation: unknown activation"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn check_paths_allows_save_over_resume_and_refuses_other_overlaps() {
+        let t = crate::fs::tests::TempDir::new("lab-paths");
+        let ck = t.0.join("run.safetensors");
+        std::fs::write(&ck, b"checkpoint").unwrap();
+        let resume = RunPath::Input {
+            flag: "--resume",
+            path: &ck,
+            writable_by: &["--save"],
+        };
+        let dotted = t.0.join("./run.safetensors");
+        let save = RunPath::File {
+            flag: "--save",
+            path: &dotted,
+        };
+        check_paths(&[resume, save]).unwrap();
+        let metrics = RunPath::File {
+            flag: "--metrics",
+            path: &ck,
+        };
+        let err = check_paths(&[resume, metrics]).unwrap_err().to_string();
+        assert!(err.starts_with("--metrics: "), "{err}");
+        assert!(err.contains("is the file --resume reads"), "{err}");
+        let err = check_paths(&[save, metrics]).unwrap_err().to_string();
+        assert!(err.contains("is the same file as --save"), "{err}");
+        // the report's files, and a file where the report needs a folder
+        let report_dir = t.0.join("report");
+        let report = RunPath::Folder {
+            flag: "--report",
+            path: &report_dir,
+            files: &crate::report::REPORT_FILES,
+        };
+        let index = report_dir.join("index.html");
+        let in_report = RunPath::File {
+            flag: "--metrics",
+            path: &index,
+        };
+        let err = check_paths(&[in_report, report]).unwrap_err().to_string();
+        assert!(err.contains("is the --report file index.html"), "{err}");
+        let err = check_paths(&[report, in_report]).unwrap_err().to_string();
+        assert!(err.contains("is the --report file index.html"), "{err}");
+        let on_folder = RunPath::File {
+            flag: "--save",
+            path: &report_dir,
+        };
+        let err = check_paths(&[on_folder, report]).unwrap_err().to_string();
+        assert!(err.contains("is the --report folder"), "{err}");
+        assert!(!report_dir.exists(), "nothing made before the paths agree");
+        check_paths(&[report, save]).unwrap();
+        assert_eq!(std::fs::read_dir(&report_dir).unwrap().count(), 0);
+        assert_eq!(std::fs::read(&ck).unwrap(), b"checkpoint");
     }
 }
