@@ -1671,17 +1671,21 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
         }
         histories.push(trainer.into_history());
     }
+    // the report first, so that it is written even if standard output fails at the table
+    let written = match &args.output.report {
+        Some(dir) => {
+            let mut settings = config.settings(&data);
+            let names: Vec<&str> = specs.iter().map(String::as_str).collect();
+            settings.insert(0, ("activations".into(), names.join(", ")));
+            write_report(dir, &histories, &settings)?
+        }
+        None => Vec::new(),
+    };
     if histories.len() > 1 {
         writeln!(out, "\n{}", format_comparison_table(&histories))?;
     }
-    if let Some(dir) = &args.output.report {
-        let mut settings = config.settings(&data);
-        let names: Vec<&str> = specs.iter().map(String::as_str).collect();
-        settings.insert(0, ("activations".into(), names.join(", ")));
-        let written = write_report(dir, &histories, &settings)?;
-        if let Some(index) = written.last() {
-            writeln!(out, "report: {}", index.display())?;
-        }
+    if let Some(index) = written.last() {
+        writeln!(out, "report: {}", index.display())?;
     }
     if let Some(w) = &metrics {
         writeln!(out, "metrics: {} ({} lines)", w.path().display(), w.len())?;
