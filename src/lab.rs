@@ -46,7 +46,7 @@
 //! that killed runs left beside each output are removed. After each epoch the checkpoint and
 //! the metrics line are written before the epoch's line is printed, so when standard output
 //! fails (full, or a closed pipe) the run stops with status 2 and every finished epoch is on
-//! disk.
+//! disk, in the `--report` too.
 //!
 //! # Errors
 //! Everything that comes from outside — an unknown activation, flags that do not fit
@@ -1609,7 +1609,13 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
             Trainer::new(&config, spec, &data)?;
         }
     }
-    let mut histories = Vec::with_capacity(specs.len());
+    let report_settings = || {
+        let mut settings = config.settings(&data);
+        let names: Vec<&str> = specs.iter().map(String::as_str).collect();
+        settings.insert(0, ("activations".into(), names.join(", ")));
+        settings
+    };
+    let mut histories: Vec<RunHistory> = Vec::with_capacity(specs.len());
     for spec in &specs {
         let mut trainer = Trainer::new(&config, spec, &data)?;
         if let Some(path) = &args.resume {
@@ -1662,23 +1668,30 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
             if let Some(w) = metrics.as_mut() {
                 w.append(&m)?;
             }
-            writeln!(out, "{}", format_epoch_line(&m))?;
-            if !config.quiet {
-                for line in format_layer_table(&m.layers).lines() {
-                    writeln!(out, "  {line}")?;
+            let printed = writeln!(out, "{}", format_epoch_line(&m)).and_then(|()| {
+                if !config.quiet {
+                    for line in format_layer_table(&m.layers).lines() {
+                        writeln!(out, "  {line}")?;
+                    }
                 }
+                Ok(())
+            });
+            if let Err(e) = printed {
+                // stopping: the report shows the finished epochs too (best effort, since the
+                // error to report is standard output's)
+                if let Some(dir) = &args.output.report {
+                    let mut done = histories.clone();
+                    done.push(trainer.history().clone());
+                    let _ = write_report(dir, &done, &report_settings());
+                }
+                return Err(LabError::Output(e));
             }
         }
         histories.push(trainer.into_history());
     }
     // the report first, so that it is written even if standard output fails at the table
     let written = match &args.output.report {
-        Some(dir) => {
-            let mut settings = config.settings(&data);
-            let names: Vec<&str> = specs.iter().map(String::as_str).collect();
-            settings.insert(0, ("activations".into(), names.join(", ")));
-            write_report(dir, &histories, &settings)?
-        }
+        Some(dir) => write_report(dir, &histories, &report_settings())?,
         None => Vec::new(),
     };
     if histories.len() > 1 {

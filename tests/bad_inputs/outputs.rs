@@ -494,38 +494,44 @@ fn a_full_or_closed_standard_stream_ends_with_status_2_not_a_panic() {
     );
     assert_eq!(fs::read_to_string(&log).unwrap(), "an earlier run's log\n");
 
-    // a reader that goes away after the first line (`| head -1`): the run stops with status 2,
-    // and the files of every finished epoch are whole
+    // a reader that goes away after three lines (`| head -3`: the data, the model, epoch 1):
+    // the run stops with status 2 at its next line, and the files of every finished epoch are
+    // whole — the checkpoint, the metrics and the report (20 epochs: it cannot finish first)
     let save = t.path("ck.safetensors");
+    let report = t.path("report");
     let mut child = Command::new(&bin)
         .args(SMALL)
-        .args(["--epochs", "3", "--save", &save, "--metrics", &metrics])
+        .args(["--epochs", "20", "--save", &save, "--metrics", &metrics])
+        .args(["--report", &report])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     {
         use std::io::BufRead;
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        for _ in 0..3 {
+            reader.read_line(&mut first).unwrap();
+        }
         assert!(first.starts_with("data: "), "{first}");
+        assert!(first.contains("epoch 1 "), "{first}");
     } // the read end closes here
     let out = child.wait_with_output().unwrap();
     assert_refused(
-        "| head -1",
+        "| head -3",
         &out,
         "error: standard output: cannot write (",
         &["Broken pipe", "the run stopped"],
     );
     let lines = fs::read_to_string(&metrics).unwrap();
     let epochs = lines.lines().count();
+    assert!((1..20).contains(&epochs), "{lines}");
     for line in lines.lines() {
         assert!(line.starts_with('{') && line.ends_with('}'), "{line}");
     }
-    if epochs > 0 {
-        let ck = nn::state::load(&save).unwrap();
-        assert_eq!(ck.metadata["epoch"], epochs.to_string());
-    }
+    let ck = nn::state::load(&save).unwrap();
+    assert_eq!(ck.metadata["epoch"], epochs.to_string());
+    let index = fs::read_to_string(format!("{report}/index.html")).unwrap();
+    assert!(index.contains("relu"), "the report of the finished epochs");
 }
