@@ -578,13 +578,33 @@ pub fn parse_args<T: Parser>() -> T {
     T::try_parse().unwrap_or_else(|e| exit_on_error(e))
 }
 
-/// Ends the program for a clap "error": `--help` and `--version` print as usual (status 0); a
+/// Ends the program for a clap "error": `--help` and `--version` print on stdout (status 0); a
 /// real error prints [`one_line`] on stderr and exits with status 2.
+///
+/// Nothing here can panic on a failed write: with stderr full or closed (`2>/dev/full`) the
+/// line is lost but the status is still 2 (`eprintln!` would panic, status 101). Help that
+/// cannot be written to a full stdout is an error (one line, status 2); help cut short by a
+/// reader that stopped on purpose (`--help | head`, a broken pipe) is not — nothing was lost
+/// that the reader wanted.
 pub fn exit_on_error(e: clap::Error) -> ! {
+    use std::io::Write;
     if !e.use_stderr() {
-        e.exit()
+        let text = e.render().to_string();
+        let written = std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .and_then(|()| std::io::stdout().flush());
+        match written {
+            Err(w) if w.kind() != std::io::ErrorKind::BrokenPipe => {
+                let line = format!("error: standard output: cannot write the help ({w})\n");
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+                std::process::exit(2)
+            }
+            _ => std::process::exit(e.exit_code()),
+        }
     }
-    eprintln!("{}", one_line(&e));
+    let line = format!("{}\n", one_line(&e));
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
     std::process::exit(2)
 }
 

@@ -36,12 +36,24 @@
 //! epochs, and equals a run that was that long from the start. (A randomised activation such as `rrelu` draws its slopes from its own
 //! generator, which is not saved: its resumed run is the same in distribution only.)
 //!
+//! # Output files and standard streams
+//! Before the data loads, [`check_paths`] checks every path the run will write (`--save`,
+//! `--metrics`, the `--report` folder and its files): no two flags may name one file (through
+//! links, `./a` vs `a`), no output may be `--resume`'s checkpoint (except `--save`, to go on in
+//! the same file), a data file, or the file a standard stream is redirected to; a folder,
+//! FIFO, socket or device is never replaced (a symbolic link is written through, to its
+//! target); each folder is created and probed with a temporary file, and the temporary files
+//! that killed runs left beside each output are removed. After each epoch the checkpoint and
+//! the metrics line are written before the epoch's line is printed, so when standard output
+//! fails (full, or a closed pipe) the run stops with status 2 and every finished epoch is on
+//! disk, in the `--report` too.
+//!
 //! # Errors
 //! Everything that comes from outside — an unknown activation, flags that do not fit
 //! together, missing or corrupt data, a checkpoint from another run or a truncated one, a
 //! folder that cannot be written — is a [`LabError`] with a one-line message (a formula's
 //! adds the formula with a caret under the column); the examples print it as `error: …` and
-//! exit with status 2 ([`LabError::exit_code`]).
+//! exit with status 2 ([`LabError::exit`], which cannot panic even when stderr is full).
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -105,6 +117,14 @@ pub enum LabError {
     Metrics(MetricsError),
     /// The report could not be written.
     Report(ReportError),
+    /// An output path (`--save`, `--metrics`, `--report`, or an example's own output flag)
+    /// cannot be written: found by [`check_paths`] before the run starts.
+    OutputPath {
+        /// The flag that named the path, e.g. `"--save"`.
+        flag: &'static str,
+        /// What is wrong with the path; the message names it and says how to fix it.
+        source: crate::fs::WriteError,
+    },
     /// The loss stopped being finite: the run ends before anything more is saved, so the
     /// last `--save` checkpoint is the last good epoch.
     Diverged {
@@ -129,7 +149,10 @@ pub enum LabError {
         /// every `Result` of the lab carries this error type).
         anomaly: Box<autograd::Anomaly>,
     },
-    /// Writing to the terminal failed.
+    /// Writing to standard output failed: it is full (`>/dev/full`), or it is a pipe whose
+    /// reader has gone (`| head`). The run stops there rather than train on unseen (and, in a
+    /// pipeline, holding the shell until it ends); the lab writes an epoch's `--metrics` line
+    /// and `--save` checkpoint before printing its line, so every finished epoch is on disk.
     Output(io::Error),
     /// An example's own check of the library failed (a gradient that disagrees with its
     /// hand-derived value): not bad input but a bug to report, so exit status 1.
@@ -137,24 +160,24 @@ pub enum LabError {
 }
 
 impl LabError {
-    /// The process exit status for this error: 2 for bad input (everything but a failed
-    /// terminal write and a failed self-check, which are 1).
+    /// The process exit status for this error: 2 for bad input and for a standard output
+    /// that cannot be written (full, or a closed pipe: the run stopped early, which a script
+    /// must be able to tell from a finished run); 1 for a failed self-check (a bug, not input).
     pub fn exit_code(&self) -> u8 {
         match self {
-            LabError::Output(_) | LabError::Failed(_) => 1,
+            LabError::Failed(_) => 1,
             _ => 2,
         }
     }
 
-    /// Prints `error: <message>` on stderr and returns the exit status, for `main`. A closed
-    /// output pipe (`| head`) is not an error: the reader saw what it wanted.
+    /// Prints `error: <message>` on stderr and returns the exit status, for `main`.
+    ///
+    /// The line is written with one `write_all` whose failure is ignored: with stderr full or
+    /// closed (`2>/dev/full`) there is nowhere left to report to, and the exit status must
+    /// still say what happened (`eprintln!` would panic, exit status 101).
     pub fn exit(&self) -> ExitCode {
-        if let LabError::Output(e) = self {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                return ExitCode::SUCCESS;
-            }
-        }
-        eprintln!("error: {self}");
+        let line = format!("error: {self}\n");
+        let _ = io::stderr().lock().write_all(line.as_bytes());
         ExitCode::from(self.exit_code())
     }
 }
@@ -171,6 +194,7 @@ impl fmt::Display for LabError {
             }
             LabError::Metrics(e) => write!(f, "--metrics: {e}"),
             LabError::Report(e) => write!(f, "--{e}"),
+            LabError::OutputPath { flag, source } => write!(f, "{flag}: {source}"),
             LabError::Diverged {
                 epoch,
                 step,
@@ -194,7 +218,12 @@ impl fmt::Display for LabError {
                 "--detect-anomaly: step {step} (epoch {epoch}): {anomaly}; nothing more was \
                  saved (an overflow: lower --lr or clip the gradients)"
             ),
-            LabError::Output(e) => write!(f, "cannot write the output: {e}"),
+            LabError::Output(e) => write!(
+                f,
+                "standard output: cannot write ({e}), so the program stopped; every file it \
+                 wrote (for the lab: each finished epoch's) is complete on disk; send the \
+                 output to a file, or to a program that reads all of it"
+            ),
             LabError::Failed(msg) => f.write_str(msg),
         }
     }
@@ -208,6 +237,7 @@ impl Error for LabError {
             LabError::Checkpoint { source, .. } => Some(source),
             LabError::Metrics(e) => Some(e),
             LabError::Report(e) => Some(e),
+            LabError::OutputPath { source, .. } => Some(source),
             LabError::Output(e) => Some(e),
             LabError::Anomaly { anomaly, .. } => Some(anomaly.as_ref()),
             LabError::Usage(_)
@@ -1545,29 +1575,252 @@ const LAB_PREFIX: &str = "lab.";
 /// The tensor holding every step's training loss.
 const STEP_LOSSES: &str = "lab.step_losses";
 
-/// Makes sure a checkpoint can be written to `path` before training starts: its folder is
-/// created if missing, and `path` must not be a folder.
-fn check_save_path(path: &Path) -> Result<(), LabError> {
-    let io_err = |action, source| LabError::Checkpoint {
-        flag: "--save",
-        source: nn::state::Error::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
-        },
-    };
-    if path.is_dir() {
-        return Err(io_err(
-            "write",
-            io::Error::from(io::ErrorKind::IsADirectory),
-        ));
-    }
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|e| io_err("create the folder of", e))
+// ---------------------------------------------------------------------------------------------
+// Output paths
+
+/// One file or folder a run reads or writes, named by its flag, for [`check_paths`].
+#[derive(Clone, Copy, Debug)]
+pub enum RunPath<'a> {
+    /// A file the run reads (`--resume`, the data files). No output may replace it, except the
+    /// flags in `writable_by` (`--save` may be the `--resume` checkpoint: that is how a run
+    /// goes on in the same file).
+    Input {
+        /// The flag, or a short description (`"the MNIST data"`).
+        flag: &'static str,
+        /// The file.
+        path: &'a Path,
+        /// Output flags that may write this file.
+        writable_by: &'static [&'static str],
+    },
+    /// A file the run writes (`--save`, `--metrics`).
+    File {
+        /// The flag.
+        flag: &'static str,
+        /// The file.
+        path: &'a Path,
+    },
+    /// A folder the run writes `files` into (`--report` and [`crate::report::REPORT_FILES`]).
+    Folder {
+        /// The flag.
+        flag: &'static str,
+        /// The folder.
+        path: &'a Path,
+        /// The names of the files written into it.
+        files: &'a [&'a str],
+    },
+}
+
+/// What a path is to the run, once its identity is known.
+#[derive(Clone, Copy, PartialEq)]
+enum Role<'a> {
+    Input(&'static [&'static str]),
+    File,
+    FolderItself,
+    InFolder(&'a str),
+}
+
+struct Claim<'a> {
+    flag: &'static str,
+    /// The path as the command line gave it, for messages.
+    given: PathBuf,
+    /// Its identity ([`crate::fs::output_key`]).
+    key: PathBuf,
+    role: Role<'a>,
+}
+
+/// Checks every path a run reads or writes, before any work, so that nothing is lost and no
+/// write fails after an hour of training:
+///
+/// 1. each output is a regular file, a new path or a symbolic link to one (a link is written
+///    through: the file it points to gets the content, the link stays) — never a folder,
+///    FIFO, socket or device such as `/dev/null`, which a rename would replace;
+/// 2. no two flags name the same file — compared by identity, through links, `./a` vs `a` and
+///    `..` ([`crate::fs::output_key`]) — and no output is an input (`--resume c --metrics c`
+///    would overwrite the checkpoint with JSON lines), a file of the report folder, a folder
+///    another output needs, or the file standard output or error is redirected into;
+/// 3. each output's folder is created if missing and probed by creating and removing a
+///    temporary file (a read-only folder, a path under a regular file and a name too long
+///    for the system are found here), and the temporary files that killed earlier runs left
+///    beside each output are removed ([`crate::fs::prepare_output`]).
+///
+/// Every example that writes files calls this with its output flags.
+///
+/// # Errors
+/// [`LabError::OutputPath`] naming the flag and the path when an output cannot be written;
+/// [`LabError::Usage`] naming both flags when two paths are the same file.
+pub fn check_paths(paths: &[RunPath<'_>]) -> Result<(), LabError> {
+    use crate::fs::{absolute_key, output_key, prepare_output};
+    let bad = |flag| move |source| LabError::OutputPath { flag, source };
+    let mut claims: Vec<Claim<'_>> = Vec::new();
+    for p in paths {
+        match *p {
+            RunPath::Input {
+                flag,
+                path,
+                writable_by,
+            } => claims.push(Claim {
+                flag,
+                given: path.to_path_buf(),
+                key: absolute_key(path),
+                role: Role::Input(writable_by),
+            }),
+            RunPath::File { flag, path } => claims.push(Claim {
+                flag,
+                given: path.to_path_buf(),
+                key: output_key(path).map_err(bad(flag))?,
+                role: Role::File,
+            }),
+            RunPath::Folder { flag, path, files } => {
+                claims.push(Claim {
+                    flag,
+                    given: path.to_path_buf(),
+                    key: absolute_key(path),
+                    role: Role::FolderItself,
+                });
+                for &name in files {
+                    let file = path.join(name);
+                    claims.push(Claim {
+                        flag,
+                        key: output_key(&file).map_err(bad(flag))?,
+                        given: file,
+                        role: Role::InFolder(name),
+                    });
+                }
+            }
         }
-        _ => Ok(()),
     }
+    for c in claims.iter().filter(|c| !matches!(c.role, Role::Input(_))) {
+        if let Some(stream) = crate::fs::standard_stream_into(&c.key) {
+            return Err(LabError::Usage(format!(
+                "{}: {} is the file {stream} is connected to, and writing it would replace \
+                 it: give {} another path, or redirect {stream} elsewhere",
+                c.flag,
+                crate::fs::shown(&c.given),
+                c.flag
+            )));
+        }
+    }
+    for (j, b) in claims.iter().enumerate() {
+        for a in &claims[..j] {
+            if let Some(msg) = clash(a, b).or_else(|| clash(b, a)) {
+                return Err(LabError::Usage(msg));
+            }
+        }
+    }
+    for p in paths {
+        match *p {
+            RunPath::Input { .. } => {}
+            RunPath::File { flag, path } => {
+                prepare_output(path).map_err(bad(flag))?;
+            }
+            RunPath::Folder { flag, path, files } => {
+                crate::fs::create_dir_all(path).map_err(bad(flag))?;
+                for name in files {
+                    prepare_output(&path.join(name)).map_err(bad(flag))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The message when `b` cannot be written because of `a` (or `None`): `b` writes a file `a`
+/// also names, or `b`'s file is a folder `a` needs. Messages name `b`'s flag first.
+fn clash(a: &Claim<'_>, b: &Claim<'_>) -> Option<String> {
+    use crate::fs::shown;
+    let writes = |c: &Claim<'_>| matches!(c.role, Role::File | Role::InFolder(_));
+    if !writes(b) {
+        return None;
+    }
+    let (bf, bp, af, ap) = (b.flag, shown(&b.given), a.flag, shown(&a.given));
+    if a.key != b.key {
+        // b's file would have to be a folder for a (`--save out --report out/charts`)
+        return (a.key.starts_with(&b.key) && !matches!(a.role, Role::Input(_))).then(|| {
+            format!(
+                "{bf}: {bp} is a file, but {af} needs it as a folder (for {ap}); give each \
+                 output its own path"
+            )
+        });
+    }
+    if a.flag == b.flag && a.role == b.role {
+        return None; // the same flag given for one path twice is the same output
+    }
+    Some(match a.role {
+        Role::Input(writable_by) if writable_by.contains(&bf) => return None,
+        Role::Input(_) => format!(
+            "{bf}: {bp} is the file {af} reads ({ap}); writing it would destroy it: give {bf} \
+             another path"
+        ),
+        Role::FolderItself => format!(
+            "{bf}: {bp} is the {af} folder; give {bf} a path of a file, outside that folder"
+        ),
+        Role::InFolder(name) => format!(
+            "{bf}: {bp} is the {af} file {name} ({ap}), which the report would overwrite; give \
+             {bf} another path"
+        ),
+        Role::File => match b.role {
+            // the folder's file came second: still name the single file's flag first
+            Role::InFolder(name) => format!(
+                "{af}: {ap} is the {bf} file {name} ({bp}), which the report would overwrite; \
+                 give {af} another path"
+            ),
+            _ => format!("{bf}: {bp} is the same file as {af} {ap}; give each output its own path"),
+        },
+    })
+}
+
+/// The paths [`run`] reads and writes, for [`check_paths`]: `--resume` (which `--save` may
+/// write), the data files when real data may be read, `--save`, `--metrics` and the
+/// `--report` folder with its files.
+fn lab_paths<'a>(args: &'a LabArgs, data_files: &'a [PathBuf]) -> Vec<RunPath<'a>> {
+    let mut paths = Vec::new();
+    if let Some(path) = &args.resume {
+        paths.push(RunPath::Input {
+            flag: "--resume",
+            path,
+            writable_by: &["--save"],
+        });
+    }
+    for path in data_files {
+        paths.push(RunPath::Input {
+            flag: "the data set",
+            path,
+            writable_by: &[],
+        });
+    }
+    if let Some(path) = &args.save {
+        paths.push(RunPath::File {
+            flag: "--save",
+            path,
+        });
+    }
+    if let Some(path) = &args.output.metrics {
+        paths.push(RunPath::File {
+            flag: "--metrics",
+            path,
+        });
+    }
+    if let Some(path) = &args.output.report {
+        paths.push(RunPath::Folder {
+            flag: "--report",
+            path,
+            files: &crate::report::REPORT_FILES,
+        });
+    }
+    paths
+}
+
+/// The files of the real data set `args` may read (raw and `.gz`), none for synthetic digits.
+fn data_files(args: &DataArgs) -> Vec<PathBuf> {
+    let dir = match args.dataset {
+        DatasetChoice::Synthetic => return Vec::new(),
+        DatasetChoice::Fashion => FashionMnist::resolve_dir(args.data_dir.as_deref()),
+        DatasetChoice::Mnist | DatasetChoice::Auto => Mnist::resolve_dir(args.data_dir.as_deref()),
+    };
+    datasets::FILES
+        .iter()
+        .flat_map(|f| [dir.join(f), dir.join(format!("{f}.gz"))])
+        .collect()
 }
 
 /// A multi-line printed model squeezed onto one line for a message.
@@ -1688,12 +1941,8 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
     }
     // anomaly mode for this thread (where the training runs), until `run` returns
     let _anomaly = args.train.detect_anomaly.then(autograd::AnomalyGuard::new);
-    if let Some(dir) = &args.output.report {
-        crate::fs::create_dir_all(dir).map_err(|e| LabError::Report(ReportError::Write(e)))?;
-    }
-    if let Some(path) = &args.save {
-        check_save_path(path)?;
-    }
+    // every output checked (and the folders made) before the data loads or anything trains
+    check_paths(&lab_paths(args, &data_files(&args.data)))?;
     let data = load_data(&args.data, out)?;
     writeln!(
         out,
@@ -1712,7 +1961,13 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
             Trainer::new(&config, spec, &data)?;
         }
     }
-    let mut histories = Vec::with_capacity(specs.len());
+    let report_settings = || {
+        let mut settings = config.settings(&data);
+        let names: Vec<&str> = specs.iter().map(String::as_str).collect();
+        settings.insert(0, ("activations".into(), names.join(", ")));
+        settings
+    };
+    let mut histories: Vec<RunHistory> = Vec::with_capacity(specs.len());
     for spec in &specs {
         let mut trainer = Trainer::new(&config, spec, &data)?;
         if let Some(path) = &args.resume {
@@ -1757,33 +2012,45 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
             )?;
         }
         while !trainer.is_finished() {
-            let m = trainer.try_run_epoch(&data)?;
-            writeln!(out, "{}", format_epoch_line(m))?;
-            if !config.quiet {
-                for line in format_layer_table(&m.layers).lines() {
-                    writeln!(out, "  {line}")?;
-                }
-            }
-            if let Some(w) = metrics.as_mut() {
-                w.append(m)?;
-            }
+            let m = trainer.try_run_epoch(&data)?.clone();
+            // the epoch's files first: if standard output fails at its line, they are on disk
             if let Some(path) = &args.save {
                 trainer.save(path, &data)?;
+            }
+            if let Some(w) = metrics.as_mut() {
+                w.append(&m)?;
+            }
+            let printed = writeln!(out, "{}", format_epoch_line(&m)).and_then(|()| {
+                if !config.quiet {
+                    for line in format_layer_table(&m.layers).lines() {
+                        writeln!(out, "  {line}")?;
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = printed {
+                // stopping: the report shows the finished epochs too (best effort, since the
+                // error to report is standard output's)
+                if let Some(dir) = &args.output.report {
+                    let mut done = histories.clone();
+                    done.push(trainer.history().clone());
+                    let _ = write_report(dir, &done, &report_settings());
+                }
+                return Err(LabError::Output(e));
             }
         }
         histories.push(trainer.into_history());
     }
+    // the report first, so that it is written even if standard output fails at the table
+    let written = match &args.output.report {
+        Some(dir) => write_report(dir, &histories, &report_settings())?,
+        None => Vec::new(),
+    };
     if histories.len() > 1 {
         writeln!(out, "\n{}", format_comparison_table(&histories))?;
     }
-    if let Some(dir) = &args.output.report {
-        let mut settings = config.settings(&data);
-        let names: Vec<&str> = specs.iter().map(String::as_str).collect();
-        settings.insert(0, ("activations".into(), names.join(", ")));
-        let written = write_report(dir, &histories, &settings)?;
-        if let Some(index) = written.last() {
-            writeln!(out, "report: {}", index.display())?;
-        }
+    if let Some(index) = written.last() {
+        writeln!(out, "report: {}", index.display())?;
     }
     if let Some(w) = &metrics {
         writeln!(out, "metrics: {} ({} lines)", w.path().display(), w.len())?;
@@ -2248,5 +2515,58 @@ mod tests {
                 .starts_with("--activation: unknown activation"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn check_paths_allows_save_over_resume_and_refuses_other_overlaps() {
+        let t = crate::fs::tests::TempDir::new("lab-paths");
+        let ck = t.0.join("run.safetensors");
+        std::fs::write(&ck, b"checkpoint").unwrap();
+        let resume = RunPath::Input {
+            flag: "--resume",
+            path: &ck,
+            writable_by: &["--save"],
+        };
+        let dotted = t.0.join("./run.safetensors");
+        let save = RunPath::File {
+            flag: "--save",
+            path: &dotted,
+        };
+        check_paths(&[resume, save]).unwrap();
+        let metrics = RunPath::File {
+            flag: "--metrics",
+            path: &ck,
+        };
+        let err = check_paths(&[resume, metrics]).unwrap_err().to_string();
+        assert!(err.starts_with("--metrics: "), "{err}");
+        assert!(err.contains("is the file --resume reads"), "{err}");
+        let err = check_paths(&[save, metrics]).unwrap_err().to_string();
+        assert!(err.contains("is the same file as --save"), "{err}");
+        // the report's files, and a file where the report needs a folder
+        let report_dir = t.0.join("report");
+        let report = RunPath::Folder {
+            flag: "--report",
+            path: &report_dir,
+            files: &crate::report::REPORT_FILES,
+        };
+        let index = report_dir.join("index.html");
+        let in_report = RunPath::File {
+            flag: "--metrics",
+            path: &index,
+        };
+        let err = check_paths(&[in_report, report]).unwrap_err().to_string();
+        assert!(err.contains("is the --report file index.html"), "{err}");
+        let err = check_paths(&[report, in_report]).unwrap_err().to_string();
+        assert!(err.contains("is the --report file index.html"), "{err}");
+        let on_folder = RunPath::File {
+            flag: "--save",
+            path: &report_dir,
+        };
+        let err = check_paths(&[on_folder, report]).unwrap_err().to_string();
+        assert!(err.contains("is the --report folder"), "{err}");
+        assert!(!report_dir.exists(), "nothing made before the paths agree");
+        check_paths(&[report, save]).unwrap();
+        assert_eq!(std::fs::read_dir(&report_dir).unwrap().count(), 0);
+        assert_eq!(std::fs::read(&ck).unwrap(), b"checkpoint");
     }
 }

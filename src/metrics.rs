@@ -357,17 +357,54 @@ fn to_line(record: &EpochMetrics) -> String {
     line
 }
 
+/// The largest metrics file [`read_jsonl`] reads: 64 MiB, about a hundred thousand epochs of a
+/// deep network's records, so that a wrong path (a disk image, `/dev/zero`) fails at once
+/// instead of filling the memory.
+pub const MAX_METRICS_BYTES: u64 = 64 << 20;
+
 /// Reads a JSON Lines metrics file written by [`MetricsWriter`]. Blank lines are skipped.
 ///
+/// Only a regular file (or a link to one) of at most [`MAX_METRICS_BYTES`] is read: its kind
+/// and size are checked before it is opened, so a FIFO never blocks and a device is not read
+/// without end.
+///
 /// # Errors
-/// [`MetricsError::Read`] when the file cannot be read, [`MetricsError::Parse`] (with the line
-/// number) when a line is not a record.
+/// [`MetricsError::Read`] when the file cannot be read, is not a regular file or is too large;
+/// [`MetricsError::Parse`] (with the line number) when a line is not a record.
 pub fn read_jsonl(path: impl AsRef<Path>) -> Result<Vec<EpochMetrics>, MetricsError> {
+    use std::io::Read;
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| MetricsError::Read {
+    let read_err = |source| MetricsError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        let kind = tensor::atomic::file_kind(&meta);
+        return Err(read_err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {kind}, not a regular file"),
+        )));
+    }
+    if meta.len() > MAX_METRICS_BYTES {
+        return Err(read_err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "it holds {} bytes, more than a metrics file's limit of {MAX_METRICS_BYTES}",
+                meta.len()
+            ),
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_METRICS_BYTES + 1).read_to_string(&mut text))
+        .map_err(read_err)?;
+    if text.len() as u64 > MAX_METRICS_BYTES {
+        return Err(read_err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it grew past a metrics file's limit of {MAX_METRICS_BYTES} bytes"),
+        )));
+    }
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -601,5 +638,21 @@ mod tests {
         h.record_epoch(sample("gelu", 1));
         assert_eq!(h.step_losses, vec![(1, 2.5)]);
         assert_eq!(h.epochs.len(), 1);
+    }
+
+    #[test]
+    fn reading_refuses_folders_devices_and_huge_files_without_reading_them() {
+        let t = TempDir::new("metrics-read-bad");
+        let e = read_jsonl(&t.0).unwrap_err().to_string();
+        assert!(e.contains("it is a folder, not a regular file"), "{e}");
+        if cfg!(unix) {
+            let e = read_jsonl("/dev/zero").unwrap_err().to_string();
+            assert!(e.contains("a character device"), "{e}");
+        }
+        let big = t.0.join("big.jsonl");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_METRICS_BYTES + 1).unwrap(); // sparse: costs no disk
+        let e = read_jsonl(&big).unwrap_err().to_string();
+        assert!(e.contains("more than a metrics file's limit"), "{e}");
     }
 }

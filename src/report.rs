@@ -87,6 +87,19 @@ pub const CHART_FILES: [&str; 4] = [
     "dead_units.svg",
 ];
 
+/// The page that shows the charts, written last.
+pub const INDEX_FILE: &str = "index.html";
+
+/// Every file [`write_report`] writes, in order: the [`CHART_FILES`], then [`INDEX_FILE`]. A
+/// program checks these paths before a run, so another output never shares one.
+pub const REPORT_FILES: [&str; 5] = [
+    CHART_FILES[0],
+    CHART_FILES[1],
+    CHART_FILES[2],
+    CHART_FILES[3],
+    INDEX_FILE,
+];
+
 /// Writes the charts and `index.html` for `runs` into `dir` (created with its parents if
 /// missing) and returns the paths written: the four [`CHART_FILES`], then `index.html`.
 ///
@@ -116,7 +129,7 @@ pub fn write_report(
         write_atomic(&path, svg.as_bytes())?;
         written.push(path);
     }
-    let path = dir.join("index.html");
+    let path = dir.join(INDEX_FILE);
     write_atomic(&path, index_html(runs, settings).as_bytes())?;
     written.push(path);
     Ok(written)
@@ -1296,9 +1309,13 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("report: cannot write "), "{msg}");
         assert!(msg.contains("plain/report"), "{msg}");
-        assert!(msg.contains("regular file"), "{msg}");
+        assert!(msg.contains("is a file, not a folder"), "{msg}");
         let err = write_report(&file, &runs, &[]).unwrap_err();
-        assert!(err.to_string().contains("already has this name"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("create folder failed: it is a regular file, not a folder"),
+            "{err}"
+        );
         assert_eq!(std::fs::read(&file).unwrap(), b"x");
     }
 

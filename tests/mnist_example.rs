@@ -445,7 +445,7 @@ fn bad_input_ends_the_program_with_an_error_message_and_status_2() {
         ),
         (
             &["--save", &format!("{file}/c.st")],
-            "error: --save: cannot create the folder of checkpoint",
+            "error: --save: cannot write",
         ),
     ];
     for (extra, expected) in cases {

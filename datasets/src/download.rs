@@ -588,7 +588,7 @@ mod tests {
         // can be listed)
         fs::create_dir_all(&dir).unwrap();
         if cfg!(target_os = "linux") {
-            fs::write(dir.join(".a.bin.999999999-3.part"), b"half").unwrap();
+            fs::write(dir.join(".a.bin.999999999.3.tmp"), b"half").unwrap();
         }
         let paths = d.download(&dir).unwrap();
         assert_eq!(paths, vec![dir.join("a.bin")]);

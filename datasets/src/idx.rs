@@ -21,7 +21,6 @@ use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
@@ -582,77 +581,27 @@ pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray) -> Result<()> {
     write_atomic(path, &bytes)
 }
 
-/// A fresh temporary path beside `path` (same folder, so the final rename is atomic).
+/// A fresh temporary path beside `path` (same folder, so the final rename is atomic), for
+/// downloads: the name every minidl writer uses (`tensor::atomic::temp_path`), so that
+/// [`remove_stale_temps`] finds what a killed download left.
+#[cfg_attr(not(feature = "download"), allow(dead_code))]
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}-{n}.part", std::process::id()))
+    tensor::atomic::temp_path(path)
 }
 
-/// Removes the temporary files [`temp_path`] made for `path` in a process that no longer
-/// runs (killed in the middle of a write or a download): otherwise each would stay beside the
-/// data forever. Temporaries of running processes are left alone. Only where the running
-/// processes can be listed (Linux's `/proc`); best effort: failures are ignored.
+/// Removes the temporary files a killed writer or download left beside `path` (processes
+/// still running keep theirs): `tensor::atomic::remove_stale_temps`.
 pub(crate) fn remove_stale_temps(path: &Path) {
-    if !cfg!(target_os = "linux") || !Path::new("/proc/self").exists() {
-        return;
-    }
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return;
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(stamp) = file_name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|n| n.strip_suffix(".part"))
-        else {
-            continue;
-        };
-        // `<pid>-<n>`, as temp_path writes it
-        let Some(pid) = stamp
-            .split_once('-')
-            .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
-        else {
-            continue;
-        };
-        let ours = pid == std::process::id();
-        let alive = Path::new("/proc").join(pid.to_string()).exists();
-        let regular = entry.file_type().is_ok_and(|t| t.is_file());
-        if !ours && !alive && regular {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
+    tensor::atomic::remove_stale_temps(path);
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename; on failure the temporary
-/// file is removed (and so are those a killed writer left, see [`remove_stale_temps`]).
+/// Writes `bytes` to `path` through a temporary file and a rename, with the writer every
+/// minidl crate shares (`tensor::atomic::write`); on failure the temporary file is removed.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     remove_stale_temps(path);
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, "write", e)
-    })
+    tensor::atomic::write(path, bytes)
+        .map(|_| ())
+        .map_err(|e| Error::io(path, e.action, e.source))
 }
 
 #[cfg(test)]
@@ -1177,10 +1126,10 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         // no process has an id above 2²² on Linux
-        let stale = dir.join(".w.idx.999999999-0.part");
-        let running = dir.join(format!(".w.idx.{}-7.part", std::process::id()));
-        let other_file = dir.join(".v.idx.999999999-0.part");
-        let not_ours = dir.join(".w.idx.notes.part");
+        let stale = dir.join(".w.idx.999999999.0.tmp");
+        let running = dir.join(format!(".w.idx.{}.7.tmp", std::process::id()));
+        let other_file = dir.join(".v.idx.999999999.0.tmp");
+        let not_ours = dir.join(".w.idx.notes.tmp");
         for p in [&stale, &running, &other_file, &not_ours] {
             fs::write(p, b"partial").unwrap();
         }

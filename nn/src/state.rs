@@ -38,7 +38,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, View};
@@ -301,33 +300,18 @@ impl View for F32View<'_> {
     }
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file beside it, synced, then renamed
-/// over `path`, so readers see either the old file or the whole new one.
+/// Writes `bytes` to `path` atomically with `tensor::atomic::write` (the writer every minidl
+/// crate shares): a temporary file beside it, synced, then renamed over `path`, so readers see
+/// either the old file or the whole new one. A symbolic link is written through; a folder,
+/// FIFO or device is refused rather than replaced.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |action, source| Error::Io {
-        path: path.to_path_buf(),
-        action,
-        source,
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        name.unwrap_or_else(|| "checkpoint".into()),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io("write", e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io("rename", e)
-    })
+    tensor::atomic::write(path, bytes)
+        .map(|_| ())
+        .map_err(|e| Error::Io {
+            path: e.path,
+            action: e.action,
+            source: e.source,
+        })
 }
 
 /// Saves `tensors` with `metadata` to a safetensors file at `path`, atomically. The metadata

@@ -14,7 +14,9 @@
 //! | `random.rs` | [`Rng`], [`rng`]`(seed)`, `rand`, `randn`, `uniform`, `normal`, `bernoulli` |
 //! | `parallel.rs` | [`set_num_threads`], [`num_threads`], [`parallel_pieces`], [`parallel_pieces_zip`]; the thread pool the kernels share |
 //! | `error.rs` | [`shape_panic`] and [`TensorError`] |
+//! | `atomic.rs` | [`atomic::write`]: replacing a file atomically, shared by every crate that writes one |
 
+pub mod atomic;
 mod conv;
 mod display;
 mod elementwise;
