@@ -1026,6 +1026,13 @@ impl Trainer {
         ]
     }
 
+    /// Every metadata key [`save`](Self::save) writes (and `nn::state::save` adds).
+    fn metadata_keys(&self, data: &Data) -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = self.identity(data).iter().map(|(k, _, _)| *k).collect();
+        keys.extend(SAVED_KEYS);
+        keys
+    }
+
     /// Saves the run as it is now to `path` (atomically; see the [module docs](self)).
     ///
     /// # Errors
@@ -1046,6 +1053,7 @@ impl Trainer {
             .into_iter()
             .map(|(k, _, v)| (k.to_string(), v))
             .collect();
+        // the keys beyond the identity: SAVED_KEYS lists them for `resume`
         meta.insert(LAB_VERSION_KEY.into(), LAB_VERSION.into());
         meta.insert("activation_given".into(), self.activation.clone());
         meta.insert("init".into(), self.config.init.to_string());
@@ -1077,17 +1085,50 @@ impl Trainer {
             path: path.to_path_buf(),
             reason,
         };
-        let mut ckpt = nn::state::load(path).map_err(|source| LabError::Checkpoint {
-            flag: "--resume",
-            source,
-        })?;
+        // Bounded before anything is read: the model, an optimizer's state of up to three
+        // buffers a parameter, one loss a step, and the metadata; every tensor F32 as --save
+        // writes it. A FIFO, device or folder is refused before it is opened.
+        let limits = nn::state::Limits::for_module(
+            &self.model,
+            4 * optim::MAX_STEP,
+            MAX_CHECKPOINT_HEADER,
+            true,
+        );
+        let mut ckpt =
+            nn::state::load_with(path, &limits).map_err(|source| LabError::Checkpoint {
+                flag: "--resume",
+                source,
+            })?;
         let meta = &ckpt.metadata;
-        if !meta.contains_key(LAB_VERSION_KEY) {
+        let Some(version) = meta.get(LAB_VERSION_KEY) else {
             return Err(resume_err(
                 "not a checkpoint written by --save (its metadata has no lab version); \
                  pass a file that --save wrote"
                     .into(),
             ));
+        };
+        match version.parse::<u32>() {
+            Ok(v) if v.to_string() == *version && v >= 1 && v <= LAB_VERSION_NUMBER => {}
+            Ok(v) if v > LAB_VERSION_NUMBER && v.to_string() == *version => {
+                return Err(resume_err(format!(
+                    "written by lab checkpoint version {v}, but this build reads version \
+                     {LAB_VERSION} only; resume it with the newer minidl that wrote it, or run \
+                     without --resume to start afresh"
+                )))
+            }
+            _ => {
+                return Err(resume_err(format!(
+                    "its lab_version {version:?} is not a version --save writes (this build \
+                     writes {LAB_VERSION}); pass a file that --save wrote"
+                )))
+            }
+        }
+        let written = self.metadata_keys(data);
+        if let Some(key) = meta.keys().find(|k| !written.contains(&k.as_str())) {
+            return Err(resume_err(format!(
+                "its metadata has `{key}`, which --save does not write; the file was edited or \
+                 written by another program — pass a file that --save wrote"
+            )));
         }
         let mut differences = Vec::new();
         let mut epochs_differ = false;
@@ -1128,18 +1169,56 @@ impl Trainer {
         }
         let number = |key: &str| -> Result<usize, LabError> {
             meta.get(key)
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|v| v.parse().ok())
-                .ok_or_else(|| resume_err(format!("its metadata lacks a valid `{key}`")))
+                .ok_or_else(|| {
+                    resume_err(format!(
+                        "its metadata lacks a valid `{key}` (a whole number); pass a file that \
+                         --save wrote"
+                    ))
+                })
         };
         let (epoch, step) = (number("epoch")?, number("step")?);
-        let epochs: Vec<EpochMetrics> = meta
+        // every epoch is one pass over the same training images in batches of the same size
+        let per_epoch = DataLoader::new(&data.train, self.config.batch_size).num_batches();
+        if epoch.checked_mul(per_epoch) != Some(step) || step as u64 > optim::MAX_STEP {
+            return Err(resume_err(format!(
+                "its metadata says step {step} at epoch {epoch}, but an epoch of this run is \
+                 {per_epoch} steps; the file was damaged or edited — use an earlier checkpoint"
+            )));
+        }
+        let metrics = meta
             .get("metrics")
-            .and_then(|m| serde_json::from_str(m).ok())
-            .ok_or_else(|| resume_err("its metadata lacks valid `metrics`".into()))?;
+            .ok_or_else(|| resume_err("its metadata lacks `metrics`".into()))?;
+        nn::state::check_unique_keys(metrics).map_err(|e| {
+            resume_err(format!(
+                "its `metrics` metadata is ambiguous: {e}; the file was edited — pass a \
+                     file that --save wrote"
+            ))
+        })?;
+        let epochs: Vec<EpochMetrics> = serde_json::from_str(metrics).map_err(|e| {
+            resume_err(format!(
+                "its `metrics` metadata is not what --save writes ({e}); pass a file that \
+                 --save wrote"
+            ))
+        })?;
         if epochs.len() != epoch {
             return Err(resume_err(format!(
                 "its metadata holds {} epochs of metrics for epoch {epoch}; the file is damaged",
                 epochs.len()
+            )));
+        }
+        if let Some((i, m)) = epochs
+            .iter()
+            .enumerate()
+            .find(|(i, m)| m.epoch != i + 1 || m.steps != (i + 1) * per_epoch)
+        {
+            return Err(resume_err(format!(
+                "its metrics number epoch {} as epoch {} at step {}; the file was damaged or \
+                 edited — use an earlier checkpoint",
+                i + 1,
+                m.epoch,
+                m.steps
             )));
         }
         let optim_state = ckpt.take_prefix(nn::state::OPTIM_PREFIX);
@@ -1154,6 +1233,15 @@ impl Trainer {
                 )))
             }
         };
+        // a cross-entropy loss is finite and ≥ 0, and a step that diverged is never saved
+        if let Some(i) = losses.iter().position(|l| !(l.is_finite() && *l >= 0.0)) {
+            return Err(resume_err(format!(
+                "tensor `{STEP_LOSSES}` holds the loss {} at step {}; the file was saved from a \
+                 diverged run or damaged — use an earlier checkpoint",
+                losses[i],
+                i + 1
+            )));
+        }
         // Check the optimizer's state against a scratch optimizer first, so that a failure
         // leaves this run untouched; then load model and optimizer for real.
         let mut scratch = build_optimizer(
@@ -1168,6 +1256,18 @@ impl Trainer {
         scratch
             .load_state_dict(&optim_state)
             .map_err(|e| resume_err(e.to_string()))?;
+        // the optimizer counts the same steps as the run
+        let optim_step = optim_state
+            .iter()
+            .find(|(n, _)| n == "step")
+            .map(|(_, t)| t.data().first().copied().unwrap_or(f32::NAN));
+        if let Some(s) = optim_step.filter(|&s| s != step as f32) {
+            return Err(resume_err(format!(
+                "tensor `{}step` is {s} but the run's step is {step}; the file was damaged or \
+                 edited — use an earlier checkpoint",
+                nn::state::OPTIM_PREFIX
+            )));
+        }
         nn::state::load_state_dict(&self.model, &ckpt.tensors)
             .map_err(|e| resume_err(e.to_string()))?;
         self.optimizer
@@ -1186,8 +1286,24 @@ impl Trainer {
 
 /// Metadata key holding the lab's checkpoint version.
 pub const LAB_VERSION_KEY: &str = "lab_version";
-/// The lab checkpoint version this build writes.
+/// The lab checkpoint version this build writes (and the newest it reads).
 pub const LAB_VERSION: &str = "1";
+/// [`LAB_VERSION`] as a number.
+const LAB_VERSION_NUMBER: u32 = 1;
+/// The largest checkpoint header `--resume` reads: the metadata is a few kilobytes an epoch.
+const MAX_CHECKPOINT_HEADER: u64 = 16 << 20;
+/// The metadata keys [`Trainer::save`] writes besides the run's identity (and `nn::state`'s
+/// format version): `resume` refuses any other.
+const SAVED_KEYS: [&str; 8] = [
+    LAB_VERSION_KEY,
+    "activation_given",
+    "init",
+    "epoch",
+    "step",
+    "data_order",
+    "metrics",
+    nn::state::FORMAT_VERSION_KEY,
+];
 /// Name prefix of the lab's own tensors in a checkpoint.
 const LAB_PREFIX: &str = "lab.";
 /// The tensor holding every step's training loss.

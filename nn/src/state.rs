@@ -759,18 +759,70 @@ fn check_framing(path: &Path, bytes: &[u8], actual: u64) -> Result<(), Error> {
         path: path_buf(),
         reason: "its header is not a JSON object".into(),
     })?;
-    // The data section ends where the last tensor ends.
-    let mut data_end = 0u64;
+    // The data section ends where the last tensor ends. Each tensor's bytes must follow the
+    // previous one's without gap or overlap, and be as many as its shape and dtype need (the
+    // safetensors crate checks this too, but its message does not name the tensor).
+    let corrupt = |reason: String| Error::Corrupt {
+        path: path_buf(),
+        reason,
+    };
+    let mut spans = Vec::new();
     for (name, info) in obj.iter().filter(|(k, _)| *k != "__metadata__") {
-        let end = info
+        let offsets = info
             .get("data_offsets")
-            .and_then(|o| o.get(1))
-            .and_then(|e| e.as_u64())
-            .ok_or_else(|| Error::Corrupt {
-                path: path_buf(),
-                reason: format!("tensor `{name}` has no valid data_offsets"),
-            })?;
-        data_end = data_end.max(end);
+            .and_then(|o| o.as_array())
+            .filter(|o| o.len() == 2)
+            .and_then(|o| Some((o[0].as_u64()?, o[1].as_u64()?)))
+            .filter(|(start, end)| start <= end)
+            .ok_or_else(|| corrupt(format!("tensor `{name}` has no valid data_offsets")))?;
+        let size = info
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|dims| {
+                dims.iter()
+                    .try_fold(1u64, |n, d| n.checked_mul(d.as_u64()?))
+            })
+            .ok_or_else(|| corrupt(format!("tensor `{name}` has no valid shape")))?;
+        let width = info.get("dtype").and_then(|d| d.as_str()).and_then(|d| {
+            Some(match d {
+                "F64" | "I64" | "U64" => 8,
+                "F32" | "I32" | "U32" => 4,
+                "F16" | "BF16" | "I16" | "U16" => 2,
+                "I8" | "U8" | "BOOL" => 1,
+                _ => return None,
+            })
+        });
+        if let Some(width) = width {
+            if size.checked_mul(width) != Some(offsets.1 - offsets.0) {
+                return Err(corrupt(format!(
+                    "tensor `{name}` has {size} values of {width} bytes but its data_offsets \
+                     span {} bytes",
+                    offsets.1 - offsets.0
+                )));
+            }
+        }
+        spans.push((offsets, name));
+    }
+    spans.sort();
+    let mut data_end = 0u64;
+    for ((start, end), name) in &spans {
+        if *start != data_end {
+            let what = if *start < data_end {
+                "overlaps"
+            } else {
+                "leaves a gap after"
+            };
+            let before = spans
+                .iter()
+                .find(|((_, e), _)| *e == data_end)
+                .map_or("the start of the data".to_string(), |(_, n)| {
+                    format!("`{n}`")
+                });
+            return Err(corrupt(format!(
+                "tensor `{name}` (data_offsets [{start}, {end}]) {what} {before}"
+            )));
+        }
+        data_end = *end;
     }
     let expected = (8 + n).saturating_add(data_end);
     if actual < expected {

@@ -171,7 +171,8 @@ pub(crate) fn read_state(
                     return Err(StateError::Invalid {
                         name: name.clone(),
                         reason: format!(
-                            "a step count must be a whole number from 0 to {MAX_STEP}, got {v}"
+                            "a step count must be a whole number from 0 to {MAX_STEP}, got {v}; \
+                             the state was damaged — use an earlier checkpoint"
                         ),
                     });
                 }
