@@ -116,8 +116,8 @@ pub enum LabError {
         what: &'static str,
         /// The value (NaN or ±inf).
         value: f32,
-        /// The learning rate the run started with (`--lr`).
-        lr: f32,
+        /// What made it so, as far as the lab can tell.
+        cause: NonFiniteCause,
     },
     /// `--detect-anomaly` found the first op whose output or gradient was not finite.
     Anomaly {
@@ -128,6 +128,8 @@ pub enum LabError {
         /// The op, its input shapes and where in the model it sits (boxed: it is large, and
         /// every `Result` of the lab carries this error type).
         anomaly: Box<autograd::Anomaly>,
+        /// What made it so, as far as the lab can tell.
+        cause: NonFiniteCause,
     },
     /// Writing to the terminal failed.
     Output(io::Error),
@@ -173,23 +175,22 @@ impl fmt::Display for LabError {
                 step,
                 what,
                 value,
-                lr,
+                cause,
             } => write!(
                 f,
                 "training diverged: the {what} is {value} at step {step} (epoch {epoch}), so \
-                 nothing more was saved; lower --lr (it was {lr}; try {}) or clip the \
-                 gradients (optim::clip_grad_norm), and --detect-anomaly names the first op \
-                 that went non-finite",
-                lr / 10.0
+                 nothing more was saved; {cause}; --detect-anomaly names the first op that went \
+                 non-finite"
             ),
             LabError::Anomaly {
                 epoch,
                 step,
                 anomaly,
+                cause,
             } => write!(
                 f,
                 "--detect-anomaly: step {step} (epoch {epoch}): {anomaly}; nothing more was \
-                 saved (an overflow: lower --lr or clip the gradients)"
+                 saved; {cause}"
             ),
             LabError::Output(e) => write!(f, "cannot write the output: {e}"),
         }
@@ -207,6 +208,84 @@ impl Error for LabError {
             LabError::Output(e) => Some(e),
             LabError::Anomaly { anomaly, .. } => Some(anomaly.as_ref()),
             LabError::Usage(_) | LabError::Resume { .. } | LabError::Diverged { .. } => None,
+        }
+    }
+}
+
+/// What made a run's values NaN or ±inf, as far as the lab can tell after the fact: the hint
+/// of [`LabError::Diverged`] and [`LabError::Anomaly`]. Only an overflow is helped by a
+/// lower learning rate; saying so for the others sends the user the wrong way.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NonFiniteCause {
+    /// The activation gives NaN or ±inf (its value or its gradient) for an ordinary input,
+    /// such as `ln(x)` for x ≤ 0 or `x/0`: its formula, not the run.
+    Activation {
+        /// The activation as given.
+        activation: String,
+        /// The input, from a probe of values between −3 and 3.
+        input: f32,
+        /// What the activation (or its gradient) gave for it.
+        output: f32,
+        /// Whether it is the gradient, not the value, that is not finite.
+        gradient: bool,
+    },
+    /// An op turned finite inputs into NaN or ±inf by its definition, not by their size: ln
+    /// or √ of a negative number, ln(0), 0/0, x/0.
+    Domain {
+        /// The op's name.
+        op: &'static str,
+    },
+    /// It was so before any update of this run: the learning rate played no part.
+    FromStart,
+    /// The values grew, update after update, until they overflowed `f32`.
+    Overflow {
+        /// The learning rate the run started with (`--lr`).
+        lr: f32,
+    },
+    /// The loss was finite and not growing the step before: not a learning rate too large.
+    Sudden,
+}
+
+impl fmt::Display for NonFiniteCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NonFiniteCause::Activation {
+                activation,
+                input,
+                output,
+                gradient,
+            } => {
+                let what = if *gradient { "a gradient of " } else { "" };
+                write!(
+                    f,
+                    "the activation {activation} itself gives {what}{output} for the ordinary \
+                     input x = {input}, so it is the activation's values, not the learning \
+                     rate: choose an activation that is finite for every x"
+                )
+            }
+            NonFiniteCause::Domain { op } => write!(
+                f,
+                "`{op}` made NaN or ±inf from finite inputs (ln or √ of a negative number, \
+                 ln(0), 0/0 or x/0), so it is the formula's domain, not an overflow or the \
+                 learning rate: change the formula that applies `{op}`"
+            ),
+            NonFiniteCause::FromStart => f.write_str(
+                "it was so before any update of this run, so the learning rate is not the \
+                 cause: the initial weights (--init) or the data are",
+            ),
+            NonFiniteCause::Overflow { lr } => {
+                // the decimal the user typed, divided, not the f32 nearest to it divided
+                let tenth = format!("{lr}").parse::<f64>().unwrap_or(*lr as f64) / 10.0;
+                write!(
+                    f,
+                    "the loss grew until it overflowed: lower --lr (it was {lr}; try {tenth}) \
+                     or clip the gradients (optim::clip_grad_norm)"
+                )
+            }
+            NonFiniteCause::Sudden => f.write_str(
+                "the loss was finite and not growing the step before, so a learning rate too \
+                 large is not the likely cause: an op produced it",
+            ),
         }
     }
 }
@@ -703,6 +782,8 @@ pub struct Trainer {
     diagnostics: Diagnostics,
     history: RunHistory,
     step: usize,
+    /// The step this run started from: 0, or the checkpoint's after `--resume`.
+    run_start: usize,
 }
 
 impl Trainer {
@@ -731,6 +812,7 @@ impl Trainer {
             optimizer,
             diagnostics,
             step: 0,
+            run_start: 0,
         })
     }
 
@@ -806,10 +888,100 @@ impl Trainer {
             Some(anomaly) => Err(LabError::Anomaly {
                 epoch: self.epochs_done() + 1,
                 step,
+                cause: self.non_finite_cause(Some(&anomaly)),
                 anomaly: Box::new(anomaly),
             }),
             None => Ok(()),
         }
+    }
+
+    /// Why the run's values went NaN or ±inf, given the op anomaly mode found, if any: the
+    /// activation if it is not finite on ordinary inputs; an op that is not finite on some
+    /// finite inputs by definition (`ln`, `div`, …); nothing learnt yet; else an overflow if
+    /// the loss grew (or anomaly mode saw an op overflow), a sudden change if it did not.
+    fn non_finite_cause(&self, anomaly: Option<&autograd::Anomaly>) -> NonFiniteCause {
+        if let Some(cause) = self.probe_activation() {
+            return cause;
+        }
+        if let Some(a) = anomaly {
+            let inputs_finite = !a.input_non_finite.iter().any(|&bad| bad);
+            if inputs_finite && DOMAIN_OPS.contains(&a.op) {
+                return NonFiniteCause::Domain { op: a.op };
+            }
+        }
+        if self.step == self.run_start {
+            return NonFiniteCause::FromStart;
+        }
+        let mut run = self
+            .history
+            .step_losses
+            .iter()
+            .filter(|(s, _)| *s > self.run_start)
+            .map(|&(_, l)| l);
+        let first = run.next();
+        let last = run.last();
+        let grew = matches!((first, last), (Some(a), Some(b)) if b > a);
+        if grew || anomaly.is_some() {
+            NonFiniteCause::Overflow { lr: self.config.lr }
+        } else {
+            NonFiniteCause::Sudden
+        }
+    }
+
+    /// The activation on ordinary inputs — values from −3 to 3, the nearest to 0 first — and
+    /// its gradient there: the first input where its value is not finite, else the first
+    /// where its gradient is not, if any. A fresh copy of
+    /// the activation is probed (its learnable values at their start), in a shape that every
+    /// activation that fits the network accepts; the probe's own anomaly is forgotten.
+    fn probe_activation(&self) -> Option<NonFiniteCause> {
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        const SIDE: usize = 2; // every axis but the first even: gated activations halve one
+        let mut grid: Vec<f32> = (-24..=24).map(|i| i as f32 / 8.0).collect();
+        grid.sort_by(|a, b| a.abs().total_cmp(&b.abs()).then(a.total_cmp(b)));
+        let per = SIDE * SIDE * SIDE;
+        let values: Vec<f32> = grid
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, per))
+            .collect();
+        let x = Var::parameter(Tensor::from_vec(values, [grid.len(), SIDE, SIDE, SIDE]));
+        let module = self.spec.build();
+        let probe = || {
+            let y = module.forward(&x);
+            let out = y.value();
+            y.sum_all().backward();
+            (out, x.grad())
+        };
+        let result = quietly(|| catch_unwind(AssertUnwindSafe(probe)));
+        let _ = autograd::take_anomaly();
+        let (out, grad) = result.ok()?;
+        // the first sample (one input value, broadcast over its row) that is not finite
+        let bad = |t: &Tensor| {
+            let row = t.numel() / grid.len();
+            (row > 0 && t.numel() == row * grid.len())
+                .then(|| {
+                    t.data()
+                        .chunks_exact(row)
+                        .position(|r| r.iter().any(|v| !v.is_finite()))
+                        .map(|i| {
+                            let v = *t.data()[i * row..(i + 1) * row]
+                                .iter()
+                                .find(|v| !v.is_finite())
+                                .expect("found above");
+                            (i, v)
+                        })
+                })
+                .flatten()
+        };
+        let found_value = bad(&out).map(|(i, v)| (i, v, false));
+        let found_grad = grad.as_ref().and_then(bad).map(|(i, v)| (i, v, true));
+        // a value that is not finite explains a NaN loss more directly than a gradient
+        let (i, output, gradient) = found_value.or(found_grad)?;
+        Some(NonFiniteCause::Activation {
+            activation: self.activation.clone(),
+            input: grid[i],
+            output,
+            gradient,
+        })
     }
 
     /// One epoch; with `check`, the divergence and anomaly checks of `try_train_epoch`.
@@ -840,7 +1012,7 @@ impl Trainer {
                     step: self.step + 1,
                     what: "training loss",
                     value,
-                    lr: self.config.lr,
+                    cause: self.non_finite_cause(None),
                 };
                 let found = self.check_anomaly(self.step + 1).err();
                 if let Some(e) = found.or_else(|| (!value.is_finite()).then(diverged)) {
@@ -931,7 +1103,7 @@ impl Trainer {
                 step: self.step,
                 what: "test loss",
                 value: eval.loss,
-                lr: self.config.lr,
+                cause: self.non_finite_cause(None),
             });
         }
         Ok(self.record_epoch(t, eval))
@@ -1190,16 +1362,16 @@ impl Trainer {
         let metrics = meta
             .get("metrics")
             .ok_or_else(|| resume_err("its metadata lacks `metrics`".into()))?;
-        nn::state::check_unique_keys(metrics).map_err(|e| {
-            resume_err(format!(
-                "its `metrics` metadata is ambiguous: {e}; the file was edited — pass a \
-                     file that --save wrote"
-            ))
-        })?;
         let epochs: Vec<EpochMetrics> = serde_json::from_str(metrics).map_err(|e| {
             resume_err(format!(
                 "its `metrics` metadata is not what --save writes ({e}); pass a file that \
                  --save wrote"
+            ))
+        })?;
+        nn::state::check_unique_keys(metrics).map_err(|e| {
+            resume_err(format!(
+                "its `metrics` metadata is ambiguous: {e}; the file was edited — pass a \
+                     file that --save wrote"
             ))
         })?;
         if epochs.len() != epoch {
@@ -1274,6 +1446,7 @@ impl Trainer {
             .load_state_dict(&optim_state)
             .map_err(|e| resume_err(e.to_string()))?;
         self.step = step;
+        self.run_start = step;
         self.history.epochs = epochs;
         self.history.step_losses = losses
             .into_iter()
@@ -1283,6 +1456,11 @@ impl Trainer {
         Ok(())
     }
 }
+
+/// The ops that give NaN or ±inf for some finite inputs by their definition (ln(0), ln or √
+/// of a negative number, x/0, 0/0, a negative number to a fractional power), whatever the
+/// inputs' size: a non-finite value they make from finite inputs is a formula's domain.
+const DOMAIN_OPS: [&str; 5] = ["ln", "div", "sqrt", "pow", "pow_scalar"];
 
 /// Metadata key holding the lab's checkpoint version.
 pub const LAB_VERSION_KEY: &str = "lab_version";
@@ -1363,6 +1541,21 @@ fn count_correct(logits: &Tensor, labels: &Tensor) -> usize {
         .count()
 }
 
+/// Runs `f` with the panic hook silenced, so a panic it catches prints nothing (the caller
+/// turns it into a one-line error). The hook is global: one caller at a time swaps it, so
+/// each restores the right one.
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    use std::panic::{set_hook, take_hook};
+    use std::sync::Mutex;
+    static HOOK: Mutex<()> = Mutex::new(());
+    let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let hook = take_hook();
+    set_hook(Box::new(|_| {}));
+    let result = f();
+    set_hook(hook);
+    result
+}
+
 /// Runs one zero image through `model` (in evaluation mode, without a graph) and turns a panic
 /// into [`LabError::Usage`]. An activation can parse and still not fit the network: `glu`
 /// halves the width the next layer expects, `softmax:dim=5` names an axis the hidden values do
@@ -1375,10 +1568,7 @@ fn check_activation_fits(
     spec: &Activation,
     given: &str,
 ) -> Result<(), LabError> {
-    use std::panic::{catch_unwind, set_hook, take_hook, AssertUnwindSafe};
-    use std::sync::Mutex;
-    // the panic hook is global: one check at a time swaps it, so each restores the right one
-    static HOOK: Mutex<()> = Mutex::new(());
+    use std::panic::{catch_unwind, AssertUnwindSafe};
     let [c, h, w] = data.input_shape();
     let shape = if architecture.flattens_input() {
         vec![1, c * h * w]
@@ -1387,14 +1577,8 @@ fn check_activation_fits(
     };
     let x = Var::constant(Tensor::zeros(shape));
     model.eval();
-    let result = {
-        let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-        let hook = take_hook();
-        set_hook(Box::new(|_| {})); // the message goes into the error instead
-        let result = catch_unwind(AssertUnwindSafe(|| no_grad(|| model.forward(&x))));
-        set_hook(hook);
-        result
-    };
+    // the message goes into the error instead
+    let result = quietly(|| catch_unwind(AssertUnwindSafe(|| no_grad(|| model.forward(&x)))));
     model.train();
     // a zero image may make a formula such as ln(x) infinite: not an anomaly of the run
     let _ = autograd::take_anomaly();
