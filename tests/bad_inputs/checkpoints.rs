@@ -50,7 +50,7 @@ impl Parts {
     /// The file with `header_text` as its header (space-padded like safetensors does).
     fn bytes_with(&self, header_text: &str) -> Vec<u8> {
         let mut h = header_text.as_bytes().to_vec();
-        while h.len() % 8 != 0 {
+        while !h.len().is_multiple_of(8) {
             h.push(b' ');
         }
         let mut out = (h.len() as u64).to_le_bytes().to_vec();
@@ -352,14 +352,17 @@ fn bad_checkpoints_are_refused_naming_the_file_or_tensor_and_left_intact() {
     assert_eq!(std::fs::read(&good).unwrap(), bytes);
 }
 
+/// A case of [`a_non_finite_value_says_what_produced_it`]: flags, the message's start (empty:
+/// the run must succeed), what it must say, what it must not.
+type Divergence<'a> = (Vec<&'a str>, &'a str, Vec<&'a str>, Vec<&'a str>);
+
 /// A NaN that comes from the activation's formula names the activation and says it is not
 /// the learning rate, with or without `--detect-anomaly`; only a loss that grew gets the
 /// "lower --lr" hint.
 #[test]
 fn a_non_finite_value_says_what_produced_it() {
     let bin = example_binary();
-    // (flags, the message's start, what it must say, what it must not)
-    let table: Vec<(Vec<&str>, &str, Vec<&str>, Vec<&str>)> = vec![
+    let table: Vec<Divergence> = vec![
         (
             vec!["--activation", "ln(x)"],
             "error: training diverged: the training loss is NaN at step 1 (epoch 1)",
