@@ -2030,4 +2030,67 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn only_an_overflow_is_told_to_lower_the_learning_rate() {
+        let overflow = NonFiniteCause::Overflow { lr: 0.001 }.to_string();
+        assert!(
+            overflow.contains("lower --lr (it was 0.001; try 0.0001)"),
+            "{overflow}"
+        );
+        let others = [
+            NonFiniteCause::Activation {
+                activation: "ln(x)".into(),
+                input: 0.0,
+                output: f32::NEG_INFINITY,
+                gradient: false,
+            },
+            NonFiniteCause::Domain { op: "ln" },
+            NonFiniteCause::FromStart,
+            NonFiniteCause::Sudden,
+        ];
+        for cause in &others {
+            let text = cause.to_string();
+            assert!(!text.contains("lower --lr"), "{text}");
+            assert!(!text.contains('\n'), "{text}");
+        }
+        assert!(others[0]
+            .to_string()
+            .starts_with("the activation ln(x) itself gives -inf for the ordinary input x = 0"));
+        assert!(others[1]
+            .to_string()
+            .contains("`ln` made NaN or ±inf from finite inputs"));
+        assert!(others[2]
+            .to_string()
+            .contains("before any update of this run"));
+    }
+
+    #[test]
+    fn the_probe_finds_an_activation_that_is_not_finite_on_ordinary_inputs() {
+        let data = Data {
+            train: SyntheticDigits::new(64, 0).generate(),
+            test: SyntheticDigits::new(16, 1).generate(),
+            kind: DatasetChoice::Synthetic,
+            description: "synthetic digits".into(),
+        };
+        let probe = |spec: &str| {
+            let cfg = config(Architecture::Mlp { hidden: vec![8] });
+            Trainer::new(&cfg, spec, &data).unwrap().probe_activation()
+        };
+        assert_eq!(probe("relu"), None);
+        assert_eq!(probe("mish"), None);
+        assert_eq!(probe("softmax"), None);
+        match probe("x/0") {
+            Some(NonFiniteCause::Activation {
+                input, gradient, ..
+            }) => assert_eq!((input, gradient), (0.0, false)),
+            other => panic!("{other:?}"),
+        }
+        match probe("sqrt(abs(x))") {
+            Some(NonFiniteCause::Activation {
+                input, gradient, ..
+            }) => assert_eq!((input, gradient), (0.0, true)),
+            other => panic!("{other:?}"),
+        }
+    }
 }
