@@ -35,6 +35,11 @@
 //! them); under a per-epoch decay (`--lr-decay 0.5`) a finished run can be resumed for more
 //! epochs, and equals a run that was that long from the start. (A randomised activation such as `rrelu` draws its slopes from its own
 //! generator, which is not saved: its resumed run is the same in distribution only.)
+//! Before it reads a byte `--resume` refuses what is not a regular file (a FIFO, a device, a
+//! folder) and a file larger than a checkpoint of this model can be; then it refuses values
+//! no saved run has — NaN or ±inf weights or moments, a negative second moment, a step count
+//! that does not match the epochs, a newer `lab_version`, metadata `--save` does not write,
+//! a JSON key written twice — naming the tensor or key, before the run changes.
 //!
 //! # Errors
 //! Everything that comes from outside — an unknown activation, flags that do not fit

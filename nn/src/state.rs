@@ -8,8 +8,10 @@
 //! prefix ([`save_checkpoint`]).
 //!
 //! Files are written atomically (a temporary file in the same folder, then a rename), so a
-//! crash leaves the old checkpoint intact. Loading checks everything — header, sizes, dtypes,
-//! names and shapes — before it changes the model: an error never leaves it half-loaded.
+//! crash leaves the old checkpoint intact. Loading reads only a regular file (a FIFO or a
+//! device is refused before it is opened), within size [`Limits`], and checks everything —
+//! header (no key twice), offsets, sizes, dtypes, names, shapes and finite values — before it
+//! changes the model: an error never leaves it half-loaded.
 //!
 //! ```
 //! use std::collections::BTreeMap;
