@@ -1236,10 +1236,7 @@ impl Trainer {
         meta.insert("init".into(), self.config.init.to_string());
         meta.insert("epoch".into(), self.epochs_done().to_string());
         meta.insert("step".into(), self.step.to_string());
-        meta.insert(
-            "data_order".into(),
-            "DataLoader::shuffle(seed).epoch(e): ChaCha8 seeded with the seed, stream e".into(),
-        );
+        meta.insert("data_order".into(), DATA_ORDER.into());
         // Cannot fail: plain numbers, strings and lists.
         let metrics = serde_json::to_string(&self.history.epochs).expect("metrics serialize");
         meta.insert("metrics".into(), metrics);
@@ -1306,6 +1303,25 @@ impl Trainer {
                 "its metadata has `{key}`, which --save does not write; the file was edited or \
                  written by another program — pass a file that --save wrote"
             )));
+        }
+        if let Some(key) = SAVED_KEYS.iter().find(|k| !meta.contains_key(**k)) {
+            return Err(resume_err(format!(
+                "its metadata lacks `{key}`, which --save writes; the file was edited or \
+                 written by another program — pass a file that --save wrote"
+            )));
+        }
+        let fixed = [
+            (nn::state::FORMAT_VERSION_KEY, FORMAT_VERSION.to_string()),
+            ("data_order", DATA_ORDER.to_string()),
+        ];
+        for (key, ours) in fixed {
+            if meta[key] != ours {
+                return Err(resume_err(format!(
+                    "its metadata has {key} {:?} where --save writes {ours:?}; the file was \
+                     edited or written by another program — pass a file that --save wrote",
+                    meta[key]
+                )));
+            }
         }
         let mut differences = Vec::new();
         let mut epochs_differ = false;
@@ -1487,6 +1503,11 @@ const SAVED_KEYS: [&str; 8] = [
     "metrics",
     nn::state::FORMAT_VERSION_KEY,
 ];
+/// How the data order is drawn, as the metadata of a checkpoint says it.
+const DATA_ORDER: &str =
+    "DataLoader::shuffle(seed).epoch(e): ChaCha8 seeded with the seed, stream e";
+/// [`nn::state::FORMAT_VERSION`]: the one `--resume` reads.
+const FORMAT_VERSION: u32 = nn::state::FORMAT_VERSION;
 /// Name prefix of the lab's own tensors in a checkpoint.
 const LAB_PREFIX: &str = "lab.";
 /// The tensor holding every step's training loss.

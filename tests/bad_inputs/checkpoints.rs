@@ -113,6 +113,13 @@ fn bad_checkpoints_are_refused_naming_the_file_or_tensor_and_left_intact() {
     edit("invalid-lab-version", &|p| p.meta("lab_version", "one"));
     edit("newer-format", &|p| p.meta("format_version", "2"));
     edit("foreign-metadata", &|p| p.meta("note", "hello"));
+    edit("missing-metadata", &|p| {
+        p.header["__metadata__"]
+            .as_object_mut()
+            .unwrap()
+            .remove("init");
+    });
+    edit("format-version-0", &|p| p.meta("format_version", "0"));
     edit("step-not-epochs", &|p| p.meta("step", "9"));
     edit("negative-epoch", &|p| p.meta("epoch", "-1"));
     edit("metrics-not-json", &|p| p.meta("metrics", "{"));
@@ -239,6 +246,16 @@ fn bad_checkpoints_are_refused_naming_the_file_or_tensor_and_left_intact() {
             "newer-format",
             "error: --resume: ",
             vec!["format_version 2", "reads up to 1"],
+        ),
+        (
+            "missing-metadata",
+            "error: --resume: ",
+            vec!["lacks `init`, which --save writes"],
+        ),
+        (
+            "format-version-0",
+            "error: --resume: ",
+            vec!["format_version \"0\" where --save writes \"1\""],
         ),
         (
             "foreign-metadata",
