@@ -276,7 +276,7 @@ impl fmt::Display for NonFiniteCause {
             ),
             NonFiniteCause::FromStart => f.write_str(
                 "it was so before any update of this run, so the learning rate is not the \
-                 cause: the initial weights (--init) or the data are",
+                 cause: the starting weights (--init, or the --resume checkpoint) or the data are",
             ),
             NonFiniteCause::Overflow { lr } => {
                 // the decimal the user typed, divided, not the f32 nearest to it divided
