@@ -35,6 +35,11 @@
 //! them); under a per-epoch decay (`--lr-decay 0.5`) a finished run can be resumed for more
 //! epochs, and equals a run that was that long from the start. (A randomised activation such as `rrelu` draws its slopes from its own
 //! generator, which is not saved: its resumed run is the same in distribution only.)
+//! Before it reads a byte `--resume` refuses what is not a regular file (a FIFO, a device, a
+//! folder) and a file larger than a checkpoint of this model can be; then it refuses values
+//! no saved run has — NaN or ±inf weights or moments, a negative second moment, a step count
+//! that does not match the epochs, a newer `lab_version`, metadata `--save` does not write,
+//! a JSON key written twice — naming the tensor or key, before the run changes.
 //!
 //! # Output files and standard streams
 //! Before the data loads, [`check_paths`] checks every path the run will write (`--save`,
@@ -136,8 +141,8 @@ pub enum LabError {
         what: &'static str,
         /// The value (NaN or ±inf).
         value: f32,
-        /// The learning rate the run started with (`--lr`).
-        lr: f32,
+        /// What made it so, as far as the lab can tell.
+        cause: NonFiniteCause,
     },
     /// `--detect-anomaly` found the first op whose output or gradient was not finite.
     Anomaly {
@@ -148,6 +153,8 @@ pub enum LabError {
         /// The op, its input shapes and where in the model it sits (boxed: it is large, and
         /// every `Result` of the lab carries this error type).
         anomaly: Box<autograd::Anomaly>,
+        /// What made it so, as far as the lab can tell.
+        cause: NonFiniteCause,
     },
     /// Writing to standard output failed: it is full (`>/dev/full`), or it is a pipe whose
     /// reader has gone (`| head`). The run stops there rather than train on unseen (and, in a
@@ -200,23 +207,22 @@ impl fmt::Display for LabError {
                 step,
                 what,
                 value,
-                lr,
+                cause,
             } => write!(
                 f,
                 "training diverged: the {what} is {value} at step {step} (epoch {epoch}), so \
-                 nothing more was saved; lower --lr (it was {lr}; try {}) or clip the \
-                 gradients (optim::clip_grad_norm), and --detect-anomaly names the first op \
-                 that went non-finite",
-                lr / 10.0
+                 nothing more was saved; {cause}; --detect-anomaly names the first op that went \
+                 non-finite"
             ),
             LabError::Anomaly {
                 epoch,
                 step,
                 anomaly,
+                cause,
             } => write!(
                 f,
                 "--detect-anomaly: step {step} (epoch {epoch}): {anomaly}; nothing more was \
-                 saved (an overflow: lower --lr or clip the gradients)"
+                 saved; {cause}"
             ),
             LabError::Output(e) => write!(
                 f,
@@ -244,6 +250,84 @@ impl Error for LabError {
             | LabError::Resume { .. }
             | LabError::Diverged { .. }
             | LabError::Failed(_) => None,
+        }
+    }
+}
+
+/// What made a run's values NaN or ±inf, as far as the lab can tell after the fact: the hint
+/// of [`LabError::Diverged`] and [`LabError::Anomaly`]. Only an overflow is helped by a
+/// lower learning rate; saying so for the others sends the user the wrong way.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NonFiniteCause {
+    /// The activation gives NaN or ±inf (its value or its gradient) for an ordinary input,
+    /// such as `ln(x)` for x ≤ 0 or `x/0`: its formula, not the run.
+    Activation {
+        /// The activation as given.
+        activation: String,
+        /// The input, from a probe of values between −3 and 3.
+        input: f32,
+        /// What the activation (or its gradient) gave for it.
+        output: f32,
+        /// Whether it is the gradient, not the value, that is not finite.
+        gradient: bool,
+    },
+    /// An op turned finite inputs into NaN or ±inf by its definition, not by their size: ln
+    /// or √ of a negative number, ln(0), 0/0, x/0.
+    Domain {
+        /// The op's name.
+        op: &'static str,
+    },
+    /// It was so before any update of this run: the learning rate played no part.
+    FromStart,
+    /// The values grew, update after update, until they overflowed `f32`.
+    Overflow {
+        /// The learning rate the run started with (`--lr`).
+        lr: f32,
+    },
+    /// The loss was finite and not growing the step before: not a learning rate too large.
+    Sudden,
+}
+
+impl fmt::Display for NonFiniteCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NonFiniteCause::Activation {
+                activation,
+                input,
+                output,
+                gradient,
+            } => {
+                let what = if *gradient { "a gradient of " } else { "" };
+                write!(
+                    f,
+                    "the activation {activation} itself gives {what}{output} for the ordinary \
+                     input x = {input}, so it is the activation's values, not the learning \
+                     rate: choose an activation that is finite for every x"
+                )
+            }
+            NonFiniteCause::Domain { op } => write!(
+                f,
+                "`{op}` made NaN or ±inf from finite inputs (ln or √ of a negative number, \
+                 ln(0), 0/0 or x/0), so it is the formula's domain, not an overflow or the \
+                 learning rate: change the formula that applies `{op}`"
+            ),
+            NonFiniteCause::FromStart => f.write_str(
+                "it was so before any update of this run, so the learning rate is not the \
+                 cause: the starting weights (--init, or the --resume checkpoint) or the data are",
+            ),
+            NonFiniteCause::Overflow { lr } => {
+                // the decimal the user typed, divided, not the f32 nearest to it divided
+                let tenth = format!("{lr}").parse::<f64>().unwrap_or(*lr as f64) / 10.0;
+                write!(
+                    f,
+                    "the loss grew until it overflowed: lower --lr (it was {lr}; try {tenth}) \
+                     or clip the gradients (optim::clip_grad_norm)"
+                )
+            }
+            NonFiniteCause::Sudden => f.write_str(
+                "the loss was finite and not growing the step before, so a learning rate too \
+                 large is not the likely cause: an op produced it",
+            ),
         }
     }
 }
@@ -1074,6 +1158,8 @@ pub struct Trainer {
     diagnostics: Diagnostics,
     history: RunHistory,
     step: usize,
+    /// The step this run started from: 0, or the checkpoint's after `--resume`.
+    run_start: usize,
 }
 
 impl Trainer {
@@ -1113,6 +1199,7 @@ impl Trainer {
             optimizer,
             diagnostics,
             step: 0,
+            run_start: 0,
         })
     }
 
@@ -1188,10 +1275,100 @@ impl Trainer {
             Some(anomaly) => Err(LabError::Anomaly {
                 epoch: self.epochs_done() + 1,
                 step,
+                cause: self.non_finite_cause(Some(&anomaly)),
                 anomaly: Box::new(anomaly),
             }),
             None => Ok(()),
         }
+    }
+
+    /// Why the run's values went NaN or ±inf, given the op anomaly mode found, if any: the
+    /// activation if it is not finite on ordinary inputs; an op that is not finite on some
+    /// finite inputs by definition (`ln`, `div`, …); nothing learnt yet; else an overflow if
+    /// the loss grew (or anomaly mode saw an op overflow), a sudden change if it did not.
+    fn non_finite_cause(&self, anomaly: Option<&autograd::Anomaly>) -> NonFiniteCause {
+        if let Some(cause) = self.probe_activation() {
+            return cause;
+        }
+        if let Some(a) = anomaly {
+            let inputs_finite = !a.input_non_finite.iter().any(|&bad| bad);
+            if inputs_finite && DOMAIN_OPS.contains(&a.op) {
+                return NonFiniteCause::Domain { op: a.op };
+            }
+        }
+        if self.step == self.run_start {
+            return NonFiniteCause::FromStart;
+        }
+        let mut run = self
+            .history
+            .step_losses
+            .iter()
+            .filter(|(s, _)| *s > self.run_start)
+            .map(|&(_, l)| l);
+        let first = run.next();
+        let last = run.last();
+        let grew = matches!((first, last), (Some(a), Some(b)) if b > a);
+        if grew || anomaly.is_some() {
+            NonFiniteCause::Overflow { lr: self.config.lr }
+        } else {
+            NonFiniteCause::Sudden
+        }
+    }
+
+    /// The activation on ordinary inputs — values from −3 to 3, the nearest to 0 first — and
+    /// its gradient there: the first input where its value is not finite, else the first
+    /// where its gradient is not, if any. A fresh copy of
+    /// the activation is probed (its learnable values at their start), in a shape that every
+    /// activation that fits the network accepts; the probe's own anomaly is forgotten.
+    fn probe_activation(&self) -> Option<NonFiniteCause> {
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        const SIDE: usize = 2; // every axis but the first even: gated activations halve one
+        let mut grid: Vec<f32> = (-24..=24).map(|i| i as f32 / 8.0).collect();
+        grid.sort_by(|a, b| a.abs().total_cmp(&b.abs()).then(a.total_cmp(b)));
+        let per = SIDE * SIDE * SIDE;
+        let values: Vec<f32> = grid
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, per))
+            .collect();
+        let x = Var::parameter(Tensor::from_vec(values, [grid.len(), SIDE, SIDE, SIDE]));
+        let module = self.spec.build();
+        let probe = || {
+            let y = module.forward(&x);
+            let out = y.value();
+            y.sum_all().backward();
+            (out, x.grad())
+        };
+        let result = quietly(|| catch_unwind(AssertUnwindSafe(probe)));
+        let _ = autograd::take_anomaly();
+        let (out, grad) = result.ok()?;
+        // the first sample (one input value, broadcast over its row) that is not finite
+        let bad = |t: &Tensor| {
+            let row = t.numel() / grid.len();
+            (row > 0 && t.numel() == row * grid.len())
+                .then(|| {
+                    t.data()
+                        .chunks_exact(row)
+                        .position(|r| r.iter().any(|v| !v.is_finite()))
+                        .map(|i| {
+                            let v = *t.data()[i * row..(i + 1) * row]
+                                .iter()
+                                .find(|v| !v.is_finite())
+                                .expect("found above");
+                            (i, v)
+                        })
+                })
+                .flatten()
+        };
+        let found_value = bad(&out).map(|(i, v)| (i, v, false));
+        let found_grad = grad.as_ref().and_then(bad).map(|(i, v)| (i, v, true));
+        // a value that is not finite explains a NaN loss more directly than a gradient
+        let (i, output, gradient) = found_value.or(found_grad)?;
+        Some(NonFiniteCause::Activation {
+            activation: self.activation.clone(),
+            input: grid[i],
+            output,
+            gradient,
+        })
     }
 
     /// One epoch; with `check`, the divergence and anomaly checks of `try_train_epoch`.
@@ -1222,7 +1399,7 @@ impl Trainer {
                     step: self.step + 1,
                     what: "training loss",
                     value,
-                    lr: self.config.lr,
+                    cause: self.non_finite_cause(None),
                 };
                 let found = self.check_anomaly(self.step + 1).err();
                 if let Some(e) = found.or_else(|| (!value.is_finite()).then(diverged)) {
@@ -1313,7 +1490,7 @@ impl Trainer {
                 step: self.step,
                 what: "test loss",
                 value: eval.loss,
-                lr: self.config.lr,
+                cause: self.non_finite_cause(None),
             });
         }
         Ok(self.record_epoch(t, eval))
@@ -1408,6 +1585,13 @@ impl Trainer {
         ]
     }
 
+    /// Every metadata key [`save`](Self::save) writes (and `nn::state::save` adds).
+    fn metadata_keys(&self, data: &Data) -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = self.identity(data).iter().map(|(k, _, _)| *k).collect();
+        keys.extend(SAVED_KEYS);
+        keys
+    }
+
     /// Saves the run as it is now to `path` (atomically; see the [module docs](self)).
     ///
     /// # Errors
@@ -1428,15 +1612,13 @@ impl Trainer {
             .into_iter()
             .map(|(k, _, v)| (k.to_string(), v))
             .collect();
+        // the keys beyond the identity: SAVED_KEYS lists them for `resume`
         meta.insert(LAB_VERSION_KEY.into(), LAB_VERSION.into());
         meta.insert("activation_given".into(), self.activation.clone());
         meta.insert("init".into(), self.config.init.to_string());
         meta.insert("epoch".into(), self.epochs_done().to_string());
         meta.insert("step".into(), self.step.to_string());
-        meta.insert(
-            "data_order".into(),
-            "DataLoader::shuffle(seed).epoch(e): ChaCha8 seeded with the seed, stream e".into(),
-        );
+        meta.insert("data_order".into(), DATA_ORDER.into());
         // Cannot fail: plain numbers, strings and lists.
         let metrics = serde_json::to_string(&self.history.epochs).expect("metrics serialize");
         meta.insert("metrics".into(), metrics);
@@ -1459,17 +1641,69 @@ impl Trainer {
             path: path.to_path_buf(),
             reason,
         };
-        let mut ckpt = nn::state::load(path).map_err(|source| LabError::Checkpoint {
-            flag: "--resume",
-            source,
-        })?;
+        // Bounded before anything is read: the model, an optimizer's state of up to three
+        // buffers a parameter, one loss a step, and the metadata; every tensor F32 as --save
+        // writes it. A FIFO, device or folder is refused before it is opened.
+        let limits = nn::state::Limits::for_module(
+            &self.model,
+            4 * optim::MAX_STEP,
+            MAX_CHECKPOINT_HEADER,
+            true,
+        );
+        let mut ckpt =
+            nn::state::load_with(path, &limits).map_err(|source| LabError::Checkpoint {
+                flag: "--resume",
+                source,
+            })?;
         let meta = &ckpt.metadata;
-        if !meta.contains_key(LAB_VERSION_KEY) {
+        let Some(version) = meta.get(LAB_VERSION_KEY) else {
             return Err(resume_err(
                 "not a checkpoint written by --save (its metadata has no lab version); \
                  pass a file that --save wrote"
                     .into(),
             ));
+        };
+        match version.parse::<u32>() {
+            Ok(v) if v.to_string() == *version && v >= 1 && v <= LAB_VERSION_NUMBER => {}
+            Ok(v) if v > LAB_VERSION_NUMBER && v.to_string() == *version => {
+                return Err(resume_err(format!(
+                    "written by lab checkpoint version {v}, but this build reads version \
+                     {LAB_VERSION} only; resume it with the newer minidl that wrote it, or run \
+                     without --resume to start afresh"
+                )))
+            }
+            _ => {
+                return Err(resume_err(format!(
+                    "its lab_version {version:?} is not a version --save writes (this build \
+                     writes {LAB_VERSION}); pass a file that --save wrote"
+                )))
+            }
+        }
+        let written = self.metadata_keys(data);
+        if let Some(key) = meta.keys().find(|k| !written.contains(&k.as_str())) {
+            return Err(resume_err(format!(
+                "its metadata has `{key}`, which --save does not write; the file was edited or \
+                 written by another program — pass a file that --save wrote"
+            )));
+        }
+        if let Some(key) = SAVED_KEYS.iter().find(|k| !meta.contains_key(**k)) {
+            return Err(resume_err(format!(
+                "its metadata lacks `{key}`, which --save writes; the file was edited or \
+                 written by another program — pass a file that --save wrote"
+            )));
+        }
+        let fixed = [
+            (nn::state::FORMAT_VERSION_KEY, FORMAT_VERSION.to_string()),
+            ("data_order", DATA_ORDER.to_string()),
+        ];
+        for (key, ours) in fixed {
+            if meta[key] != ours {
+                return Err(resume_err(format!(
+                    "its metadata has {key} {:?} where --save writes {ours:?}; the file was \
+                     edited or written by another program — pass a file that --save wrote",
+                    meta[key]
+                )));
+            }
         }
         let mut differences = Vec::new();
         let mut epochs_differ = false;
@@ -1510,18 +1744,56 @@ impl Trainer {
         }
         let number = |key: &str| -> Result<usize, LabError> {
             meta.get(key)
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|v| v.parse().ok())
-                .ok_or_else(|| resume_err(format!("its metadata lacks a valid `{key}`")))
+                .ok_or_else(|| {
+                    resume_err(format!(
+                        "its metadata lacks a valid `{key}` (a whole number); pass a file that \
+                         --save wrote"
+                    ))
+                })
         };
         let (epoch, step) = (number("epoch")?, number("step")?);
-        let epochs: Vec<EpochMetrics> = meta
+        // every epoch is one pass over the same training images in batches of the same size
+        let per_epoch = DataLoader::new(&data.train, self.config.batch_size).num_batches();
+        if epoch.checked_mul(per_epoch) != Some(step) || step as u64 > optim::MAX_STEP {
+            return Err(resume_err(format!(
+                "its metadata says step {step} at epoch {epoch}, but an epoch of this run is \
+                 {per_epoch} steps; the file was damaged or edited — use an earlier checkpoint"
+            )));
+        }
+        let metrics = meta
             .get("metrics")
-            .and_then(|m| serde_json::from_str(m).ok())
-            .ok_or_else(|| resume_err("its metadata lacks valid `metrics`".into()))?;
+            .ok_or_else(|| resume_err("its metadata lacks `metrics`".into()))?;
+        let epochs: Vec<EpochMetrics> = serde_json::from_str(metrics).map_err(|e| {
+            resume_err(format!(
+                "its `metrics` metadata is not what --save writes ({e}); pass a file that \
+                 --save wrote"
+            ))
+        })?;
+        nn::state::check_unique_keys(metrics).map_err(|e| {
+            resume_err(format!(
+                "its `metrics` metadata is ambiguous: {e}; the file was edited — pass a \
+                     file that --save wrote"
+            ))
+        })?;
         if epochs.len() != epoch {
             return Err(resume_err(format!(
                 "its metadata holds {} epochs of metrics for epoch {epoch}; the file is damaged",
                 epochs.len()
+            )));
+        }
+        if let Some((i, m)) = epochs
+            .iter()
+            .enumerate()
+            .find(|(i, m)| m.epoch != i + 1 || m.steps != (i + 1) * per_epoch)
+        {
+            return Err(resume_err(format!(
+                "its metrics number epoch {} as epoch {} at step {}; the file was damaged or \
+                 edited — use an earlier checkpoint",
+                i + 1,
+                m.epoch,
+                m.steps
             )));
         }
         let optim_state = ckpt.take_prefix(nn::state::OPTIM_PREFIX);
@@ -1536,6 +1808,15 @@ impl Trainer {
                 )))
             }
         };
+        // a cross-entropy loss is finite and ≥ 0, and a step that diverged is never saved
+        if let Some(i) = losses.iter().position(|l| !(l.is_finite() && *l >= 0.0)) {
+            return Err(resume_err(format!(
+                "tensor `{STEP_LOSSES}` holds the loss {} at step {}; the file was saved from a \
+                 diverged run or damaged — use an earlier checkpoint",
+                losses[i],
+                i + 1
+            )));
+        }
         // Check the optimizer's state against a scratch optimizer first, so that a failure
         // leaves this run untouched; then load model and optimizer for real.
         let mut scratch = build_optimizer(
@@ -1550,12 +1831,25 @@ impl Trainer {
         scratch
             .load_state_dict(&optim_state)
             .map_err(|e| resume_err(e.to_string()))?;
+        // the optimizer counts the same steps as the run
+        let optim_step = optim_state
+            .iter()
+            .find(|(n, _)| n == "step")
+            .map(|(_, t)| t.data().first().copied().unwrap_or(f32::NAN));
+        if let Some(s) = optim_step.filter(|&s| s != step as f32) {
+            return Err(resume_err(format!(
+                "tensor `{}step` is {s} but the run's step is {step}; the file was damaged or \
+                 edited — use an earlier checkpoint",
+                nn::state::OPTIM_PREFIX
+            )));
+        }
         nn::state::load_state_dict(&self.model, &ckpt.tensors)
             .map_err(|e| resume_err(e.to_string()))?;
         self.optimizer
             .load_state_dict(&optim_state)
             .map_err(|e| resume_err(e.to_string()))?;
         self.step = step;
+        self.run_start = step;
         self.history.epochs = epochs;
         self.history.step_losses = losses
             .into_iter()
@@ -1566,10 +1860,36 @@ impl Trainer {
     }
 }
 
+/// The ops that give NaN or ±inf for some finite inputs by their definition (ln(0), ln or √
+/// of a negative number, x/0, 0/0, a negative number to a fractional power), whatever the
+/// inputs' size: a non-finite value they make from finite inputs is a formula's domain.
+const DOMAIN_OPS: [&str; 5] = ["ln", "div", "sqrt", "pow", "pow_scalar"];
+
 /// Metadata key holding the lab's checkpoint version.
 pub const LAB_VERSION_KEY: &str = "lab_version";
-/// The lab checkpoint version this build writes.
+/// The lab checkpoint version this build writes (and the newest it reads).
 pub const LAB_VERSION: &str = "1";
+/// [`LAB_VERSION`] as a number.
+const LAB_VERSION_NUMBER: u32 = 1;
+/// The largest checkpoint header `--resume` reads: the metadata is a few kilobytes an epoch.
+const MAX_CHECKPOINT_HEADER: u64 = 16 << 20;
+/// The metadata keys [`Trainer::save`] writes besides the run's identity (and `nn::state`'s
+/// format version): `resume` refuses any other.
+const SAVED_KEYS: [&str; 8] = [
+    LAB_VERSION_KEY,
+    "activation_given",
+    "init",
+    "epoch",
+    "step",
+    "data_order",
+    "metrics",
+    nn::state::FORMAT_VERSION_KEY,
+];
+/// How the data order is drawn, as the metadata of a checkpoint says it.
+const DATA_ORDER: &str =
+    "DataLoader::shuffle(seed).epoch(e): ChaCha8 seeded with the seed, stream e";
+/// [`nn::state::FORMAT_VERSION`]: the one `--resume` reads.
+const FORMAT_VERSION: u32 = nn::state::FORMAT_VERSION;
 /// Name prefix of the lab's own tensors in a checkpoint.
 const LAB_PREFIX: &str = "lab.";
 /// The tensor holding every step's training loss.
@@ -1852,6 +2172,21 @@ fn count_correct(logits: &Tensor, labels: &Tensor) -> usize {
         .count()
 }
 
+/// Runs `f` with the panic hook silenced, so a panic it catches prints nothing (the caller
+/// turns it into a one-line error). The hook is global: one caller at a time swaps it, so
+/// each restores the right one.
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    use std::panic::{set_hook, take_hook};
+    use std::sync::Mutex;
+    static HOOK: Mutex<()> = Mutex::new(());
+    let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let hook = take_hook();
+    set_hook(Box::new(|_| {}));
+    let result = f();
+    set_hook(hook);
+    result
+}
+
 /// Runs one zero image of `shape` (a batch of one: `[1, 784]`, `[1, 1, 28, 28]`) through
 /// `model` (in evaluation mode, without a graph) and turns a panic into [`LabError::Usage`].
 /// An activation can parse and still not fit the network: `glu` halves the width the next
@@ -1867,20 +2202,11 @@ pub fn check_activation_fits(
     spec: &Activation,
     given: &str,
 ) -> Result<(), LabError> {
-    use std::panic::{catch_unwind, set_hook, take_hook, AssertUnwindSafe};
-    use std::sync::Mutex;
-    // the panic hook is global: one check at a time swaps it, so each restores the right one
-    static HOOK: Mutex<()> = Mutex::new(());
+    use std::panic::{catch_unwind, AssertUnwindSafe};
     let x = Var::constant(Tensor::zeros(shape.to_vec()));
     model.eval();
-    let result = {
-        let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-        let hook = take_hook();
-        set_hook(Box::new(|_| {})); // the message goes into the error instead
-        let result = catch_unwind(AssertUnwindSafe(|| no_grad(|| model.forward(&x))));
-        set_hook(hook);
-        result
-    };
+    // the message goes into the error instead
+    let result = quietly(|| catch_unwind(AssertUnwindSafe(|| no_grad(|| model.forward(&x)))));
     model.train();
     // a zero image may make a formula such as ln(x) infinite: not an anomaly of the run
     let _ = autograd::take_anomaly();
@@ -2568,5 +2894,68 @@ mod tests {
         check_paths(&[report, save]).unwrap();
         assert_eq!(std::fs::read_dir(&report_dir).unwrap().count(), 0);
         assert_eq!(std::fs::read(&ck).unwrap(), b"checkpoint");
+    }
+
+    #[test]
+    fn only_an_overflow_is_told_to_lower_the_learning_rate() {
+        let overflow = NonFiniteCause::Overflow { lr: 0.001 }.to_string();
+        assert!(
+            overflow.contains("lower --lr (it was 0.001; try 0.0001)"),
+            "{overflow}"
+        );
+        let others = [
+            NonFiniteCause::Activation {
+                activation: "ln(x)".into(),
+                input: 0.0,
+                output: f32::NEG_INFINITY,
+                gradient: false,
+            },
+            NonFiniteCause::Domain { op: "ln" },
+            NonFiniteCause::FromStart,
+            NonFiniteCause::Sudden,
+        ];
+        for cause in &others {
+            let text = cause.to_string();
+            assert!(!text.contains("lower --lr"), "{text}");
+            assert!(!text.contains('\n'), "{text}");
+        }
+        assert!(others[0]
+            .to_string()
+            .starts_with("the activation ln(x) itself gives -inf for the ordinary input x = 0"));
+        assert!(others[1]
+            .to_string()
+            .contains("`ln` made NaN or ±inf from finite inputs"));
+        assert!(others[2]
+            .to_string()
+            .contains("before any update of this run"));
+    }
+
+    #[test]
+    fn the_probe_finds_an_activation_that_is_not_finite_on_ordinary_inputs() {
+        let data = Data {
+            train: SyntheticDigits::new(64, 0).generate(),
+            test: SyntheticDigits::new(16, 1).generate(),
+            kind: DatasetChoice::Synthetic,
+            description: "synthetic digits".into(),
+        };
+        let probe = |spec: &str| {
+            let cfg = config(Architecture::Mlp { hidden: vec![8] });
+            Trainer::new(&cfg, spec, &data).unwrap().probe_activation()
+        };
+        assert_eq!(probe("relu"), None);
+        assert_eq!(probe("mish"), None);
+        assert_eq!(probe("softmax"), None);
+        match probe("x/0") {
+            Some(NonFiniteCause::Activation {
+                input, gradient, ..
+            }) => assert_eq!((input, gradient), (0.0, false)),
+            other => panic!("{other:?}"),
+        }
+        match probe("sqrt(abs(x))") {
+            Some(NonFiniteCause::Activation {
+                input, gradient, ..
+            }) => assert_eq!((input, gradient), (0.0, true)),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -8,8 +8,10 @@
 //! prefix ([`save_checkpoint`]).
 //!
 //! Files are written atomically (a temporary file in the same folder, then a rename), so a
-//! crash leaves the old checkpoint intact. Loading checks everything — header, sizes, dtypes,
-//! names and shapes — before it changes the model: an error never leaves it half-loaded.
+//! crash leaves the old checkpoint intact. Loading reads only a regular file (a FIFO or a
+//! device is refused before it is opened), within size [`Limits`], and checks everything —
+//! header (no key twice), offsets, sizes, dtypes, names, shapes and finite values — before it
+//! changes the model: an error never leaves it half-loaded.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -111,6 +113,48 @@ pub enum Error {
         /// The version found in its metadata.
         found: String,
     },
+    /// The path is not a regular file (a folder, a FIFO, a device such as `/dev/zero`, or a
+    /// symbolic link to one): it is refused before it is opened, so reading cannot hang or
+    /// run without end.
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead: "a folder", "a FIFO (named pipe)", …
+        kind: &'static str,
+    },
+    /// The file, or its header, is larger than a checkpoint of this model can be: it is
+    /// refused before it is read.
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// "file" or "header".
+        what: &'static str,
+        /// Its size in bytes.
+        size: u64,
+        /// The largest size accepted.
+        limit: u64,
+    },
+    /// A tensor is stored in another type than the one required ([`Limits::f32_only`]).
+    WrongDtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// Its safetensors dtype.
+        dtype: String,
+    },
+    /// An entry holds a value no trained model has: NaN or ±inf, or a negative running
+    /// variance.
+    InvalidValue {
+        /// The checkpoint file, when loading from one.
+        path: Option<PathBuf>,
+        /// The entry's name.
+        name: String,
+        /// The flat index of the first bad value.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// Two tensors were given the same name when saving.
     DuplicateName {
         /// The repeated name.
@@ -198,6 +242,61 @@ impl fmt::Display for Error {
                  load it with a newer version of minidl",
                 path.display()
             ),
+            Error::NotAFile { path, kind } => write!(
+                f,
+                "{} is {kind}, not a checkpoint file; pass the path of a regular file written by \
+                 --save (nn::state::save)",
+                path.display()
+            ),
+            Error::TooLarge {
+                path,
+                what: "file",
+                size,
+                limit,
+            } => write!(
+                f,
+                "checkpoint {} is {size} bytes, more than the {limit} bytes a checkpoint of this \
+                 model can have; pass a checkpoint saved from this model",
+                path.display()
+            ),
+            Error::TooLarge {
+                path,
+                what,
+                size,
+                limit,
+            } => write!(
+                f,
+                "checkpoint {} has a {what} of {size} bytes, more than the {limit} allowed; the \
+                 file is not a checkpoint of this model — pass one saved from it",
+                path.display()
+            ),
+            Error::WrongDtype { path, name, dtype } => write!(
+                f,
+                "tensor `{name}` in {} has dtype {dtype}, but a checkpoint written by --save \
+                 holds only F32; pass a file that --save wrote",
+                path.display()
+            ),
+            Error::InvalidValue {
+                path,
+                name,
+                index,
+                value,
+            } => {
+                let what = if value.is_nan() {
+                    "a NaN".to_string()
+                } else if value.is_infinite() {
+                    format!("{value}")
+                } else {
+                    format!("the negative variance {value}")
+                };
+                write!(
+                    f,
+                    "entry `{name}`{} holds {what} at index {index}; a model with it computes \
+                     only NaN — the checkpoint was saved from a diverged run or damaged: use an \
+                     earlier checkpoint",
+                    where_(path)
+                )
+            }
             Error::DuplicateName { name } => write!(
                 f,
                 "two tensors are named `{name}`; give every tensor of a checkpoint its own name"
@@ -385,12 +484,224 @@ fn to_f32(dtype: Dtype, bytes: &[u8]) -> Option<Vec<f32>> {
     })
 }
 
+/// How much of a file [`load_with`] accepts, checked before the data is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest file, in bytes; a larger one is refused from its size alone
+    /// ([`Error::TooLarge`]).
+    pub max_file: u64,
+    /// The largest JSON header, in bytes (at most the format's own 100 MB).
+    pub max_header: u64,
+    /// Refuse tensors stored in another type than `F32` ([`Error::WrongDtype`]): what
+    /// `save` writes, so anything else was written by something else.
+    pub f32_only: bool,
+}
+
+impl Default for Limits {
+    /// Any file size (the file's own size bounds what is read), the format's header limit, any
+    /// dtype that converts to `f32`.
+    fn default() -> Self {
+        Limits {
+            max_file: u64::MAX,
+            max_header: MAX_HEADER,
+            f32_only: false,
+        }
+    }
+}
+
+impl Limits {
+    /// The limits for a checkpoint of `module` as [`save_checkpoint`] writes it: its
+    /// parameters and buffers, an optimizer's state of up to three buffers per parameter,
+    /// `extra_bytes` of other tensors, and a header of up to `max_header` bytes; every tensor
+    /// as `f32` when `f32_only`, else up to 8 bytes a value (an `F64` file from PyTorch).
+    pub fn for_module(
+        module: &dyn Module,
+        extra_bytes: u64,
+        max_header: u64,
+        f32_only: bool,
+    ) -> Limits {
+        let values: u64 = state_dict(module)
+            .iter()
+            .map(|(_, t)| t.numel() as u64)
+            .sum();
+        let per_value = if f32_only { 4 } else { 8 };
+        Limits {
+            // the model, then exp_avg, exp_avg_sq and max_exp_avg_sq (AMSGrad) at most
+            max_file: values
+                .saturating_mul(4 * per_value)
+                .saturating_add(extra_bytes)
+                .saturating_add(max_header)
+                .saturating_add(8 + 1024),
+            max_header: max_header.min(MAX_HEADER),
+            f32_only,
+        }
+    }
+}
+
+/// What a path that is not a regular file is, for [`Error::NotAFile`].
+fn file_kind(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Reads a checkpoint file within `limits`: refuses anything but a regular file (following
+/// symbolic links) before opening it — opening a FIFO would wait for a writer, and a device
+/// such as `/dev/zero` never ends — refuses a file larger than allowed from its size, reads
+/// the header first and checks it against the file's size, and only then reads the data.
+fn read_bounded(path: &Path, limits: &Limits) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        action: "read",
+        source,
+    };
+    let not_file = |t: std::fs::FileType| Error::NotAFile {
+        path: path.to_path_buf(),
+        kind: file_kind(t),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_file(meta.file_type()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    // the path may have been replaced between the two looks: trust only the open file
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_file(meta.file_type()));
+    }
+    let size = meta.len();
+    if size > limits.max_file {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            what: "file",
+            size,
+            limit: limits.max_file,
+        });
+    }
+    // never more than the size seen, even if the file grows meanwhile
+    let mut reader = file.take(size);
+    let mut bytes = Vec::new();
+    (&mut reader).take(8).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() == 8 {
+        let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        if n <= MAX_HEADER {
+            if n > limits.max_header {
+                return Err(Error::TooLarge {
+                    path: path.to_path_buf(),
+                    what: "header",
+                    size: n,
+                    limit: limits.max_header,
+                });
+            }
+            (&mut reader).take(n).read_to_end(&mut bytes).map_err(io)?;
+        }
+    }
+    // the header (and its claims about the data) against the file's size, before the data
+    check_framing(path, &bytes, size)?;
+    bytes.reserve_exact((size - bytes.len() as u64) as usize);
+    reader.read_to_end(&mut bytes).map_err(io)?;
+    if (bytes.len() as u64) < size {
+        // it shrank while being read
+        return Err(Error::Truncated {
+            path: path.to_path_buf(),
+            expected: size,
+            actual: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Checks that no JSON object in `json` has the same key twice, at any depth. `serde_json`
+/// keeps the last of two equal keys without a word, so a file edited to hold two values for
+/// one name would load one of them silently.
+///
+/// # Errors
+/// A message naming the repeated key, or the parser's message for text that is not JSON.
+pub fn check_unique_keys(json: &str) -> Result<(), String> {
+    serde_json::from_str::<UniqueKeys>(json)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Any JSON value, parsed only to find an object with a key twice (see
+/// [`check_unique_keys`]).
+struct UniqueKeys;
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_unit<E>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<UniqueKeys, A::Error> {
+        while seq.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(UniqueKeys)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueKeys, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if seen.contains(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` appears twice in one object"
+                )));
+            }
+            map.next_value::<UniqueKeys>()?;
+            seen.insert(key);
+        }
+        Ok(UniqueKeys)
+    }
+}
+
 /// Checks the framing of a safetensors file (size prefix, header, total length) and returns
-/// the named error for a truncated, foreign or corrupt file.
-fn check_framing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let actual = bytes.len() as u64;
+/// the named error for a truncated, foreign or corrupt file. `bytes` holds at least the size
+/// prefix and the header when the file has them; `actual` is the whole file's size.
+fn check_framing(path: &Path, bytes: &[u8], actual: u64) -> Result<(), Error> {
+    let have = bytes.len() as u64;
     let path_buf = || path.to_path_buf();
-    if actual < 8 {
+    if have < 8 {
         return Err(Error::Truncated {
             path: path_buf(),
             expected: 8,
@@ -404,13 +715,13 @@ fn check_framing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
             reason: format!("its first 8 bytes give a header length of {n}"),
         });
     }
-    if actual > 8 && bytes[8] != b'{' {
+    if have > 8 && bytes[8] != b'{' {
         return Err(Error::NotSafetensors {
             path: path_buf(),
             reason: format!("its header starts with byte 0x{:02x}, not `{{`", bytes[8]),
         });
     }
-    if actual < 8 + n {
+    if have < 8 + n {
         return Err(Error::Truncated {
             path: path_buf(),
             expected: 8 + n,
@@ -418,31 +729,88 @@ fn check_framing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         });
     }
     let header = &bytes[8..(8 + n) as usize];
-    let json: serde_json::Value = std::str::from_utf8(header)
-        .map_err(|e| e.to_string())
-        .and_then(|s| serde_json::from_str(s).map_err(|e| e.to_string()))
-        .map_err(|e| Error::Corrupt {
-            path: path_buf(),
-            reason: format!("its header is not valid JSON ({e})"),
-        })?;
+    let text = std::str::from_utf8(header).map_err(|e| Error::Corrupt {
+        path: path_buf(),
+        reason: format!("its header is not valid JSON ({e})"),
+    })?;
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Corrupt {
+        path: path_buf(),
+        reason: format!("its header is not valid JSON ({e})"),
+    })?;
+    check_unique_keys(text).map_err(|e| Error::Corrupt {
+        path: path_buf(),
+        reason: format!("its header is ambiguous: {e}"),
+    })?;
     let obj = json.as_object().ok_or_else(|| Error::Corrupt {
         path: path_buf(),
         reason: "its header is not a JSON object".into(),
     })?;
-    // The data section ends where the last tensor ends.
-    let mut data_end = 0u64;
+    // The data section ends where the last tensor ends. Each tensor's bytes must follow the
+    // previous one's without gap or overlap, and be as many as its shape and dtype need (the
+    // safetensors crate checks this too, but its message does not name the tensor).
+    let corrupt = |reason: String| Error::Corrupt {
+        path: path_buf(),
+        reason,
+    };
+    let mut spans = Vec::new();
     for (name, info) in obj.iter().filter(|(k, _)| *k != "__metadata__") {
-        let end = info
+        let offsets = info
             .get("data_offsets")
-            .and_then(|o| o.get(1))
-            .and_then(|e| e.as_u64())
-            .ok_or_else(|| Error::Corrupt {
-                path: path_buf(),
-                reason: format!("tensor `{name}` has no valid data_offsets"),
-            })?;
-        data_end = data_end.max(end);
+            .and_then(|o| o.as_array())
+            .filter(|o| o.len() == 2)
+            .and_then(|o| Some((o[0].as_u64()?, o[1].as_u64()?)))
+            .filter(|(start, end)| start <= end)
+            .ok_or_else(|| corrupt(format!("tensor `{name}` has no valid data_offsets")))?;
+        let size = info
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|dims| {
+                dims.iter()
+                    .try_fold(1u64, |n, d| n.checked_mul(d.as_u64()?))
+            })
+            .ok_or_else(|| corrupt(format!("tensor `{name}` has no valid shape")))?;
+        let width = info.get("dtype").and_then(|d| d.as_str()).and_then(|d| {
+            Some(match d {
+                "F64" | "I64" | "U64" => 8,
+                "F32" | "I32" | "U32" => 4,
+                "F16" | "BF16" | "I16" | "U16" => 2,
+                "I8" | "U8" | "BOOL" => 1,
+                _ => return None,
+            })
+        });
+        if let Some(width) = width {
+            if size.checked_mul(width) != Some(offsets.1 - offsets.0) {
+                return Err(corrupt(format!(
+                    "tensor `{name}` has {size} values of {width} bytes but its data_offsets \
+                     span {} bytes",
+                    offsets.1 - offsets.0
+                )));
+            }
+        }
+        spans.push((offsets, name));
     }
-    let expected = 8 + n + data_end;
+    spans.sort();
+    let mut data_end = 0u64;
+    for ((start, end), name) in &spans {
+        if *start != data_end {
+            let what = if *start < data_end {
+                "overlaps"
+            } else {
+                "leaves a gap after"
+            };
+            let before = spans
+                .iter()
+                .find(|((_, e), _)| *e == data_end)
+                .map_or("the start of the data".to_string(), |(_, n)| {
+                    format!("`{n}`")
+                });
+            return Err(corrupt(format!(
+                "tensor `{name}` (data_offsets [{start}, {end}]) {what} {before}"
+            )));
+        }
+        data_end = *end;
+    }
+    let expected = (8 + n).saturating_add(data_end);
     if actual < expected {
         return Err(Error::Truncated {
             path: path_buf(),
@@ -461,20 +829,29 @@ fn check_framing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 /// Loads a safetensors file: every tensor (converted to `f32` from F32, F64, F16, BF16 or an
 /// integer type) and the metadata. Nothing is changed anywhere until the whole file is read
-/// and checked.
+/// and checked. Only a regular file is read (see [`load_with`]).
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Truncated`], [`Error::NotSafetensors`]
-/// (wrong magic), [`Error::Corrupt`], [`Error::UnsupportedDtype`] or
+/// [`Error::Io`] if the file cannot be read; [`Error::NotAFile`], [`Error::Truncated`],
+/// [`Error::NotSafetensors`] (wrong magic), [`Error::Corrupt`], [`Error::UnsupportedDtype`] or
 /// [`Error::UnsupportedVersion`] for a bad file.
 pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint, Error> {
+    load_with(path, &Limits::default())
+}
+
+/// [`load`] within `limits`: a path that is not a regular file (a folder, FIFO, device, or a
+/// link to one) is refused before it is opened, a file larger than `limits.max_file` from its
+/// size alone, a header larger than `limits.max_header` from its first 8 bytes; the header is
+/// checked against the file's size before the data is read.
+///
+/// # Errors
+/// As [`load`], and [`Error::TooLarge`]; [`Error::WrongDtype`] for a tensor that is not F32
+/// when `limits.f32_only`.
+pub fn load_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Checkpoint, Error> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        action: "read",
-        source,
-    })?;
-    load_bytes(&bytes, path)
+    let bytes = read_bounded(path, limits)?;
+    let ckpt = load_checked(&bytes, path, limits.f32_only)?;
+    Ok(ckpt)
 }
 
 /// [`load`] from the bytes of a safetensors file already in memory; `path` only names the
@@ -483,8 +860,11 @@ pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint, Error> {
 /// # Errors
 /// As [`load`], except [`Error::Io`]. Never panics, whatever the bytes.
 pub fn load_bytes(bytes: &[u8], path: impl AsRef<Path>) -> Result<Checkpoint, Error> {
-    let path = path.as_ref();
-    check_framing(path, bytes)?;
+    load_checked(bytes, path.as_ref(), false)
+}
+
+fn load_checked(bytes: &[u8], path: &Path, f32_only: bool) -> Result<Checkpoint, Error> {
+    check_framing(path, bytes, bytes.len() as u64)?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -504,6 +884,13 @@ pub fn load_bytes(bytes: &[u8], path: impl AsRef<Path>) -> Result<Checkpoint, Er
     }
     let mut tensors = Vec::with_capacity(st.len());
     for (name, view) in st.tensors() {
+        if f32_only && view.dtype() != Dtype::F32 {
+            return Err(Error::WrongDtype {
+                path: path.to_path_buf(),
+                name,
+                dtype: view.dtype().to_string(),
+            });
+        }
         let data = to_f32(view.dtype(), view.data()).ok_or_else(|| Error::UnsupportedDtype {
             path: path.to_path_buf(),
             name: name.clone(),
@@ -517,6 +904,15 @@ pub fn load_bytes(bytes: &[u8], path: impl AsRef<Path>) -> Result<Checkpoint, Er
     }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Checkpoint { tensors, metadata })
+}
+
+/// The first value of `t` that no trained model has — NaN, ±inf, or (when `non_negative`) a
+/// negative number — as `(index, value)`.
+pub fn first_invalid(t: &Tensor, non_negative: bool) -> Option<(usize, f32)> {
+    t.data()
+        .iter()
+        .position(|v| !v.is_finite() || (non_negative && *v < 0.0))
+        .map(|i| (i, t.data()[i]))
 }
 
 /// The model's state: every parameter then every buffer, by dotted name (values share the
@@ -538,10 +934,12 @@ pub fn state_dict(module: &dyn Module) -> Vec<(String, Tensor)> {
 
 /// Sets the model's parameters and buffers from `tensors`, by dotted name. Strict, like
 /// PyTorch's `load_state_dict(strict=True)`: every entry must be present, known and of the
-/// right shape. All entries are checked before any value changes.
+/// right shape, and hold only finite values (a running variance also ≥ 0). All entries are
+/// checked before any value changes.
 ///
 /// # Errors
-/// [`Error::Missing`], [`Error::Unexpected`] or [`Error::ShapeMismatch`], naming the entries.
+/// [`Error::Missing`], [`Error::Unexpected`], [`Error::ShapeMismatch`] or
+/// [`Error::InvalidValue`], naming the entries.
 pub fn load_state_dict(module: &dyn Module, tensors: &[(String, Tensor)]) -> Result<(), Error> {
     load_state_dict_from(module, tensors, None)
 }
@@ -586,6 +984,18 @@ fn load_state_dict_from(
                 name: name.clone(),
                 expected,
                 found: t.dims().to_vec(),
+            });
+        }
+    }
+    for (name, _) in &targets {
+        // a variance is a mean of squares: a negative one makes √(var + ε) NaN
+        let non_negative = name.ends_with("running_var");
+        if let Some((index, value)) = first_invalid(given[name.as_str()], non_negative) {
+            return Err(Error::InvalidValue {
+                path,
+                name: name.clone(),
+                index,
+                value,
             });
         }
     }
@@ -638,11 +1048,13 @@ pub fn save_checkpoint(
 /// load when the layer names match.
 ///
 /// # Errors
-/// Any [`load`] error, then [`Error::Missing`], [`Error::Unexpected`] or
-/// [`Error::ShapeMismatch`] naming the file and the entries; the model is then unchanged.
+/// Any [`load_with`] error (the file may be at most the size of a checkpoint of this model
+/// with an optimizer's state: [`Limits::for_module`]), then [`Error::Missing`],
+/// [`Error::Unexpected`], [`Error::ShapeMismatch`] or [`Error::InvalidValue`] naming the
+/// file and the entries; the model is then unchanged.
 pub fn load_module(path: impl AsRef<Path>, module: &dyn Module) -> Result<Checkpoint, Error> {
     let path = path.as_ref();
-    let ckpt = load(path)?;
+    let ckpt = load_with(path, &Limits::for_module(module, 0, MAX_HEADER, false))?;
     let model: Vec<(String, Tensor)> = ckpt
         .tensors
         .iter()
@@ -1028,5 +1440,173 @@ mod tests {
         let e = save(&tmp.0, &t, &BTreeMap::new()).unwrap_err();
         assert!(matches!(&e, Error::DuplicateName { name } if name == "a"));
         assert!(!tmp.0.exists());
+    }
+
+    /// The limits of [`load_module`] for the test model.
+    fn module_limits() -> Limits {
+        Limits::for_module(&model(1), 0, 1 << 20, true)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_regular_files_are_refused_before_they_are_opened() {
+        let tmp = Tmp::new("special");
+        let dir = tmp.0.parent().unwrap().to_path_buf();
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let link = dir.join("link-to-dir");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        let cases: [(&Path, &str); 4] = [
+            (&fifo, "is a FIFO (named pipe), not a checkpoint file"),
+            (Path::new("/dev/zero"), "is a character device"),
+            (&dir, "is a folder"),
+            (&link, "is a folder"),
+        ];
+        for (path, says) in cases {
+            // a FIFO without a writer would block an open() for reading forever
+            let e = load_with(path, &module_limits()).unwrap_err();
+            assert!(matches!(e, Error::NotAFile { .. }), "{e:?}");
+            assert!(e.to_string().contains(says), "{e}");
+            assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_file_larger_than_the_model_allows_is_refused_from_its_size() {
+        let tmp = Tmp::new("huge");
+        // sparse: 1 TiB on the books, nothing on the disk
+        let f = std::fs::File::create(&tmp.0).unwrap();
+        f.set_len(1 << 40).unwrap();
+        drop(f);
+        let limits = module_limits();
+        assert!(limits.max_file < 1 << 30, "{limits:?}");
+        let e = load_with(&tmp.0, &limits).unwrap_err();
+        assert!(
+            matches!(e, Error::TooLarge { what: "file", size, .. } if size == 1 << 40),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().contains("1099511627776 bytes, more than the"),
+            "{e}"
+        );
+        // a header length within the format's limit but beyond this model's
+        let mut bytes = (50_000_000u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(b"{}");
+        std::fs::write(&tmp.0, &bytes).unwrap();
+        let e = load_with(&tmp.0, &limits).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TooLarge {
+                    what: "header",
+                    size: 50_000_000,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        // a good checkpoint fits its own model's limits
+        save_module(&tmp.0, &model(1), &BTreeMap::new()).unwrap();
+        assert!(load_with(&tmp.0, &limits).is_ok());
+        assert!(load_module(&tmp.0, &model(2)).is_ok());
+    }
+
+    #[test]
+    fn a_header_whose_data_would_exceed_the_file_is_refused_before_the_data_is_read() {
+        let tmp = Tmp::new("claims");
+        let header = br#"{"a":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}"#;
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header);
+        bytes.extend_from_slice(&[0; 16]);
+        std::fs::write(&tmp.0, &bytes).unwrap();
+        let e = load(&tmp.0).unwrap_err();
+        assert!(matches!(e, Error::Truncated { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_in_the_header_are_refused() {
+        let tmp = Tmp::new("dupkeys");
+        for header in [
+            // the same tensor twice
+            &br#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#[..],
+            // the same metadata key twice
+            &br#"{"__metadata__":{"epoch":"1","epoch":"2"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#[..],
+            // a field of a tensor twice
+            &br#"{"a":{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}}"#[..],
+        ] {
+            let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+            bytes.extend_from_slice(header);
+            bytes.extend_from_slice(&[0; 4]);
+            std::fs::write(&tmp.0, &bytes).unwrap();
+            let e = load(&tmp.0).unwrap_err();
+            assert!(matches!(e, Error::Corrupt { .. }), "{e:?}");
+            assert!(e.to_string().contains("appears twice"), "{e}");
+        }
+        assert!(check_unique_keys(r#"[{"a":1},{"a":2}]"#).is_ok());
+        assert!(check_unique_keys(r#"[{"a":{"b":1,"b":2}}]"#)
+            .unwrap_err()
+            .contains("`b` appears twice"));
+    }
+
+    #[test]
+    fn overlapping_offsets_and_wrong_dtype_are_refused() {
+        let tmp = Tmp::new("offsets");
+        let header = br#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#;
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header);
+        bytes.extend_from_slice(&[0; 12]);
+        std::fs::write(&tmp.0, &bytes).unwrap();
+        assert!(matches!(load(&tmp.0), Err(Error::Corrupt { .. })));
+        let data = [0u8; 8];
+        let view = safetensors::tensor::TensorView::new(Dtype::F64, vec![1], &data).unwrap();
+        std::fs::write(&tmp.0, safetensors::serialize([("w", view)], None).unwrap()).unwrap();
+        let e = load_with(&tmp.0, &module_limits()).unwrap_err();
+        assert!(
+            matches!(&e, Error::WrongDtype { name, .. } if name == "w"),
+            "{e:?}"
+        );
+        assert!(load(&tmp.0).is_ok());
+    }
+
+    #[test]
+    fn non_finite_weights_and_negative_variances_are_named_and_model_untouched() {
+        let tmp = Tmp::new("nan");
+        let target = model(2);
+        let before = state_dict(&target);
+        for (name, value, says) in [
+            ("0.weight", f32::NAN, "entry `0.weight` in "),
+            ("0.bias", f32::INFINITY, "holds inf at index 1"),
+            (
+                "1.running_var",
+                -1.0,
+                "holds the negative variance -1 at index 1",
+            ),
+            ("1.running_mean", f32::NEG_INFINITY, "holds -inf at index 1"),
+        ] {
+            let mut sd: Vec<(String, Tensor)> = state_dict(&model(1))
+                .into_iter()
+                .map(|(n, t)| (n, Tensor::from_vec(t.to_vec(), t.dims())))
+                .collect();
+            let entry = &mut sd.iter_mut().find(|(n, _)| n == name).unwrap().1;
+            let mut v = entry.to_vec();
+            v[1] = value;
+            *entry = Tensor::from_vec(v, entry.dims());
+            save(&tmp.0, &sd, &BTreeMap::new()).unwrap();
+            let e = load_module(&tmp.0, &target).unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidValue { name: n, index: 1, .. } if n == name),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains(says), "{e}");
+            assert!(e.to_string().contains("use an earlier checkpoint"), "{e}");
+            assert_eq!(state_dict(&target).len(), before.len());
+            for ((n, a), (_, b)) in before.iter().zip(state_dict(&target).iter()) {
+                assert_eq!(a, b, "{n} changed");
+            }
+        }
     }
 }

@@ -198,6 +198,7 @@ impl Optimizer for Adam {
             state,
             &self.params,
             &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+            &["exp_avg_sq", "max_exp_avg_sq"],
         )?;
         let [m, v, vmax]: [Buffers; 3] = s.buffers.try_into().expect("three buffer kinds");
         self.step = s.step;

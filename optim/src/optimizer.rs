@@ -122,8 +122,14 @@ pub(crate) const UPDATE_PIECE: usize = 16 * 1024;
 /// Per-parameter buffers by PyTorch name, created lazily on the first step.
 pub(crate) type Buffers = Vec<Option<Tensor>>;
 
+/// The largest step count a state may hold: 2²⁴, the last whole number an `f32` (the type it
+/// is saved in) holds exactly, and more steps than any run of this library takes.
+pub const MAX_STEP: u64 = 1 << 24;
+
 /// Reads and checks a state dict: `step`, `lr`, and for each buffer name the per-parameter
-/// tensors (absent = not yet created). Nothing is changed; the caller assigns the result.
+/// tensors (absent = not yet created). Every buffer must be finite, and those named in
+/// `non_negative` (running means of squares) ≥ 0. Nothing is changed; the caller assigns
+/// the result.
 pub(crate) struct LoadedState {
     pub(crate) step: u64,
     pub(crate) lr: f32,
@@ -135,7 +141,15 @@ pub(crate) fn read_state(
     state: &[(String, Tensor)],
     params: &[Var],
     buffer_names: &[&str],
+    non_negative: &[&str],
 ) -> Result<LoadedState, StateError> {
+    let mut seen = std::collections::HashSet::new();
+    if let Some((name, _)) = state.iter().find(|(n, _)| !seen.insert(n.as_str())) {
+        return Err(StateError::Invalid {
+            name: name.clone(),
+            reason: "it appears twice; a state dict names each entry once".into(),
+        });
+    }
     let mut step = None;
     let mut lr = None;
     let mut buffers: Vec<Buffers> = vec![vec![None; params.len()]; buffer_names.len()];
@@ -153,10 +167,13 @@ pub(crate) fn read_state(
         match name.as_str() {
             "step" => {
                 let v = scalar(name, t)?;
-                if !(v >= 0.0 && v.fract() == 0.0) {
+                if !(v >= 0.0 && v.fract() == 0.0 && v <= MAX_STEP as f32) {
                     return Err(StateError::Invalid {
                         name: name.clone(),
-                        reason: format!("a step count must be a whole number ≥ 0, got {v}"),
+                        reason: format!(
+                            "a step count must be a whole number from 0 to {MAX_STEP}, got {v}; \
+                             the state was damaged — use an earlier checkpoint"
+                        ),
                     });
                 }
                 step = Some(v as u64);
@@ -186,6 +203,26 @@ pub(crate) fn read_state(
                         name: name.clone(),
                         expected,
                         found: t.dims().to_vec(),
+                    });
+                }
+                let must_be_non_negative = non_negative.contains(&buf);
+                let bad = t
+                    .data()
+                    .iter()
+                    .position(|v| !v.is_finite() || (must_be_non_negative && *v < 0.0));
+                if let Some(at) = bad {
+                    let v = t.data()[at];
+                    let rule = if must_be_non_negative {
+                        "a mean of squared gradients must be finite and ≥ 0"
+                    } else {
+                        "it must be finite"
+                    };
+                    return Err(StateError::Invalid {
+                        name: name.clone(),
+                        reason: format!(
+                            "{v} at index {at}; {rule} — the state was saved from a diverged \
+                             run or damaged: use an earlier checkpoint"
+                        ),
                     });
                 }
                 buffers[k][i] = Some(t.clone());
@@ -309,7 +346,7 @@ mod tests {
         let state = write_state(7, 0.5, &[("exp_avg", &bufs)]);
         let names: Vec<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["step", "lr", "1.exp_avg"]);
-        let loaded = read_state(&state, &params(), &["exp_avg"]).unwrap();
+        let loaded = read_state(&state, &params(), &["exp_avg"], &[]).unwrap();
         assert_eq!((loaded.step, loaded.lr), (7, 0.5));
         assert!(loaded.buffers[0][0].is_none());
         assert_eq!(loaded.buffers[0][1].as_ref().unwrap(), &Tensor::ones([3]));
@@ -320,7 +357,7 @@ mod tests {
         let p = params();
         let mut state = write_state(1, 0.1, &[]);
         state.push(("0.exp_avg".into(), Tensor::zeros([3, 2])));
-        let e = read_state(&state, &p, &["exp_avg"]).err().unwrap();
+        let e = read_state(&state, &p, &["exp_avg"], &[]).err().unwrap();
         assert_eq!(
             e,
             StateError::ShapeMismatch {
@@ -332,7 +369,7 @@ mod tests {
         assert!(e.to_string().contains("`0.exp_avg` has shape [3, 2]"));
         let state = vec![("lr".to_string(), Tensor::scalar(0.1))];
         assert_eq!(
-            read_state(&state, &p, &[]).err().unwrap(),
+            read_state(&state, &p, &[], &[]).err().unwrap(),
             StateError::Missing {
                 name: "step".into()
             }
@@ -340,7 +377,7 @@ mod tests {
         let mut state = write_state(1, 0.1, &[]);
         state.push(("2.exp_avg".into(), Tensor::zeros([3])));
         assert_eq!(
-            read_state(&state, &p, &["exp_avg"]).err().unwrap(),
+            read_state(&state, &p, &["exp_avg"], &[]).err().unwrap(),
             StateError::Unexpected {
                 name: "2.exp_avg".into()
             }
@@ -348,7 +385,7 @@ mod tests {
         let mut state = write_state(1, 0.1, &[]);
         state.push(("0.square_avg".into(), Tensor::zeros([2, 3])));
         assert!(matches!(
-            read_state(&state, &p, &["exp_avg"]),
+            read_state(&state, &p, &["exp_avg"], &[]),
             Err(StateError::Unexpected { .. })
         ));
         let state = vec![
@@ -356,8 +393,70 @@ mod tests {
             ("lr".to_string(), Tensor::scalar(0.1)),
         ];
         assert!(matches!(
-            read_state(&state, &p, &[]),
+            read_state(&state, &p, &[], &[]),
             Err(StateError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn non_finite_negative_absurd_and_repeated_entries_are_named() {
+        let p = params();
+        let names = ["exp_avg", "exp_avg_sq"];
+        let with = |name: &str, t: Tensor| {
+            let mut s = write_state(3, 0.1, &[]);
+            s.push((name.to_string(), t));
+            s
+        };
+        let mut bad = Tensor::zeros([3]).to_vec();
+        bad[1] = -1.0;
+        let e = read_state(
+            &with("1.exp_avg_sq", Tensor::from_vec(bad.clone(), [3])),
+            &p,
+            &names,
+            &["exp_avg_sq"],
+        )
+        .err()
+        .unwrap();
+        assert!(
+            e.to_string()
+                .contains("`1.exp_avg_sq` is invalid: -1 at index 1")
+                && e.to_string().contains("≥ 0"),
+            "{e}"
+        );
+        // a negative first moment is fine
+        assert!(read_state(
+            &with("1.exp_avg", Tensor::from_vec(bad, [3])),
+            &p,
+            &names,
+            &["exp_avg_sq"]
+        )
+        .is_ok());
+        for v in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let e = read_state(
+                &with("1.exp_avg", Tensor::from_vec(vec![0.0, 0.0, v], [3])),
+                &p,
+                &names,
+                &["exp_avg_sq"],
+            )
+            .err()
+            .unwrap();
+            assert!(e.to_string().contains("`1.exp_avg` is invalid"), "{e}");
+            assert!(e.to_string().contains("at index 2"), "{e}");
+        }
+        for step in [-1.0, 2.5, f32::NAN, f32::INFINITY, 1e30] {
+            let state = vec![
+                ("step".to_string(), Tensor::scalar(step)),
+                ("lr".to_string(), Tensor::scalar(0.1)),
+            ];
+            let e = read_state(&state, &p, &[], &[]).err().unwrap();
+            assert!(e.to_string().contains("`step` is invalid"), "{step}: {e}");
+        }
+        let mut state = write_state(3, 0.1, &[]);
+        state.push(("lr".to_string(), Tensor::scalar(0.2)));
+        let e = read_state(&state, &p, &[], &[]).err().unwrap();
+        assert!(
+            e.to_string().contains("`lr` is invalid: it appears twice"),
+            "{e}"
+        );
     }
 }

@@ -185,6 +185,7 @@ impl Optimizer for RmsProp {
             state,
             &self.params,
             &["square_avg", "grad_avg", "momentum_buffer"],
+            &["square_avg"],
         )?;
         let [sq, ga, b]: [Buffers; 3] = s.buffers.try_into().expect("three buffer kinds");
         self.step = s.step;

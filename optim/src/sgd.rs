@@ -164,7 +164,7 @@ impl Optimizer for Sgd {
     }
 
     fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<(), StateError> {
-        let mut s = read_state(state, &self.params, &["momentum_buffer"])?;
+        let mut s = read_state(state, &self.params, &["momentum_buffer"], &[])?;
         self.step = s.step;
         self.lr = s.lr;
         self.momentum_buffer = s.buffers.remove(0);
