@@ -226,8 +226,8 @@ impl fmt::Display for LabError {
             ),
             LabError::Output(e) => write!(
                 f,
-                "standard output: cannot write ({e}), so the program stopped; every file it \
-                 wrote (for the lab: each finished epoch's) is complete on disk; send the \
+                "standard output: cannot write ({e}), so the run stopped; every file already \
+                 written (in the lab: each finished epoch's) is complete on disk; send the \
                  output to a file, or to a program that reads all of it"
             ),
             LabError::Failed(msg) => f.write_str(msg),
@@ -354,6 +354,37 @@ impl From<datasets::Error> for LabError {
     fn from(e: datasets::Error) -> Self {
         LabError::Data(e)
     }
+}
+
+/// The most items a list flag (`--compare`, and the examples' `--seeds`, `--activations`, `--at`, `--inits`) may hold. Each
+/// seed or activation is a whole training run, so a longer list is a run of days, not an
+/// experiment; a hundred is far more than any comparison the examples print.
+pub const MAX_LIST: usize = 100;
+
+/// Refuses a list longer than [`MAX_LIST`], or in which an item appears twice (two runs of one
+/// seed, one activation or one initialisation would be counted twice in a mean and write the
+/// same chart twice).
+///
+/// # Errors
+/// [`LabError::Usage`] naming `flag` and the repeated item or the length.
+pub fn once_each<T: PartialEq + std::fmt::Display>(
+    flag: &str,
+    items: &[T],
+) -> Result<(), LabError> {
+    if items.len() > MAX_LIST {
+        return Err(LabError::Usage(format!(
+            "{flag}: {} items; the limit is {MAX_LIST} (each is a training run): give fewer",
+            items.len()
+        )));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if items[..i].contains(item) {
+            return Err(LabError::Usage(format!(
+                "{flag}: {item} is given twice: list each one once"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Parses an activation spec, naming the flag it came from in the error.
@@ -2252,6 +2283,7 @@ pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabEr
     if specs.is_empty() {
         return Err(LabError::Usage(format!("{flag}: no activation given")));
     }
+    once_each(flag, &specs)?;
     for spec in &specs {
         parse_activation(spec, flag)?;
     }

@@ -380,7 +380,7 @@ pub fn read_jsonl(path: impl AsRef<Path>) -> Result<Vec<EpochMetrics>, MetricsEr
     };
     let meta = std::fs::metadata(path).map_err(read_err)?;
     if !meta.is_file() {
-        let kind = tensor::atomic::file_kind(&meta);
+        let kind = tensor::atomic::file_kind(&meta.file_type());
         return Err(read_err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("it is {kind}, not a regular file"),

@@ -113,7 +113,7 @@ pub enum Error {
     NotAFile {
         /// The path.
         path: PathBuf,
-        /// What it is, in words: `"a folder"`, `"a named pipe (FIFO)"`, ...
+        /// What it is, in words: `"a folder"`, `"a FIFO (named pipe)"`, ...
         found: &'static str,
     },
     /// The data after the header is shorter or longer than the dimensions say.

@@ -344,34 +344,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<fs::File> {
     Ok(file)
 }
 
-/// What a path that is not a regular file is, in words.
-pub(crate) fn file_kind(t: &fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_dir() {
-        "a folder"
-    } else if t.is_file() {
-        "a regular file"
-    } else {
-        "something that is not a regular file"
-    }
-}
+pub(crate) use tensor::atomic::file_kind;
 
 /// Parses the bytes of an IDX file (raw or gzipped); `path` is used for the gzip rule and in
 /// error messages.
@@ -1014,7 +987,7 @@ mod tests {
                     matches!(
                         e,
                         Error::NotAFile {
-                            found: "a named pipe (FIFO)",
+                            found: "a FIFO (named pipe)",
                             ..
                         }
                     ),

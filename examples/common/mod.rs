@@ -7,6 +7,7 @@ use std::io::Write;
 
 use clap::Parser;
 use minidl::cli::{split_specs, DataArgs, LabArgs};
+pub use minidl::lab::once_each;
 use minidl::lab::{load_data, parse_activation, Data, LabError, RunConfig};
 
 /// The start every phenomenon example shares: the specs of `--activations`, each checked so
@@ -39,37 +40,6 @@ pub fn specs_and_data(
         data.test.len()
     )?;
     Ok((specs, data))
-}
-
-/// The most items a list flag (`--seeds`, `--activations`, `--at`, `--inits`) may hold. Each
-/// seed or activation is a whole training run, so a longer list is a run of days, not an
-/// experiment; a hundred is far more than any comparison the examples print.
-pub const MAX_LIST: usize = 100;
-
-/// Refuses a list longer than [`MAX_LIST`], or in which an item appears twice (two runs of one
-/// seed, one activation or one initialisation would be counted twice in a mean and write the
-/// same chart twice).
-///
-/// # Errors
-/// [`LabError::Usage`] naming `flag` and the repeated item or the length.
-pub fn once_each<T: PartialEq + std::fmt::Display>(
-    flag: &str,
-    items: &[T],
-) -> Result<(), LabError> {
-    if items.len() > MAX_LIST {
-        return Err(LabError::Usage(format!(
-            "{flag}: {} items; the limit is {MAX_LIST} (each is a training run): give fewer",
-            items.len()
-        )));
-    }
-    for (i, item) in items.iter().enumerate() {
-        if items[..i].contains(item) {
-            return Err(LabError::Usage(format!(
-                "{flag}: {item} is given twice: list each one once"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The settings the `mnist` example takes from `flags` (`"--hidden 256,256 --optimizer sgd"`):

@@ -538,31 +538,6 @@ impl Limits {
     }
 }
 
-/// What a path that is not a regular file is, for [`Error::NotAFile`].
-fn file_kind(t: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
-}
-
 /// Reads a checkpoint file within `limits`: refuses anything but a regular file (following
 /// symbolic links) before opening it — opening a FIFO would wait for a writer, and a device
 /// such as `/dev/zero` never ends — refuses a file larger than allowed from its size, reads
@@ -576,7 +551,7 @@ fn read_bounded(path: &Path, limits: &Limits) -> Result<Vec<u8>, Error> {
     };
     let not_file = |t: std::fs::FileType| Error::NotAFile {
         path: path.to_path_buf(),
-        kind: file_kind(t),
+        kind: tensor::atomic::file_kind(&t),
     };
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() {

@@ -23,7 +23,7 @@
 use std::error::Error;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, FileType, Metadata, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -113,8 +113,7 @@ impl Error for NotRegularFile {}
 /// What a file system node is, with an article, for messages: `"a regular file"`, `"a
 /// folder"`, `"a symbolic link"`, `"a FIFO (named pipe)"`, `"a socket"`, `"a character
 /// device"`, `"a block device"`.
-pub fn file_kind(meta: &Metadata) -> &'static str {
-    let t = meta.file_type();
+pub fn file_kind(t: &FileType) -> &'static str {
     if t.is_file() {
         return "a regular file";
     }
@@ -243,7 +242,7 @@ pub fn check_replaceable(path: &Path) -> Result<PathBuf, AtomicError> {
     match meta {
         Some(m) if !m.is_file() => {
             let through_link = (target != path).then(|| target.clone());
-            let kind = file_kind(&m);
+            let kind = file_kind(&m.file_type());
             Err(AtomicError::new(
                 path,
                 "replace file",
@@ -404,7 +403,7 @@ pub fn create_dir_all(dir: &Path) -> Result<(), AtomicError> {
                 "create folder",
                 io::Error::new(
                     io::ErrorKind::NotADirectory,
-                    format!("it is {}, not a folder", file_kind(&meta)),
+                    format!("it is {}, not a folder", file_kind(&meta.file_type())),
                 ),
             ));
         }
@@ -485,7 +484,7 @@ fn write_and_rename(
     // that took its place meanwhile is not replaced either.
     if let Ok(meta) = fs::symlink_metadata(target) {
         if !meta.is_file() {
-            let kind = file_kind(&meta);
+            let kind = file_kind(&meta.file_type());
             return Err((
                 "replace file",
                 io::Error::new(

@@ -89,6 +89,12 @@ fn bad_command_lines_and_files_give_status_2_and_one_line_saying_what_to_change(
             vec!["did you mean \"mish\"", "valid names: relu,"],
         ),
         (
+            "an activation compared with itself",
+            vec!["--compare", "relu,mish,relu"],
+            "error: --compare: relu is given twice",
+            vec!["list each one once"],
+        ),
+        (
             "negative learning rate",
             vec!["--lr", "-0.1"],
             "error: invalid value '-0.1' for '--lr <LR>'",
