@@ -569,13 +569,59 @@ pub fn split_specs(list: &str) -> Vec<String> {
 /// # Panics
 /// If an id names no argument of `T` (a bug in the calling example).
 pub fn parse_with_defaults<T: Parser>(defaults: &[(&'static str, &'static str)]) -> T {
-    try_parse_with_defaults(std::env::args_os(), defaults).unwrap_or_else(|e| exit_on_error(e))
+    let args =
+        try_parse_with_defaults(std::env::args_os(), defaults).unwrap_or_else(|e| exit_on_error(e));
+    refuse_closed_stdout();
+    args
 }
 
 /// Parses the command line into `T` as clap's `Parser::parse` does, except that a bad command
 /// line ends the program with one line on stderr and status 2 ([`exit_on_error`]).
 pub fn parse_args<T: Parser>() -> T {
-    T::try_parse().unwrap_or_else(|e| exit_on_error(e))
+    let args = T::try_parse().unwrap_or_else(|e| exit_on_error(e));
+    refuse_closed_stdout();
+    args
+}
+
+/// Ends the program (one line on stderr, status 2) when standard output is closed.
+fn refuse_closed_stdout() {
+    if !stdout_is_open() {
+        // Rust's standard output treats a closed descriptor as a sink that accepts everything,
+        // so a run started with `>&-` would print nothing and still end with status 0.
+        use std::io::Write;
+        let line = "error: standard output: it is closed (`>&-`), so nothing this program prints \
+                    could be seen; send it to a file, or to /dev/null to discard it\n";
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        std::process::exit(2)
+    }
+}
+
+/// Whether standard output was open when the program started.
+///
+/// Rust's runtime reopens a closed descriptor 1 on `/dev/null` before `main`, read-write, so
+/// `>&-` cannot be told from `>/dev/null` by the descriptor alone; a shell's `>/dev/null` opens it
+/// write-only. Descriptor 1 on `/dev/null` opened read-write is therefore taken as closed.
+#[cfg(target_os = "linux")]
+fn stdout_is_open() -> bool {
+    let on_null = std::fs::read_link("/proc/self/fd/1")
+        .is_ok_and(|target| target == std::path::Path::new("/dev/null"));
+    if !on_null {
+        return true;
+    }
+    let Ok(info) = std::fs::read_to_string("/proc/self/fdinfo/1") else {
+        return true;
+    };
+    let flags = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok());
+    // O_ACCMODE is 0o3, O_RDWR is 0o2
+    flags.is_none_or(|f| f & 0o3 != 0o2)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stdout_is_open() -> bool {
+    true
 }
 
 /// Ends the program for a clap "error": `--help` and `--version` print on stdout (status 0); a

@@ -438,7 +438,9 @@ fn bad_data_folders_and_idx_files_give_status_2_and_one_line_naming_the_file() {
                 "a named pipe as the test labels",
                 vec!["--dataset", "mnist", "--data-dir", fifo],
                 "error: data: ",
-                vec!["t10k-labels-idx1-ubyte.gz: expected a regular file, found a FIFO (named pipe)"],
+                vec![
+                    "t10k-labels-idx1-ubyte.gz: expected a regular file, found a FIFO (named pipe)",
+                ],
             ));
         }
     }

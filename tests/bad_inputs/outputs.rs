@@ -464,6 +464,28 @@ fn a_full_or_closed_standard_stream_ends_with_status_2_not_a_panic() {
         &[],
     );
 
+    // stdout closed (`>&-`): refused before the run, not a silent status 0; `>/dev/null` is fine
+    let out = Command::new("sh")
+        .args(["-c", "exec \"$0\" \"$@\" >&-", &bin.to_string_lossy()])
+        .args(SMALL)
+        .args(["--epochs", "1", "--metrics", &metrics])
+        .output()
+        .unwrap();
+    assert_refused(
+        ">&-",
+        &out,
+        "error: standard output: it is closed",
+        &["to /dev/null"],
+    );
+    assert!(!Path::new(&metrics).exists(), "nothing was run");
+    let out = Command::new(&bin)
+        .args(SMALL)
+        .args(["--epochs", "1"])
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), ">/dev/null {out:?}");
+
     // an output that is the file a standard stream is redirected into (`>>log`) or from
     let log = t.path("log.txt");
     fs::write(&log, "an earlier run's log\n").unwrap();
