@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use minidl::autograd::{set_pointwise_isa, Isa, Var};
-use minidl::nn::activation::{self, Activation};
+use minidl::nn::activation::{self, ActivationSpec};
 use minidl::nn::Module;
 use minidl::tensor::Tensor;
 
@@ -85,7 +85,7 @@ fn bench_activations(c: &mut Criterion) {
         let mut forward = c.benchmark_group(format!("activations/forward/{label}"));
         forward.throughput(Throughput::Elements(n));
         for entry in activation::all() {
-            let layer = Activation::with_defaults(entry).build();
+            let layer = ActivationSpec::with_defaults(entry).build();
             forward.bench_function(BenchmarkId::from_parameter(entry.name), |b| {
                 b.iter(|| black_box(layer.forward(&constant)))
             });
@@ -94,7 +94,7 @@ fn bench_activations(c: &mut Criterion) {
         let mut both = c.benchmark_group(format!("activations/fwd_bwd/{label}"));
         both.throughput(Throughput::Elements(n));
         for entry in activation::all() {
-            let layer = Activation::with_defaults(entry).build();
+            let layer = ActivationSpec::with_defaults(entry).build();
             let g = upstream(layer.as_ref(), &x);
             both.bench_function(BenchmarkId::from_parameter(entry.name), |b| {
                 b.iter(|| fwd_bwd(layer.as_ref(), &leaf, &g))
@@ -141,7 +141,7 @@ fn summary() {
         set_pointwise_isa(Some(isa));
         let (mut best, mut median) = (Vec::new(), Vec::new());
         for &(spec, torch_name) in &COMPARED {
-            let layer = Activation::from_name(spec)
+            let layer = ActivationSpec::parse(spec)
                 .expect("a registry name")
                 .build();
             let g = upstream(layer.as_ref(), &x);

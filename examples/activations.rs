@@ -34,7 +34,7 @@ use clap::Parser;
 use minidl::autograd::Var;
 use minidl::fs::{create_dir_all, write_atomic};
 use minidl::lab::{parse_activation, LabError};
-use minidl::nn::activation::{self, Activation, Category};
+use minidl::nn::activation::{self, ActivationSpec, Category};
 use minidl::tensor::Tensor;
 use plotters::prelude::*;
 
@@ -102,7 +102,7 @@ enum Mode {
     Pair,
 }
 
-fn mode(act: &Activation) -> Mode {
+fn mode(act: &ActivationSpec) -> Mode {
     match act.entry().category {
         Category::Normalizing => Mode::Vector,
         Category::Gated => Mode::Pair,
@@ -111,7 +111,7 @@ fn mode(act: &Activation) -> Mode {
 }
 
 /// `(y, dydx)` of `act` at `xs`, as described in the module docs.
-fn evaluate(act: &Activation, xs: &[f32]) -> (Vec<f32>, Vec<f32>) {
+fn evaluate(act: &ActivationSpec, xs: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let layer = act.build();
     layer.eval();
     let n = xs.len();
@@ -160,14 +160,14 @@ const MAX_POINTS: usize = 10_000;
 /// # Errors
 /// [`LabError::Activation`] for a spec that does not parse, [`LabError::Usage`] for a spec
 /// given twice.
-fn selected(args: &Args) -> Result<Vec<(String, Activation)>, LabError> {
+fn selected(args: &Args) -> Result<Vec<(String, ActivationSpec)>, LabError> {
     if args.activations.is_empty() {
         return Ok(activation::all()
             .iter()
-            .map(|e| (e.name.to_string(), Activation::with_defaults(e)))
+            .map(|e| (e.name.to_string(), ActivationSpec::with_defaults(e)))
             .collect());
     }
-    let mut acts: Vec<(String, Activation)> = Vec::new();
+    let mut acts: Vec<(String, ActivationSpec)> = Vec::new();
     for spec in &args.activations {
         let name = spec.trim().to_string();
         let act = parse_activation(&name, "--activation")?;
@@ -303,7 +303,7 @@ fn describe(spec: &str, out: &mut dyn Write) -> Result<(), LabError> {
     Ok(())
 }
 
-fn print_csv(acts: &[(String, Activation)], xs: &[f32], out: &mut dyn Write) -> io::Result<()> {
+fn print_csv(acts: &[(String, ActivationSpec)], xs: &[f32], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "activation,x,y,dydx")?;
     for (name, act) in acts {
         let (ys, ds) = evaluate(act, xs);
@@ -373,7 +373,7 @@ const DF_COLOR: RGBColor = RGBColor(255, 127, 14);
 
 /// One chart: f and f′ over `xs`, in the style of PyTorch's activation pictures (a grid, the
 /// axes through the origin, f solid, f′ dashed).
-fn chart(name: &str, act: &Activation, xs: &[f32]) -> Result<String, Box<dyn Error>> {
+fn chart(name: &str, act: &ActivationSpec, xs: &[f32]) -> Result<String, Box<dyn Error>> {
     let (ys, ds) = evaluate(act, xs);
     let finite = |v: &&f32| v.is_finite();
     let lo = ys
@@ -449,7 +449,7 @@ fn esc(s: &str) -> String {
 /// # Errors
 /// [`LabError::Usage`] for points that give no curve (fewer than two distinct x), a chart
 /// that cannot be drawn, or a folder or file that cannot be written (naming it).
-fn plot(dir: &Path, acts: &[(String, Activation)], args: &Args) -> Result<(), LabError> {
+fn plot(dir: &Path, acts: &[(String, ActivationSpec)], args: &Args) -> Result<(), LabError> {
     // a fine grid for smooth curves: about 600 points over the range
     let mut xs = match &args.x {
         Some(_) => points(args)?,

@@ -20,7 +20,7 @@
 //! - Timing: `max(20, steps / 10)` warm-up steps, then `steps` timed steps.
 //!
 //! `--activation` takes any registry spec (`relu`, `leaky_relu:0.1`, `mish`, ...); see
-//! `nn::activation::Activation::from_name`. `--threads N` is `tensor::set_num_threads(N)`.
+//! `nn::activation::ActivationSpec::parse`. `--threads N` is `tensor::set_num_threads(N)`.
 //!
 //! A bad flag value (zero, negative, more than 256 threads or 1,000,000 steps, a network or a
 //! batch above the lab's size limits), an unknown activation or one that does not fit the
@@ -36,7 +36,7 @@ use minidl::cli::{positive_whole, threads, whole_up_to};
 use minidl::lab::{
     check_activation_fits, parse_activation, Architecture, LabError, MAX_BATCH_VALUES,
 };
-use minidl::nn::activation::Activation;
+use minidl::nn::activation::ActivationSpec;
 use minidl::nn::{self, loss::cross_entropy, Flatten, Linear, Module, Sequential};
 use minidl::optim::{Adam, Optimizer, Sgd};
 use minidl::tensor::{self, Tensor};
@@ -154,7 +154,7 @@ fn run(args: &Args) -> Result<(), LabError> {
 }
 
 /// The network of `args.model`, with a fresh activation layer wherever one goes.
-fn build(args: &Args, activation: &Activation, rng: &mut tensor::Rng) -> Sequential {
+fn build(args: &Args, activation: &ActivationSpec, rng: &mut tensor::Rng) -> Sequential {
     let act = || activation.build();
     match args.model {
         Model::Mlp => {
@@ -178,7 +178,7 @@ fn build(args: &Args, activation: &Activation, rng: &mut tensor::Rng) -> Sequent
 ///
 /// # Errors
 /// [`LabError::Usage`] if the activation does not fit the network (`glu` halves its width).
-fn samples_per_sec(args: &Args, activation: &Activation) -> Result<f64, LabError> {
+fn samples_per_sec(args: &Args, activation: &ActivationSpec) -> Result<f64, LabError> {
     let mut rng = tensor::rng(0);
     let model = build(args, activation, &mut rng);
     check_activation_fits(&model, &[1, 1, 28, 28], activation, &args.activation)?;

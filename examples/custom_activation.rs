@@ -22,7 +22,7 @@ use minidl::lab::LabError;
 
 use minidl::autograd::{gradcheck, gradcheck_pointwise, Pointwise, RuleParams, Var};
 use minidl::nn::activation::prelude::sigmoid;
-use minidl::nn::activation::Activation;
+use minidl::nn::activation::ActivationSpec;
 use minidl::nn::loss::mse_loss;
 use minidl::nn::{learnable, mlp, Module, Param, PointwiseLayer, Reduction};
 use minidl::optim::{Adam, Optimizer};
@@ -189,8 +189,8 @@ fn tour(out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
     )?;
 
     writeln!(out, "3. a formula string")?;
-    let formula = Activation::from_name("x * tanh(softplus(x))")?;
-    let mish = Activation::from_name("mish")?;
+    let formula = ActivationSpec::parse("x * tanh(softplus(x))")?;
+    let mish = ActivationSpec::parse("mish")?;
     let x = Var::constant(points.clone());
     let (a, b) = (
         formula.build().forward(&x).value(),
@@ -208,7 +208,7 @@ fn tour(out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
         formula,
         formula.build().describe()
     )?;
-    match Activation::from_name("x * tanh(softplus(x)") {
+    match ActivationSpec::parse("x * tanh(softplus(x)") {
         Err(e) => writeln!(
             out,
             "   a mistake points at its column:\n{}",

@@ -542,7 +542,7 @@ pub fn split_specs(list: &str) -> Vec<String> {
     let mut specs: Vec<String> = Vec::new();
     for piece in pieces.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
         let name = piece.split(':').next().unwrap_or("").trim();
-        let starts_spec = nn::activation::parse(name).is_ok()
+        let starts_spec = nn::activation::ActivationSpec::parse(name).is_ok()
             || nn::activation::find(&name.to_lowercase().replace('-', "_")).is_some()
             || name.contains(['(', ' ', '*', '+', '/']);
         match specs.last_mut() {

@@ -70,7 +70,7 @@ use std::time::Instant;
 
 use autograd::{no_grad, Var};
 use datasets::{DataLoader, Dataset, FashionMnist, Mnist, SyntheticDigits};
-use nn::activation::{Activation, ParseError};
+use nn::activation::{ActivationSpec, ParseError};
 use nn::init::{self, Nonlinearity};
 use nn::loss::{cross_entropy, cross_entropy_with, Reduction};
 use nn::{Diagnostics, Module, Sequential};
@@ -391,8 +391,9 @@ pub fn once_each<T: PartialEq + std::fmt::Display>(
 ///
 /// # Errors
 /// [`LabError::Activation`] with the parser's message (an unknown name lists the valid ones).
-pub fn parse_activation(spec: &str, flag: &'static str) -> Result<Activation, LabError> {
-    nn::activation::parse(spec.trim()).map_err(|source| LabError::Activation { flag, source })
+pub fn parse_activation(spec: &str, flag: &'static str) -> Result<ActivationSpec, LabError> {
+    nn::activation::ActivationSpec::parse(spec.trim())
+        .map_err(|source| LabError::Activation { flag, source })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -903,7 +904,7 @@ impl Architecture {
         &self,
         input: [usize; 3],
         classes: usize,
-        activation: &Activation,
+        activation: &ActivationSpec,
         rng: &mut Rng,
     ) -> Result<Sequential, LabError> {
         self.check(input, classes, 1, MODEL_FLAGS)?;
@@ -990,7 +991,7 @@ fn join(v: &[usize]) -> String {
 /// The nonlinearity whose gain Kaiming and Xavier initialisation use for `activation`:
 /// tanh-like → tanh (5/3), sigmoid-like → sigmoid (1), leaky slopes → leaky ReLU with that
 /// slope, SELU → SELU (3/4), everything else (ReLU, GELU, Swish, Mish, …) → ReLU (√2).
-pub fn nonlinearity(activation: &Activation) -> Nonlinearity {
+pub fn nonlinearity(activation: &ActivationSpec) -> Nonlinearity {
     let args = activation.args();
     match activation.name() {
         "tanh" | "hardtanh" | "softsign" | "tanhshrink" => Nonlinearity::Tanh,
@@ -1008,7 +1009,12 @@ pub fn nonlinearity(activation: &Activation) -> Nonlinearity {
 /// [`nonlinearity`]`(activation)` for hidden layers and gain 1 for the output layer, and sets
 /// their biases to 0. [`InitKind::Default`] leaves the model as built (PyTorch's defaults).
 /// Kaiming for SELU uses gain 1 (LeCun normal), as PyTorch recommends.
-pub fn init_weights(model: &Sequential, kind: InitKind, activation: &Activation, rng: &mut Rng) {
+pub fn init_weights(
+    model: &Sequential,
+    kind: InitKind,
+    activation: &ActivationSpec,
+    rng: &mut Rng,
+) {
     if kind == InitKind::Default {
         return;
     }
@@ -1182,7 +1188,7 @@ pub const EVAL_BATCH: usize = 1000;
 /// One activation's training run: the model, its optimizer, the diagnostics and the history.
 pub struct Trainer {
     activation: String,
-    spec: Activation,
+    spec: ActivationSpec,
     config: RunConfig,
     model: Sequential,
     optimizer: Box<dyn Optimizer>,
@@ -2230,7 +2236,7 @@ fn quietly<T>(f: impl FnOnce() -> T) -> T {
 pub fn check_activation_fits(
     model: &Sequential,
     shape: &[usize],
-    spec: &Activation,
+    spec: &ActivationSpec,
     given: &str,
 ) -> Result<(), LabError> {
     use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -2421,8 +2427,8 @@ mod tests {
     use super::*;
     use crate::cli::{DataArgs, ModelArgs};
 
-    fn act(spec: &str) -> Activation {
-        nn::activation::parse(spec).unwrap()
+    fn act(spec: &str) -> ActivationSpec {
+        nn::activation::ActivationSpec::parse(spec).unwrap()
     }
 
     fn config(architecture: Architecture) -> RunConfig {

@@ -21,7 +21,7 @@
 use std::collections::{HashMap, HashSet};
 
 use autograd::Var;
-use nn::activation::Activation;
+use nn::activation::ActivationSpec;
 use nn::loss::{
     binary_cross_entropy_with_logits, cross_entropy_with, mse_loss, nll_loss, Reduction,
 };
@@ -168,7 +168,7 @@ fn linear(w: &Var, b: &Var) -> Linear {
 fn mlp(e: &Env, act: &str) -> Sequential {
     Sequential::new()
         .push(linear(e.p("w1"), e.p("b1")))
-        .push_boxed(Activation::from_name(act).unwrap().build())
+        .push_boxed(ActivationSpec::parse(act).unwrap().build())
         .push(linear(e.p("w2"), e.p("b2")))
 }
 
@@ -198,7 +198,7 @@ fn run(name: &str, e: &Env) -> Option<Vec<Var>> {
     let (a, b) = (|| e.p("a"), || e.p("b"));
     let x = || e.p("x");
     if let Some(spec) = name.strip_prefix("act:") {
-        let layer = Activation::from_name(spec).unwrap().build();
+        let layer = ActivationSpec::parse(spec).unwrap().build();
         layer.eval();
         return one(layer.forward(x()));
     }
@@ -371,12 +371,12 @@ fn cnn_step(max: bool, e: &Env) -> Vec<Var> {
     let model = if max {
         Sequential::new()
             .push(conv)
-            .push_boxed(Activation::from_name("relu").unwrap().build())
+            .push_boxed(ActivationSpec::parse("relu").unwrap().build())
             .push(MaxPool2d::new(2))
     } else {
         Sequential::new()
             .push(conv)
-            .push_boxed(Activation::from_name("tanh").unwrap().build())
+            .push_boxed(ActivationSpec::parse("tanh").unwrap().build())
             .push(AvgPool2d::new(2))
     }
     .push(Flatten::new())
@@ -398,7 +398,7 @@ fn train_3_steps(opt: &str, e: &Env) -> Vec<Var> {
             &constant(e.c("w1").clone()),
             &constant(e.c("b1").clone()),
         ))
-        .push_boxed(Activation::from_name("tanh").unwrap().build())
+        .push_boxed(ActivationSpec::parse("tanh").unwrap().build())
         .push(linear(
             &constant(e.c("w2").clone()),
             &constant(e.c("b2").clone()),
@@ -601,7 +601,7 @@ fn every_activation_is_checked_at_the_extremes() {
     let checked: HashSet<&'static str> = parse_fixture()
         .iter()
         .filter_map(|c| c.name.strip_prefix("act:"))
-        .map(|spec| Activation::from_name(spec).unwrap().name())
+        .map(|spec| ActivationSpec::parse(spec).unwrap().name())
         .collect();
     // activations that split their input in halves (GLU family) are covered by the ordinary
     // fixture only: their extremes are those of sigmoid, swish and gelu, checked here

@@ -1,4 +1,4 @@
-//! The activation-name parser (`Activation::from_name`, what `--activation` takes) on
+//! The activation-name parser (`ActivationSpec::parse`, what `--activation` takes) on
 //! arbitrary text: it never panics, and a spec it accepts builds a layer that runs forward and
 //! backward on ordinary and extreme inputs, panicking at most with a shape error that names
 //! the input's shape (an axis argument that does not fit it).
@@ -8,7 +8,7 @@ mod shape_panics;
 
 use autograd::Var;
 use libfuzzer_sys::fuzz_target;
-use nn::activation::Activation;
+use nn::activation::ActivationSpec;
 use shape_panics::only_shape_panics;
 use tensor::Tensor;
 
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(spec) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(act) = Activation::from_name(spec) else {
+    let Ok(act) = ActivationSpec::parse(spec) else {
         return;
     };
     let _ = act.to_string();

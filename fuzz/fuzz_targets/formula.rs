@@ -33,5 +33,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = layer.derivative(&values);
     });
     // the same text through the registry's entry point
-    let _ = nn::activation::Activation::from_name(&format!("formula:{text}"));
+    let _ = nn::activation::ActivationSpec::parse(&format!("formula:{text}"));
 });

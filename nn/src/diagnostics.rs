@@ -447,7 +447,7 @@ impl Drop for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::{learnable, Activation, Relu, Sigmoid, Swish, REGISTRY};
+    use crate::activation::{learnable, ActivationSpec, Relu, Sigmoid, Swish, REGISTRY};
     use crate::linear::Linear;
     use crate::{cross_entropy, mlp, Softmax};
     use autograd::no_grad;
@@ -695,7 +695,7 @@ mod tests {
         let x = Tensor::from_vec(vec![-3.0, -0.5, 0.0, 0.5, 2.0, 7.0], [3, 2]);
         let mut with_df = 0;
         for entry in REGISTRY {
-            let layer = Activation::with_defaults(entry).build();
+            let layer = ActivationSpec::with_defaults(entry).build();
             assert!(layer.is_activation(), "{}", entry.name);
             layer.eval(); // RReLU gives f′ in eval mode
             if let Some(d) = layer.derivative(&x) {

@@ -18,7 +18,7 @@ pub mod sequential;
 pub mod state;
 
 pub use activation::{
-    learnable, Activation, Celu, Elu, GeGlu, Gelu, GeluTanh, Glu, Hardshrink, Hardsigmoid,
+    learnable, ActivationSpec, Celu, Elu, GeGlu, Gelu, GeluTanh, Glu, Hardshrink, Hardsigmoid,
     Hardswish, Hardtanh, LeakyRelu, LogSigmoid, LogSoftmax, Mish, PRelu, Param, ParseError,
     PointwiseLayer, RRelu, Relu, Relu6, Selu, Sigmoid, Snake, Softmax, Softmin, Softplus,
     Softshrink, Softsign, SquaredRelu, Squareplus, SwiGlu, Swish, Tanh, Tanhshrink, Threshold,

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use autograd::Var;
-use nn::activation::{self, Activation};
+use nn::activation::{self, ActivationSpec};
 use tensor::Tensor;
 
 const FIXTURE: &str = include_str!("fixtures/activations.txt");
@@ -86,7 +86,7 @@ fn every_activation_matches_pytorch() {
     let mut failures = Vec::new();
     let mut covered = HashSet::new();
     for case in &cases {
-        let act = Activation::from_name(&case.spec).unwrap_or_else(|e| panic!("{e}"));
+        let act = ActivationSpec::parse(&case.spec).unwrap_or_else(|e| panic!("{e}"));
         covered.insert(act.name());
         let layer = act.build();
         layer.eval();

@@ -18,7 +18,7 @@
 //! steps (`3e-3`, `1e-3`, `3e-4`, relative) agrees; a wrong derivative agrees with none.
 
 use autograd::{no_grad, Var};
-use nn::activation::{self, Activation, Entry};
+use nn::activation::{self, ActivationSpec, Entry};
 use nn::{ActivationExt, Module};
 use tensor::Tensor;
 
@@ -41,7 +41,7 @@ fn step(x: f32, rel: f32) -> f32 {
 
 /// The default spec of every entry, plus — if it has parameters that can learn — the spec with
 /// all of them switched (`learnable`, or `fixed` for those that learn by default).
-fn variants(entry: &Entry) -> Vec<Activation> {
+fn variants(entry: &Entry) -> Vec<ActivationSpec> {
     let example = entry.example();
     let mut specs = vec![example.clone()];
     if entry.learnable_args().next().is_some() {
@@ -52,13 +52,13 @@ fn variants(entry: &Entry) -> Vec<Activation> {
     specs.dedup();
     specs
         .iter()
-        .map(|s| Activation::from_name(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+        .map(|s| ActivationSpec::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
         .collect()
 }
 
 /// A layer identical to every other one made by this function from `act` (same parameters,
 /// same seed), in the given mode.
-fn fresh(act: &Activation, training: bool) -> Box<dyn Module> {
+fn fresh(act: &ActivationSpec, training: bool) -> Box<dyn Module> {
     let layer = (act.entry().build)(act.args()).expect("spec was checked");
     if training {
         layer.train();
@@ -260,7 +260,7 @@ fn every_activation_is_finite_at_extreme_inputs() {
 fn at_every_kink_the_derivative_is_a_one_sided_one() {
     let mut checked = 0;
     for entry in activation::all() {
-        let layer = fresh(&Activation::with_defaults(entry), false);
+        let layer = fresh(&ActivationSpec::with_defaults(entry), false);
         for &k in entry.kinks {
             let d = 1e-3 * k.abs().max(1.0);
             let x = Var::parameter(Tensor::from_vec(vec![k - d, k, k + d, 0.0], [2, 2]));
@@ -377,21 +377,21 @@ fn fused_kernels_agree_with_composed_var_ops() {
 #[test]
 fn every_entry_builds_a_describable_layer() {
     for entry in activation::all() {
-        let layer = Activation::with_defaults(entry).build();
+        let layer = ActivationSpec::with_defaults(entry).build();
         let d = layer.describe();
         assert!(d.ends_with(')') && d.contains('('), "{}: {d}", entry.name);
     }
-    let act = Activation::from_name("elu:alpha=0.5,learnable").unwrap();
+    let act = ActivationSpec::parse("elu:alpha=0.5,learnable").unwrap();
     assert_eq!(act.build().describe(), "ELU(alpha=0.5 (learnable))");
     assert_eq!(
-        Activation::from_name("gelu:tanh")
+        ActivationSpec::parse("gelu:tanh")
             .unwrap()
             .build()
             .describe(),
         "GELU(approximate='tanh')"
     );
     assert_eq!(
-        Activation::from_name("softshrink")
+        ActivationSpec::parse("softshrink")
             .unwrap()
             .build()
             .describe(),
@@ -407,7 +407,7 @@ fn layer_function_and_name_agree_and_parameters_train() {
     let by_layer = nn::Mish.forward(&x).value();
     let by_function = nn::functional::mish(&x).value();
     let by_method = x.mish().value();
-    let by_name = Activation::from_name("mish")
+    let by_name = ActivationSpec::parse("mish")
         .unwrap()
         .build()
         .forward(&x)
@@ -417,7 +417,7 @@ fn layer_function_and_name_agree_and_parameters_train() {
     assert_eq!(by_layer, by_name);
 
     let mut rng = tensor::rng(0);
-    let act = Activation::from_name("elu:alpha=learnable").unwrap();
+    let act = ActivationSpec::parse("elu:alpha=learnable").unwrap();
     let model = nn::Sequential::new()
         .push(nn::Linear::new(5, 3, true, &mut rng))
         .push_boxed(act.build())

@@ -3,7 +3,7 @@
 //! inputs — `--activation glu`, `--activation softmax:dim=5` — is in `tests/bad_inputs.rs`.)
 
 use autograd::Var;
-use nn::activation::{Activation, Formula};
+use nn::activation::{ActivationSpec, Formula};
 use nn::Module;
 use tensor::Tensor;
 
@@ -65,7 +65,7 @@ fn a_formula_of_more_than_1000_operations_is_an_error() {
 #[test]
 #[should_panic(expected = "softmax: dim 5 is out of range for shape [2, 4] (rank 2)")]
 fn an_axis_beyond_the_input_is_a_shape_panic_naming_op_and_shape() {
-    let layer = Activation::from_name("softmax:dim=5").unwrap().build();
+    let layer = ActivationSpec::parse("softmax:dim=5").unwrap().build();
     layer.forward(&input());
 }
 

@@ -33,7 +33,7 @@
 //! [`Formula::build`] makes a [`FormulaLayer`] holding a fresh layer for each registered
 //! activation the formula calls, so `snake(x)` or `prelu(x)` inside a formula bring their own
 //! learnable parameters, and `rrelu(x)` its train/eval behaviour. Through the registry,
-//! `Activation::from_name("x * tanh(softplus(x))")` gives an [`Activation`](super::Activation)
+//! `ActivationSpec::parse("x * tanh(softplus(x))")` gives an [`ActivationSpec`](super::ActivationSpec)
 //! whose `build()` does this, so everything that takes an activation name takes a formula.
 //!
 //! `sin`, `cos` and `erf` are the scalar rules [`Sin`], [`Cos`] and [`Erf`] (erf through the
@@ -608,7 +608,7 @@ impl Module for FormulaLayer {
 }
 
 /// Registry entry of formulas. It is not in [`REGISTRY`](super::REGISTRY) (no name selects
-/// it): [`Activation::from_name`](super::Activation::from_name) uses it for a spec that is a
+/// it): [`ActivationSpec::parse`](super::ActivationSpec::parse) uses it for a spec that is a
 /// formula, and its `build` reads the parsed formula from [`Args::formula`].
 pub const ENTRY: registry::Entry =
     registry::Entry::new("formula", registry::Category::Custom, |args| {
@@ -937,7 +937,7 @@ impl Parser<'_> {
             Some((_, from, text)) => (from + 1, format!("{}:{}", entry.name, text)),
             None => (start + 1, entry.name.to_string()),
         };
-        let act = registry::Activation::from_name(&spec)
+        let act = registry::ActivationSpec::parse(&spec)
             .map_err(|e| self.error(column, &e.to_string()))?;
         self.acts.push(act.args().clone());
         let index = self.acts.len() - 1;
@@ -1028,7 +1028,7 @@ fn halvings(e: &Expr) -> Option<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::{Activation, Mish, Swish};
+    use crate::activation::{ActivationSpec, Mish, Swish};
     use autograd::{gradcheck, gradcheck_params, gradcheck_pointwise, GradcheckOptions};
 
     const POINTS: [f32; 13] = [
@@ -1318,7 +1318,7 @@ mod tests {
             "formula:x * tanh(softplus(x))",
             " Formula: x * tanh(softplus(x)) ",
         ] {
-            let act = Activation::from_name(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            let act = ActivationSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
             assert_eq!(act.name(), "formula");
             assert_eq!(act.to_string(), "x * tanh(softplus(x))");
             assert_eq!(act.entry().category, registry::Category::Custom);
@@ -1326,23 +1326,23 @@ mod tests {
             assert_eq!(layer.describe(), "Formula(x * tanh(softplus(x)))");
             // Display parses back to the same activation
             assert_eq!(
-                Activation::from_name(&act.to_string()).unwrap().args(),
+                ActivationSpec::parse(&act.to_string()).unwrap().args(),
                 act.args()
             );
         }
-        assert_eq!(Activation::from_name("x").unwrap().to_string(), "x");
-        assert_eq!(Activation::from_name("x^2").unwrap().name(), "formula");
+        assert_eq!(ActivationSpec::parse("x").unwrap().to_string(), "x");
+        assert_eq!(ActivationSpec::parse("x^2").unwrap().name(), "formula");
         // names still win, and a misspelt name is still an unknown name
-        assert_eq!(Activation::from_name("mish").unwrap().name(), "mish");
-        let e = Activation::from_name("mihs").unwrap_err();
+        assert_eq!(ActivationSpec::parse("mish").unwrap().name(), "mish");
+        let e = ActivationSpec::parse("mihs").unwrap_err();
         assert!(e.to_string().contains("did you mean \"mish\"?"), "{e}");
         assert!(e
             .to_string()
             .ends_with("or a formula in x such as \"x * tanh(softplus(x))\""));
         // a formula's mistake is reported at its column
-        let e = Activation::from_name("x * tahn(x)").unwrap_err();
+        let e = ActivationSpec::parse("x * tahn(x)").unwrap_err();
         assert!(matches!(&e, ParseError::Formula(f) if f.column == 5), "{e}");
-        let e = Activation::from_name("formula:2 + 3").unwrap_err();
+        let e = ActivationSpec::parse("formula:2 + 3").unwrap_err();
         assert!(e.to_string().contains("does not use x"), "{e}");
     }
 
@@ -1375,7 +1375,7 @@ mod tests {
                 .map(|_| chars[(rng.next() % chars.len() as u64) as usize])
                 .collect();
             let _ = Formula::parse(&s);
-            let _ = Activation::from_name(&s);
+            let _ = ActivationSpec::parse(&s);
         }
         // token soup: near-valid formulas, evaluated when they parse
         let tokens = [

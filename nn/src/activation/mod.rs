@@ -10,7 +10,7 @@
 //! | --- | --- |
 //! | a layer | `Sequential::new().push(Mish)`, `.push(LeakyRelu::new(0.1))` |
 //! | a function | `nn::functional::mish(&x)`, `x.mish()` (with [`ActivationExt`](crate::ActivationExt)) |
-//! | a name | `Activation::from_name("leaky_relu:0.1")?.build()` |
+//! | a name | `ActivationSpec::parse("leaky_relu:0.1")?.build()` |
 //!
 //! # One fused kernel for every scalar rule
 //! A [`Pointwise`] rule becomes a layer through [`PointwiseLayer`] (its
@@ -66,13 +66,13 @@
 //! **3. A formula string**, parsed at run time into `Var` ops ([`formula`]): anything that
 //! takes an activation name takes it, so an idea can be tried from the command line.
 //! ```
-//! use nn::activation::Activation;
+//! use nn::activation::ActivationSpec;
 //! use nn::Module;
 //!
-//! let act = Activation::from_name("x * sigmoid(1.702 * x)")?; // or "formula:x * …"
+//! let act = ActivationSpec::parse("x * sigmoid(1.702 * x)")?; // or "formula:x * …"
 //! let layer = act.build();
 //! assert_eq!(layer.describe(), "Formula(x * sigmoid(1.702 * x))");
-//! let err = Activation::from_name("x * sigmod(x)").unwrap_err().to_string();
+//! let err = ActivationSpec::parse("x * sigmod(x)").unwrap_err().to_string();
 //! assert!(err.contains("unknown function \"sigmod\" (did you mean \"sigmoid\"?)"));
 //! # Ok::<(), nn::activation::ParseError>(())
 //! ```
@@ -145,7 +145,7 @@ pub use logsigmoid::LogSigmoid;
 pub use mish::Mish;
 pub use prelu::PRelu;
 pub use registry::{
-    all, find, names, parse, Activation, Arg, ArgKind, Args, Category, Entry, ParseError,
+    all, find, names, ActivationSpec, Arg, ArgKind, Args, Category, Entry, ParseError,
 };
 pub use relu::Relu;
 pub use relu6::Relu6;

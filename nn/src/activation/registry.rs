@@ -1,6 +1,6 @@
 //! The registry's types: [`Entry`] (one activation's name, arguments and documentation data),
 //! [`Arg`] (one argument), [`Args`] (parsed argument values), [`Category`], [`ParseError`], and
-//! [`Activation`] — a parsed spec such as `"leaky_relu:0.1"` that builds fresh layers.
+//! [`ActivationSpec`] — a parsed spec such as `"leaky_relu:0.1"` that builds fresh layers.
 //! The table itself is [`REGISTRY`] in `activation/mod.rs`.
 //!
 //! # Spec syntax
@@ -54,14 +54,6 @@ pub fn names() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = REGISTRY.iter().map(|e| e.name).collect();
     out.extend(REGISTRY.iter().flat_map(|e| e.aliases.iter().copied()));
     out
-}
-
-/// Parses a spec such as `"leaky_relu:0.1"`; the same as [`Activation::from_name`].
-///
-/// # Errors
-/// See [`Activation::from_name`].
-pub fn parse(spec: &str) -> Result<Activation, ParseError> {
-    Activation::from_name(spec)
 }
 
 /// The family an activation belongs to, for `--help` listings and the comparison example.
@@ -601,7 +593,7 @@ impl Args {
         }
     }
 
-    /// How many layers the same [`Activation`] built before this one (0 for the first). A
+    /// How many layers the same [`ActivationSpec`] built before this one (0 for the first). A
     /// randomized activation adds it to its seed, so that the layers of one model built from
     /// one spec draw different (but reproducible) random numbers.
     pub fn instance(&self) -> u64 {
@@ -727,17 +719,17 @@ fn parse_value(entry: &'static Entry, arg: &Arg, raw: &str) -> Result<Value, Par
     }
 }
 
-/// A parsed spec that builds fresh layers: `Activation::from_name("leaky_relu:0.1")?.build()`.
+/// A parsed spec that builds fresh layers: `ActivationSpec::parse("leaky_relu:0.1")?.build()`.
 ///
-/// Each [`build`](Activation::build) makes a new layer with its own parameters, so one spec can
+/// Each [`build`](ActivationSpec::build) makes a new layer with its own parameters, so one spec can
 /// be used for every activation layer of a model (`nn::mlp` takes `|| act.build()`).
 #[derive(Clone, Debug)]
-pub struct Activation {
+pub struct ActivationSpec {
     args: Args,
     built: Cell<u64>,
 }
 
-impl Activation {
+impl ActivationSpec {
     /// Parses `spec` (see the [module docs](self) for the syntax) and checks that it builds.
     /// A formula (`x * tanh(softplus(x))`, `formula:x * tanh(softplus(x))`) is accepted too.
     ///
@@ -747,10 +739,10 @@ impl Activation {
     /// a value of the wrong type (`negative_slope: expected a number, got "abc"`) or out of
     /// range, or `learnable` on an argument that cannot learn; [`ParseError::Formula`] for a
     /// formula that does not parse (pointing at the column).
-    pub fn from_name(spec: &str) -> Result<Activation, ParseError> {
+    pub fn parse(spec: &str) -> Result<ActivationSpec, ParseError> {
         let trimmed = spec.trim();
         if let Some(text) = strip_formula_prefix(trimmed) {
-            return Activation::from_formula(text);
+            return ActivationSpec::formula(text);
         }
         let (name, rest) = match spec.split_once(':') {
             Some((name, rest)) => (name, Some(rest)),
@@ -759,7 +751,7 @@ impl Activation {
         let name = normalize(name);
         let Some(entry) = find(&name) else {
             if looks_like_formula(trimmed) {
-                return Activation::from_formula(trimmed);
+                return ActivationSpec::formula(trimmed);
             }
             return Err(ParseError::UnknownActivation {
                 suggestion: closest(&name, names().into_iter()),
@@ -769,31 +761,27 @@ impl Activation {
         let args = Args::parse(entry, rest)?;
         // Building checks the values' ranges (lower ≤ upper, alpha ≠ 0, …).
         (entry.build)(&args)?;
-        Ok(Activation {
+        Ok(ActivationSpec {
             args,
             built: Cell::new(0),
         })
     }
 
-    /// The activation of a formula in `x` (see [`formula`]), without the
-    /// `formula:` prefix: `Activation::from_formula("x * tanh(softplus(x))")`. Its
-    /// [`name`](Activation::name) is `"formula"`, its `Display` the formula.
-    ///
-    /// # Errors
-    /// [`ParseError::Formula`], naming the column of the problem.
-    pub fn from_formula(text: &str) -> Result<Activation, ParseError> {
+    /// The activation of a formula in `x` (see [`formula`]), without the `formula:` prefix.
+    /// Its [`name`](ActivationSpec::name) is `"formula"`, its `Display` the formula.
+    fn formula(text: &str) -> Result<ActivationSpec, ParseError> {
         let parsed = Formula::parse(text).map_err(ParseError::Formula)?;
         let mut args = Args::defaults(&formula::ENTRY);
         args.formula = Some(Arc::new(parsed));
-        Ok(Activation {
+        Ok(ActivationSpec {
             args,
             built: Cell::new(0),
         })
     }
 
     /// The activation of `entry` with its default arguments (example values for required ones).
-    pub fn with_defaults(entry: &'static Entry) -> Activation {
-        Activation {
+    pub fn with_defaults(entry: &'static Entry) -> ActivationSpec {
+        ActivationSpec {
             args: Args::defaults(entry),
             built: Cell::new(0),
         }
@@ -804,7 +792,7 @@ impl Activation {
         let mut args = self.args.clone();
         args.instance = self.built.get();
         self.built.set(args.instance + 1);
-        (args.entry.build)(&args).expect("the arguments were checked by from_name")
+        (args.entry.build)(&args).expect("the arguments were checked by parse")
     }
 
     /// The registry entry.
@@ -824,18 +812,18 @@ impl Activation {
     }
 }
 
-impl fmt::Display for Activation {
+impl fmt::Display for ActivationSpec {
     /// The canonical spec (see [`Args::spec`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.args.spec())
     }
 }
 
-impl std::str::FromStr for Activation {
+impl std::str::FromStr for ActivationSpec {
     type Err = ParseError;
 
-    fn from_str(s: &str) -> Result<Activation, ParseError> {
-        Activation::from_name(s)
+    fn from_str(s: &str) -> Result<ActivationSpec, ParseError> {
+        ActivationSpec::parse(s)
     }
 }
 
@@ -1057,6 +1045,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(spec: &str) -> Result<ActivationSpec, ParseError> {
+        ActivationSpec::parse(spec)
+    }
 
     #[test]
     fn edit_distance_counts_single_edits() {

@@ -246,13 +246,13 @@ mod tests {
 
     #[test]
     fn layers_built_from_one_spec_draw_different_slopes() {
-        let act = super::super::Activation::from_name("rrelu").unwrap();
+        let act = super::super::ActivationSpec::parse("rrelu").unwrap();
         let (a, b) = (act.build(), act.build());
         let x = negatives(30);
         let (ya, yb) = (a.forward(&x).value(), b.forward(&x).value());
         assert_ne!(ya, yb);
         // and the same spec parsed again reproduces them
-        let again = super::super::Activation::from_name("rrelu").unwrap();
+        let again = super::super::ActivationSpec::parse("rrelu").unwrap();
         assert_eq!(again.build().forward(&x).value(), ya);
         assert_eq!(again.build().forward(&x).value(), yb);
     }
