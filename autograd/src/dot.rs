@@ -174,24 +174,31 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn assert_has(dot: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(dot.contains(part), "missing {part} in\n{dot}");
+        }
+    }
+
     #[test]
     fn the_picture_has_every_var_op_and_edge() {
         let x = Var::parameter(Tensor::from_vec(vec![2.0], [1])).named("x");
         let c = Var::constant(Tensor::from_vec(vec![3.0], [1])).named("c");
         let y = (&(&x * &c) + &x).named("y \"out\"");
         let dot = y.to_dot();
-        for part in [
-            "label=\"x\\n[1]\\nvalue [2.0000]\"",
-            "label=\"c\\n[1]\\nvalue [3.0000]\"",
-            "label=\"y \\\"out\\\"\\n[1]\\nvalue [8.0000]\"",
-            "label=\"mul\"",
-            "label=\"add\"",
-            "fillcolor=\"#cfe2ff\"",
-            "fillcolor=\"#e9ecef\"",
-            "penwidth=2",
-        ] {
-            assert!(dot.contains(part), "missing {part} in\n{dot}");
-        }
+        assert_has(
+            &dot,
+            &[
+                "label=\"x\\n[1]\\nvalue [2.0000]\"",
+                "label=\"c\\n[1]\\nvalue [3.0000]\"",
+                "label=\"y \\\"out\\\"\\n[1]\\nvalue [8.0000]\"",
+                "label=\"mul\"",
+                "label=\"add\"",
+                "fillcolor=\"#cfe2ff\"",
+                "fillcolor=\"#e9ecef\"",
+                "penwidth=2",
+            ],
+        );
         // mul ← x, c; add ← (x·c), x; and one edge from each op to its output
         assert_eq!(dot.matches(" -> ").count(), 6, "{dot}");
         assert!(dot.contains(&format!("v{} -> op{}", x.id(), y.id())));
@@ -230,14 +237,15 @@ mod tests {
         }
         y.backward_retain();
         let dot = y.to_dot();
-        for part in [
-            "label=\"x\\n[1]\\nvalue [2.0000]\\ngrad [36.0000]\"",
-            "label=\"h\\n[1]\\nvalue [6.0000]\\ngrad [12.0000]\"",
-            "label=\"y\\n[1]\\nvalue [36.0000]\\ngrad [1.0000]\"",
-            "label=\"c\\n[1]\\nvalue [3.0000]\"", // a constant: no gradient
-        ] {
-            assert!(dot.contains(part), "missing {part} in\n{dot}");
-        }
+        assert_has(
+            &dot,
+            &[
+                "label=\"x\\n[1]\\nvalue [2.0000]\\ngrad [36.0000]\"",
+                "label=\"h\\n[1]\\nvalue [6.0000]\\ngrad [12.0000]\"",
+                "label=\"y\\n[1]\\nvalue [36.0000]\\ngrad [1.0000]\"",
+                "label=\"c\\n[1]\\nvalue [3.0000]\"", // a constant: no gradient
+            ],
+        );
     }
 
     #[test]
@@ -246,17 +254,18 @@ mod tests {
         let dot = (&x * 2.0).to_dot();
         assert!(dot.contains("subgraph cluster_legend {"), "{dot}");
         assert!(dot.contains("legend [shape=plain, label=<<table"), "{dot}");
-        for part in [
-            "<td border=\"1\" bgcolor=\"#cfe2ff\">parameter</td><td align=\"left\">a leaf that learns",
-            "<td border=\"1\" bgcolor=\"#e9ecef\">constant</td>",
-            "<td border=\"1\" bgcolor=\"white\">result</td>",
-            "<td border=\"1\" style=\"rounded\">op</td>",
-            "<td>value [..]</td>",
-            "<td>grad [..]</td>",
-            "retain_grad()",
-        ] {
-            assert!(dot.contains(part), "missing {part} in\n{dot}");
-        }
+        assert_has(
+            &dot,
+            &[
+                "<td border=\"1\" bgcolor=\"#cfe2ff\">parameter</td><td align=\"left\">a leaf that learns",
+                "<td border=\"1\" bgcolor=\"#e9ecef\">constant</td>",
+                "<td border=\"1\" bgcolor=\"white\">result</td>",
+                "<td border=\"1\" style=\"rounded\">op</td>",
+                "<td>value [..]</td>",
+                "<td>grad [..]</td>",
+                "retain_grad()",
+            ],
+        );
         // the legend adds no box and no edge: those still count the Vars, ops and links
         assert_eq!(dot.matches("shape=box").count(), 2, "{dot}");
         assert_eq!(dot.matches(" -> ").count(), 2, "{dot}");

@@ -87,6 +87,9 @@
 //! | `anomaly.rs` | [`detect_anomaly`], [`take_anomaly`], [`module_scope`]: the first NaN/∞ and where it arose (the walk's observer) |
 //! | `pointwise.rs` | [`Pointwise`], [`PointwiseOp`], [`pointwise()`], [`RuleParams`], the kernels per instruction set ([`Isa`]), split over threads in pieces of [`PIECE`] |
 //! | `ops/*.rs` | the built-in ops, one `Function` each, as methods on `Var` and operators |
+//!
+//! The modules depend one way, each on some of those before it: `function`, `no_grad` →
+//! `var` → `hooks` → `anomaly` → `apply` → `backward`, `dot`, `ops`, `pointwise` → `gradcheck`.
 
 mod anomaly;
 mod apply;

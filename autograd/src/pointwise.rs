@@ -6,12 +6,12 @@
 //!
 //! When only `x` needs a gradient (the rule's parameters are fixed), the forward kernel computes
 //! `f` and `f′` in the same pass — they share their expensive part, the exponential in σ(x) —
-//! and keeps `f′(x)` for the backward pass, which is then a multiplication `g·f′` (measured on
-//! 1M elements, one thread: sigmoid 0.92 → 0.71 ms forward + backward). A rule whose `f′` is a
-//! comparison and a select ([`Pointwise::CHEAP_DF`], ReLU) keeps `x` instead: writing `f′`
-//! would cost more than recomputing it. The kernels split long inputs into pieces of [`PIECE`]
-//! elements spread over the threads of [`tensor::set_num_threads`]; the pieces do not depend on
-//! the thread count, so neither do the results.
+//! and keeps `f′(x)` for the backward pass, which is then a multiplication `g·f′` (`cargo bench
+//! --bench activations` times the forward and the forward + backward of every activation). A
+//! rule whose `f′` is a comparison and a select ([`Pointwise::CHEAP_DF`], ReLU) keeps `x`
+//! instead: writing `f′` would cost more than recomputing it. The kernels split long inputs
+//! into pieces of [`PIECE`] elements spread over the threads of [`tensor::set_num_threads`];
+//! the pieces do not depend on the thread count, so neither do the results.
 
 use std::fmt;
 use std::mem::MaybeUninit;
