@@ -54,9 +54,11 @@ pub(crate) struct Node {
 pub(crate) struct Hook {
     /// Tells the hook apart for [`HookHandle::remove`](crate::HookHandle::remove).
     pub(crate) id: usize,
-    /// Sees the gradient; may return a replacement.
-    pub(crate) f: Box<dyn FnMut(&Tensor) -> Option<Tensor>>,
+    pub(crate) f: HookFn,
 }
+
+/// A hook's callback: sees the gradient, may return a replacement.
+pub(crate) type HookFn = Box<dyn FnMut(&Tensor) -> Option<Tensor>>;
 
 /// How a node came to be.
 pub(crate) enum Origin {
