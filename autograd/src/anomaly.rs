@@ -7,8 +7,8 @@
 //! - after every recorded op's `forward` ([`Var::apply`](crate::Var::apply)), the output is
 //!   checked for NaN and ±∞;
 //! - in every `backward()`, after each op's `backward`, each input gradient is checked: the
-//!   walk shows every op to a [`WalkObserver`](crate::hooks::WalkObserver) (its one hook point,
-//!   `hooks.rs`), and in anomaly mode that observer is this module's `BackwardCheck`.
+//!   walk shows every op to a [`WalkObserver`] (its one hook point, `hooks.rs`), and in
+//!   anomaly mode that observer is this module's `BackwardCheck`.
 //!
 //! The first non-finite value found is recorded as an [`Anomaly`]: the op's name, whether it
 //! was the forward output or the gradient of which input, the input shapes (and which inputs
