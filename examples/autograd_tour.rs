@@ -242,8 +242,13 @@ fn one_expression(args: &Args, out: &mut dyn Write, checks: &mut Checks) -> Resu
             None // leave the gradient as it is
         });
     }
-    // backward_retain() is backward() that keeps the graph, so that it can be drawn afterwards
-    // with the leaves' gradients; plain backward() frees each node once it has been used.
+    // retain_grad() asks the intermediate results to keep their gradient too (it is a hook as
+    // well, registered after the ones above), so that the picture drawn below shows a gradient
+    // on every Var. backward_retain() is backward() that keeps the graph, so that it can be
+    // drawn afterwards; plain backward() frees each node once it has been used.
+    for var in [&l, &d, &e, &ab] {
+        var.retain_grad();
+    }
     l.backward_retain();
     let seen = seen.borrow();
     let order: Vec<&str> = seen.iter().map(|(name, _)| name.as_str()).collect();
@@ -329,7 +334,8 @@ fn one_expression(args: &Args, out: &mut dyn Write, checks: &mut Checks) -> Resu
     writeln!(
         out,
         "  Leaves (a, b, c, f) keep their gradient in .grad(); the intermediate results L, d, e, ab\n  \
-         pass theirs on and keep none, so their column was read with register_hook."
+         pass theirs on and keep none unless asked with retain_grad() (done here for the picture),\n  \
+         so their column was read with register_hook."
     )?;
 
     let dot = l.to_dot();
@@ -338,7 +344,8 @@ fn one_expression(args: &Args, out: &mut dyn Write, checks: &mut Checks) -> Resu
             write_atomic(path, dot.as_bytes()).map_err(TourError::Dot)?;
             writeln!(
                 out,
-                "\n  Wrote this graph ({} Vars, {} ops) to {}. Draw it with:\n    dot -Tsvg {} -o graph.svg",
+                "\n  Wrote this graph ({} Vars, {} ops, each Var with its value and gradient, and a\n  \
+                 legend) to {}. Draw it with:\n    dot -Tsvg {} -o graph.svg",
                 dot.matches("shape=box").count(),
                 dot.matches("shape=ellipse").count(),
                 path.display(),

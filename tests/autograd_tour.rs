@@ -1,5 +1,5 @@
 //! The autograd tour (`examples/autograd_tour.rs`), run as a test: every check in it passes and
-//! `--dot` writes a Graphviz file, or fails with exit status 2 on a bad path. And the tour's
+//! `--dot` writes a Graphviz file (a gradient on every Var, and a legend), or fails with exit status 2 on a bad path. And the tour's
 //! expression `L = tanh(a·b + c) · f`, rebuilt here, against its hand-derived gradients at
 //! several points.
 
@@ -51,11 +51,24 @@ fn the_tour_passes_every_check_and_writes_the_graph() {
     for part in ["label=\"tanh\"", "label=\"mul\"", "label=\"add\""] {
         assert!(dot.contains(part), "missing {part} in\n{dot}");
     }
-    // drawn after a retained backward: the leaves show their gradients
-    assert!(
-        dot.contains("a\\n[1]\\nvalue [2.0000]\\ngrad [3.0000]"),
-        "{dot}"
+    // drawn after a retained backward: the leaves show their gradients, and so do the
+    // intermediate results, which the tour asked to keep theirs (ab: dL/dab = f·(1 − tanh²) = −1)
+    for part in [
+        "a\\n[1]\\nvalue [2.0000]\\ngrad [3.0000]",
+        "ab\\n[1]\\nvalue [-6.0000]\\ngrad [-1.0000]",
+        "L\\n[1]\\nvalue [-1.4142]\\ngrad [1.0000]",
+    ] {
+        assert!(dot.contains(part), "missing {part} in\n{dot}");
+    }
+    assert_eq!(
+        dot.matches("\\ngrad [").count(),
+        8,
+        "a gradient on every Var:\n{dot}"
     );
+    // and a legend, which is not counted as a Var
+    assert!(dot.contains("subgraph cluster_legend"), "{dot}");
+    assert!(dot.contains("<td>grad [..]</td>"), "{dot}");
+    assert!(text.contains("Wrote this graph (8 Vars, 4 ops"), "{text}");
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //! checks on for the current thread. From then on:
 //! - after every recorded op's `forward` ([`Var::apply`](crate::Var::apply)), the output is
 //!   checked for NaN and ±∞;
-//! - in every `backward()`, after each op's `backward`, each input gradient is checked.
+//! - in every `backward()`, after each op's `backward`, each input gradient is checked: the
+//!   walk shows every op to a [`WalkObserver`] (its one hook point, `hooks.rs`), and in
+//!   anomaly mode that observer is this module's `BackwardCheck`.
 //!
 //! The first non-finite value found is recorded as an [`Anomaly`]: the op's name, whether it
 //! was the forward output or the gradient of which input, the input shapes (and which inputs
@@ -29,8 +31,9 @@
 //! is empty and the report says `outside any module`.
 //!
 //! # Cost
-//! Off (the default), each op pays one read of a thread-local flag in `apply`, each node of
-//! the backward walk one more, each child of a `Sequential` one more; no allocation, no scan.
+//! Off (the default), each op pays one read of a thread-local flag in `apply`, each
+//! `backward()` a few more (before the walk, not per node: without an observer the walk only
+//! tests that it has none), each child of a `Sequential` one more; no allocation, no scan.
 //! On, every output and gradient is scanned once and each recorded op keeps its module path.
 //!
 //! ```
@@ -60,7 +63,8 @@ use std::rc::Rc;
 
 use tensor::Tensor;
 
-use crate::Var;
+use crate::hooks::WalkObserver;
+use crate::var::{OpNode, Var};
 
 thread_local! {
     static ENABLED: Cell<bool> = const { Cell::new(false) };
@@ -262,36 +266,19 @@ pub(crate) fn check_forward(
     output: &Tensor,
     path: Option<&str>,
 ) {
-    if let Some(found) = non_finite(output) {
-        record(|| Anomaly {
-            op,
-            phase: Phase::Forward,
-            found,
-            shape: output.dims().to_vec(),
-            input_shapes: inputs.iter().map(|t| t.dims().to_vec()).collect(),
-            input_non_finite: inputs.iter().map(|t| !t.all_finite()).collect(),
-            module_path: path.map(str::to_string),
-        });
-    }
+    check(op, Phase::Forward, output, inputs, path);
 }
 
-/// Called by the backward walk in anomaly mode: checks the gradient of input `input`.
-pub(crate) fn check_backward(
-    op: &'static str,
-    input: usize,
-    grad: &Tensor,
-    inputs: &[Var],
-    path: Option<&str>,
-) {
-    if let Some(found) = non_finite(grad) {
-        let values: Vec<Tensor> = inputs.iter().map(Var::value).collect();
+/// Records an anomaly at `op` if `t` (its output, or a gradient: `phase`) is not all finite.
+fn check(op: &'static str, phase: Phase, t: &Tensor, inputs: &[&Tensor], path: Option<&str>) {
+    if let Some(found) = non_finite(t) {
         record(|| Anomaly {
             op,
-            phase: Phase::Backward { input },
+            phase,
             found,
-            shape: grad.dims().to_vec(),
-            input_shapes: values.iter().map(|t| t.dims().to_vec()).collect(),
-            input_non_finite: values.iter().map(|t| !t.all_finite()).collect(),
+            shape: t.dims().to_vec(),
+            input_shapes: inputs.iter().map(|t| t.dims().to_vec()).collect(),
+            input_non_finite: inputs.iter().map(|t| !t.all_finite()).collect(),
             module_path: path.map(str::to_string),
         });
     }
@@ -302,22 +289,61 @@ pub(crate) fn path_for_node() -> Option<Rc<str>> {
     module_path().map(Rc::from)
 }
 
-/// At the start of a backward walk: the fallback stop for an anomaly nobody took.
-#[track_caller]
-pub(crate) fn before_walk() {
-    let stale = PENDING.with(|p| {
-        let p = p.borrow();
-        matches!(&*p, Some((_, walks)) if *walks < WALKS.with(Cell::get))
-    });
-    if stale {
-        let anomaly = take_anomaly().expect("pending");
-        panic!("{anomaly} (found in an earlier step and not taken with autograd::take_anomaly())");
+/// Anomaly mode's part in one backward walk. [`start`](BackwardCheck::start) is the fallback
+/// stop for an anomaly nobody took; in anomaly mode, [`observer`](BackwardCheck::observer) is
+/// the [`WalkObserver`] that checks every gradient an op's backward returns;
+/// [`finish`](BackwardCheck::finish) counts the walk.
+pub(crate) struct BackwardCheck {
+    enabled: bool,
+}
+
+impl BackwardCheck {
+    /// Before a walk: panics with an anomaly still untaken from an earlier walk.
+    #[track_caller]
+    pub(crate) fn start() -> BackwardCheck {
+        let stale = PENDING.with(|p| {
+            let p = p.borrow();
+            matches!(&*p, Some((_, walks)) if *walks < WALKS.with(Cell::get))
+        });
+        if stale {
+            let anomaly = take_anomaly().expect("pending");
+            panic!(
+                "{anomaly} (found in an earlier step and not taken with autograd::take_anomaly())"
+            );
+        }
+        BackwardCheck {
+            enabled: is_anomaly_enabled(),
+        }
+    }
+
+    /// The observer to hand the walk: `Some` in anomaly mode, `None` (no work per node) when off.
+    pub(crate) fn observer(&mut self) -> Option<&mut dyn WalkObserver> {
+        if self.enabled {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
+    /// After a walk that ran to the end.
+    pub(crate) fn finish(self) {
+        WALKS.with(|w| w.set(w.get() + 1));
     }
 }
 
-/// At the end of a backward walk.
-pub(crate) fn after_walk() {
-    WALKS.with(|w| w.set(w.get() + 1));
+impl WalkObserver for BackwardCheck {
+    /// Checks the gradient of each input for NaN and ±∞.
+    fn after_op(&mut self, op: &OpNode, input_grads: &[Option<Tensor>]) {
+        for (input, grad) in input_grads.iter().enumerate() {
+            let Some(grad) = grad.as_ref().filter(|g| !g.all_finite()) else {
+                continue; // the common case: nothing to report, nothing read
+            };
+            let values: Vec<Tensor> = op.inputs.iter().map(Var::value).collect();
+            let values: Vec<&Tensor> = values.iter().collect();
+            let phase = Phase::Backward { input };
+            check(op.function.name(), phase, grad, &values, op.path.as_deref());
+        }
+    }
 }
 
 #[cfg(test)]

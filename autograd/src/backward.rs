@@ -3,13 +3,18 @@
 //! `Function::backward` turns it into its inputs' gradients, and those are *added* to what the
 //! inputs already have (a `Var` used twice gets both contributions). Both steps are loops with an
 //! explicit stack, so a 100,000-op chain does not overflow the call stack.
+//!
+//! The walk has two places where other code may look, both in `hooks.rs`: the hooks on each
+//! `Var` ([`Var::register_hook`]), and one [`WalkObserver`] that is shown every op's gradients.
+//! Anomaly mode (`anomaly.rs`) is such an observer; the walk itself knows nothing about it.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use tensor::{shape_panic, Tensor};
 
-use crate::anomaly::{self, is_anomaly_enabled};
-use crate::hooks::run_hooks;
+use crate::anomaly::BackwardCheck;
+use crate::hooks::{run_hooks, WalkObserver};
 use crate::var::{OpNode, Origin, Var};
 
 impl Var {
@@ -58,7 +63,9 @@ impl Var {
         if !self.requires_grad() {
             panic!("backward: this Var does not require grad (it was computed from constants only, or inside no_grad)");
         }
-        walk(self, grad, retain_graph);
+        let mut anomaly = BackwardCheck::start();
+        walk(self, grad, retain_graph, anomaly.observer());
+        anomaly.finish();
     }
 
     #[track_caller]
@@ -106,10 +113,9 @@ fn topological_order(root: &Var) -> (Vec<Var>, HashMap<usize, usize>) {
     (order, position)
 }
 
+/// The reverse walk. `observer`, when given, is shown each op's gradients (anomaly mode).
 #[track_caller]
-fn walk(root: &Var, seed: Tensor, retain_graph: bool) {
-    anomaly::before_walk();
-    let check = is_anomaly_enabled();
+fn walk(root: &Var, seed: Tensor, retain_graph: bool, mut observer: Option<&mut dyn WalkObserver>) {
     let (order, position) = topological_order(root);
     // grads[i]: ∂loss/∂order[i], summed over every use of order[i]
     let mut grads: Vec<Option<Tensor>> = vec![None; order.len()];
@@ -122,13 +128,8 @@ fn walk(root: &Var, seed: Tensor, retain_graph: bool) {
                 Origin::Op(op) => {
                     let input_grads = op.function.backward(&grad, &op.needs);
                     check_shapes(op, &input_grads);
-                    if check {
-                        let name = op.function.name();
-                        for (k, g) in input_grads.iter().enumerate() {
-                            if let Some(g) = g {
-                                anomaly::check_backward(name, k, g, &op.inputs, op.path.as_deref());
-                            }
-                        }
+                    if let Some(observer) = observer.as_deref_mut() {
+                        observer.after_op(op, &input_grads); // the hook point: look, don't touch
                     }
                     for ((input, &need), g) in op.inputs.iter().zip(&op.needs).zip(input_grads) {
                         if let (true, Some(g)) = (need, g) {
@@ -143,7 +144,6 @@ fn walk(root: &Var, seed: Tensor, retain_graph: bool) {
             free(var);
         }
     }
-    anomaly::after_walk();
 }
 
 /// `slot += g` — the `+=` of micrograd, which is what makes a `Var` used twice correct.
@@ -187,6 +187,38 @@ fn free(var: &Var) {
     if let Origin::Op(op) = &*origin {
         let name = op.function.name();
         *origin = Origin::Freed(name);
+    }
+}
+
+// Keeping an intermediate result's gradient: a hook does for it what the walk does for a leaf.
+impl Var {
+    /// Makes this `Var` keep its gradient after `backward()`, in [`grad`](Var::grad), as leaves
+    /// do (adding over several walks until [`zero_grad`](Var::zero_grad)). An intermediate result
+    /// passes its gradient on and keeps none unless asked; [`Var::to_dot`] shows what is kept.
+    /// Does nothing on a leaf, or when called again. It is a [hook](Var::register_hook): it
+    /// keeps the gradient as the hooks registered before it leave it.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::Tensor;
+    ///
+    /// let x = Var::parameter(Tensor::from_vec(vec![2.0], [1]));
+    /// let h = &x * 3.0;
+    /// h.retain_grad();
+    /// (&h * &h).sum_all().backward();
+    /// assert_eq!(h.grad().unwrap().item(), 12.0); // 2h
+    /// ```
+    pub fn retain_grad(&self) {
+        if self.is_leaf() || self.0.retains_grad.replace(true) {
+            return;
+        }
+        let node = Rc::downgrade(&self.0); // a strong handle in its own hook would never drop
+        self.register_hook(move |g| {
+            if let Some(node) = node.upgrade() {
+                accumulate(&mut node.grad.borrow_mut(), g.clone());
+            }
+            None
+        });
     }
 }
 
@@ -324,6 +356,51 @@ mod tests {
     #[should_panic(expected = "does not require grad")]
     fn backward_through_constants_only_is_an_error() {
         Var::constant(Tensor::ones([1])).backward();
+    }
+
+    #[test]
+    fn retain_grad_keeps_an_intermediate_gradient_and_adds_over_walks() {
+        let x = scalar(2.0);
+        let h = &x * 3.0; // used twice below: dy/dh = 2h + 1 = 13
+        h.retain_grad();
+        h.retain_grad(); // a second call adds nothing
+        x.retain_grad(); // a leaf keeps its gradient anyway
+        let y = &(&h * &h) + &h;
+        y.backward_retain();
+        assert_eq!(h.grad().unwrap().item(), 13.0);
+        assert_eq!(x.grad().unwrap().item(), 39.0);
+        y.backward();
+        assert_eq!(h.grad().unwrap().item(), 26.0);
+        // the hook holds its node weakly: dropping the last handle frees it
+        let weak = Rc::downgrade(&h.0);
+        drop((h, y));
+        assert!(weak.upgrade().is_none());
+    }
+
+    /// Counts the ops shown to it and the input gradients it was given.
+    #[derive(Default)]
+    struct Count {
+        ops: Vec<&'static str>,
+        grads: usize,
+    }
+
+    impl WalkObserver for Count {
+        fn after_op(&mut self, op: &OpNode, input_grads: &[Option<Tensor>]) {
+            self.ops.push(op.function.name());
+            self.grads += input_grads.iter().flatten().count();
+        }
+    }
+
+    #[test]
+    fn an_observer_is_shown_every_op_once_in_walk_order() {
+        let x = scalar(2.0);
+        let c = Var::constant(Tensor::from_vec(vec![5.0], [1]));
+        let y = (&(&x * &c) + &x).sum_all();
+        let mut count = Count::default();
+        walk(&y, Tensor::ones([1]), false, Some(&mut count));
+        assert_eq!(count.ops, ["sum_all", "add", "mul"]);
+        assert_eq!(count.grads, 1 + 2 + 1); // mul gives no gradient to the constant
+        assert_eq!(x.grad().unwrap().item(), 6.0);
     }
 
     struct WrongShape;

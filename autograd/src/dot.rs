@@ -1,6 +1,9 @@
 //! The graph as a picture: [`Var::to_dot`] writes Graphviz DOT (render it with
-//! `dot -Tsvg graph.dot > graph.svg`). Boxes are `Var`s (parameters blue, constants grey), ellipses
-//! are the `Function`s that produced them, and arrows go the way the forward pass went.
+//! `dot -Tsvg graph.dot > graph.svg`). Boxes are `Var`s (parameters blue, constants grey, op
+//! results white), ellipses are the `Function`s that produced them, and arrows go the way the
+//! forward pass went. Every `Var` that holds a gradient shows it: leaves that require grad keep
+//! theirs, and an intermediate result keeps its own when asked with [`Var::retain_grad`] (the
+//! gradients are not copied anywhere else for the picture). A legend in the corner says all this.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -12,11 +15,17 @@ use crate::var::{Origin, Var};
 /// Tensors with at most this many elements show their values (and gradients) in the picture.
 const SHOWN: usize = 6;
 
+/// Fill colours of the leaf boxes, in the graph and in the legend.
+const PARAMETER_FILL: &str = "#cfe2ff";
+const CONSTANT_FILL: &str = "#e9ecef";
+
 impl Var {
     /// Graphviz DOT of the graph that produced this `Var`: one box per `Var` (its name or
     /// number, shape, and — for tensors of at most 6 elements — value and gradient), one ellipse
-    /// per op. Draw it before `backward()` frees the graph, or after `backward_retain()` to see
-    /// the leaves' gradients; a freed op shows as `(freed)` without its inputs.
+    /// per op, and a legend. Draw it before `backward()` frees the graph, or after
+    /// `backward_retain()` to see the gradients: every `Var` that kept one shows it (parameters
+    /// always; intermediate results after [`Var::retain_grad`]). A freed op shows as `(freed)`
+    /// without its inputs.
     ///
     /// ```
     /// use autograd::Var;
@@ -37,12 +46,10 @@ impl Var {
         while let Some(var) = stack.pop() {
             let id = var.id();
             let (style, freed) = match &*var.0.origin.borrow() {
-                Origin::Leaf if var.requires_grad() => {
-                    (", style=filled, fillcolor=\"#cfe2ff\"", None)
-                }
-                Origin::Leaf => (", style=filled, fillcolor=\"#e9ecef\"", None),
-                Origin::Op(_) => ("", None),
-                Origin::Freed(name) => ("", Some(*name)),
+                Origin::Leaf if var.requires_grad() => (filled(PARAMETER_FILL), None),
+                Origin::Leaf => (filled(CONSTANT_FILL), None),
+                Origin::Op(_) => (String::new(), None),
+                Origin::Freed(name) => (String::new(), Some(*name)),
             };
             let bold = if var.ptr_eq(self) { ", penwidth=2" } else { "" };
             let _ = writeln!(
@@ -70,9 +77,73 @@ impl Var {
                 }
             }
         }
+        legend(&mut out);
         out.push_str("}\n");
         out
     }
+}
+
+fn filled(colour: &str) -> String {
+    format!(", style=filled, fillcolor=\"{colour}\"")
+}
+
+/// The legend: one node whose label is an HTML-like table (Graphviz's `label=<...>`), in a
+/// dashed cluster of its own. It is `shape=plain`, so the picture's `shape=box` nodes are still
+/// exactly its `Var`s.
+fn legend(out: &mut String) {
+    let boxed = |fill: &str| format!(" border=\"1\" bgcolor=\"{fill}\"");
+    let plain = String::new;
+    let shown = format!("its value, when it has at most {SHOWN} elements");
+    let rows = [
+        (boxed(PARAMETER_FILL), "parameter", "a leaf that learns"),
+        (
+            boxed(CONSTANT_FILL),
+            "constant",
+            "a leaf that does not (data, targets)",
+        ),
+        (
+            boxed("white"),
+            "result",
+            "a Var made by the op whose arrow points to it",
+        ),
+        (
+            " border=\"2\"".to_string(),
+            "bold",
+            "the Var the picture was drawn from",
+        ),
+        (
+            " border=\"1\" style=\"rounded\"".to_string(),
+            "op",
+            "the Function that made a result",
+        ),
+        (plain(), "arrow", "the way the forward pass went"),
+        (
+            plain(),
+            "x [2, 3]",
+            "a Var's name (or #number) and shape, then",
+        ),
+        (plain(), "value [..]", &shown),
+        (
+            plain(),
+            "grad [..]",
+            "d loss / d Var from backward(), where one is kept:",
+        ),
+        (
+            plain(),
+            "",
+            "by every parameter, and by results after retain_grad()",
+        ),
+    ];
+    out.push_str("  subgraph cluster_legend {\n");
+    out.push_str("    label=\"legend\"; style=dashed; fontname=\"monospace\"; fontsize=10;\n");
+    out.push_str("    legend [shape=plain, label=<<table border=\"0\" cellborder=\"0\">\n");
+    for (look, mark, meaning) in rows {
+        let _ = writeln!(
+            out,
+            "      <tr><td{look}>{mark}</td><td align=\"left\">{meaning}</td></tr>"
+        );
+    }
+    out.push_str("    </table>>];\n  }\n");
 }
 
 fn var_label(var: &Var) -> String {
@@ -103,24 +174,31 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn assert_has(dot: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(dot.contains(part), "missing {part} in\n{dot}");
+        }
+    }
+
     #[test]
     fn the_picture_has_every_var_op_and_edge() {
         let x = Var::parameter(Tensor::from_vec(vec![2.0], [1])).named("x");
         let c = Var::constant(Tensor::from_vec(vec![3.0], [1])).named("c");
         let y = (&(&x * &c) + &x).named("y \"out\"");
         let dot = y.to_dot();
-        for part in [
-            "label=\"x\\n[1]\\nvalue [2.0000]\"",
-            "label=\"c\\n[1]\\nvalue [3.0000]\"",
-            "label=\"y \\\"out\\\"\\n[1]\\nvalue [8.0000]\"",
-            "label=\"mul\"",
-            "label=\"add\"",
-            "fillcolor=\"#cfe2ff\"",
-            "fillcolor=\"#e9ecef\"",
-            "penwidth=2",
-        ] {
-            assert!(dot.contains(part), "missing {part} in\n{dot}");
-        }
+        assert_has(
+            &dot,
+            &[
+                "label=\"x\\n[1]\\nvalue [2.0000]\"",
+                "label=\"c\\n[1]\\nvalue [3.0000]\"",
+                "label=\"y \\\"out\\\"\\n[1]\\nvalue [8.0000]\"",
+                "label=\"mul\"",
+                "label=\"add\"",
+                "fillcolor=\"#cfe2ff\"",
+                "fillcolor=\"#e9ecef\"",
+                "penwidth=2",
+            ],
+        );
         // mul ← x, c; add ← (x·c), x; and one edge from each op to its output
         assert_eq!(dot.matches(" -> ").count(), 6, "{dot}");
         assert!(dot.contains(&format!("v{} -> op{}", x.id(), y.id())));
@@ -133,12 +211,64 @@ mod tests {
         let big = Var::constant(Tensor::zeros([10])).named("big");
         let y = (&x * &x).sum_all();
         y.backward_retain();
-        assert!(y.to_dot().contains("grad [4.0000]"));
+        let dot = y.to_dot();
+        assert!(
+            dot.contains("x\\n[1]\\nvalue [2.0000]\\ngrad [4.0000]"),
+            "{dot}"
+        );
+        // an intermediate result keeps no gradient unless asked
+        assert!(!dot.contains("grad [1.0000]"), "{dot}");
         let dot = (&big + &x).to_dot();
         assert!(
             dot.contains("label=\"big\\n[10]\"]") || dot.contains("label=\"big\\n[10]\","),
             "{dot}"
         );
+    }
+
+    #[test]
+    fn every_var_that_kept_a_gradient_shows_it() {
+        // y = (x·c)², c = 3: at x = 2, dy/dh = 2h = 12 for h = x·c, dy/dx = 12·3 = 36
+        let x = Var::parameter(Tensor::from_vec(vec![2.0], [1])).named("x");
+        let c = Var::constant(Tensor::from_vec(vec![3.0], [1])).named("c");
+        let h = (&x * &c).named("h");
+        let y = (&h * &h).named("y");
+        for var in [&h, &y] {
+            var.retain_grad();
+        }
+        y.backward_retain();
+        let dot = y.to_dot();
+        assert_has(
+            &dot,
+            &[
+                "label=\"x\\n[1]\\nvalue [2.0000]\\ngrad [36.0000]\"",
+                "label=\"h\\n[1]\\nvalue [6.0000]\\ngrad [12.0000]\"",
+                "label=\"y\\n[1]\\nvalue [36.0000]\\ngrad [1.0000]\"",
+                "label=\"c\\n[1]\\nvalue [3.0000]\"", // a constant: no gradient
+            ],
+        );
+    }
+
+    #[test]
+    fn the_legend_explains_shapes_colours_and_lines() {
+        let x = Var::parameter(Tensor::from_vec(vec![2.0], [1]));
+        let dot = (&x * 2.0).to_dot();
+        assert!(dot.contains("subgraph cluster_legend {"), "{dot}");
+        assert!(dot.contains("legend [shape=plain, label=<<table"), "{dot}");
+        assert_has(
+            &dot,
+            &[
+                "<td border=\"1\" bgcolor=\"#cfe2ff\">parameter</td><td align=\"left\">a leaf that learns",
+                "<td border=\"1\" bgcolor=\"#e9ecef\">constant</td>",
+                "<td border=\"1\" bgcolor=\"white\">result</td>",
+                "<td border=\"1\" style=\"rounded\">op</td>",
+                "<td>value [..]</td>",
+                "<td>grad [..]</td>",
+                "retain_grad()",
+            ],
+        );
+        // the legend adds no box and no edge: those still count the Vars, ops and links
+        assert_eq!(dot.matches("shape=box").count(), 2, "{dot}");
+        assert_eq!(dot.matches(" -> ").count(), 2, "{dot}");
     }
 
     #[test]

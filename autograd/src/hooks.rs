@@ -1,21 +1,26 @@
-//! Gradient hooks: a callback on a [`Var`] that sees the gradient flowing back through it
-//! during `backward()`, and may replace it. Diagnostics (per-layer gradient norms) use hooks, so
-//! layers need no special cases.
+//! Gradient hooks: the two places where the backward walk lets other code look at the
+//! gradients it computes, so that the walk itself stays micrograd's loop.
+//! - A hook on one [`Var`] ([`Var::register_hook`]) sees the gradient flowing back through it
+//!   and may replace it. Diagnostics (per-layer gradient norms) use hooks, so layers need no
+//!   special cases.
+//! - A [`WalkObserver`] sees every op of one walk: the gradients each op's backward returned
+//!   for its inputs. Anomaly mode (`anomaly.rs`) is the observer the crate ships.
 
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tensor::{shape_panic, Tensor};
 
-use crate::var::{Node, Var};
+use crate::var::{Hook, Node, OpNode, Var};
 
-/// A hook's callback: sees the gradient, may return a replacement.
-type HookFn = Box<dyn FnMut(&Tensor) -> Option<Tensor>>;
-
-/// A registered callback (see [`Var::register_hook`]).
-pub(crate) struct Hook {
-    id: usize,
-    f: HookFn,
+/// The backward walk's one hook point for the whole graph: after each op's `backward`, the walk
+/// hands the op (its `Function`, inputs and module path) and the gradients it returned, one per
+/// input (`None` where no gradient flows), already checked for shape. An observer only looks:
+/// what it is given is what the walk goes on to add to the inputs. Without an observer the walk
+/// does no extra work.
+pub(crate) trait WalkObserver {
+    /// Called once per op reached by the walk, right after its `backward`.
+    fn after_op(&mut self, op: &OpNode, input_grads: &[Option<Tensor>]);
 }
 
 /// Returned by [`Var::register_hook`]; [`HookHandle::remove`] unregisters the hook.

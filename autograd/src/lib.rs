@@ -41,7 +41,8 @@
 //! 2. seed the loss with gradient 1 (`∂loss/∂loss`), then go through the order backwards:
 //!    when a node is reached, every use of it has already sent its share, so its gradient is
 //!    complete; its `Function::backward` turns it into its inputs' gradients, and after each
-//!    node the walk checks that each gradient has its input's shape (the panic names the op);
+//!    node the walk checks that each gradient has its input's shape (the panic names the op)
+//!    and shows the op's gradients to an observer, if one is watching (anomaly mode is one);
 //! 3. free the graph as it goes (each node drops its `Function`, with its saved tensors, and
 //!    its input links), unless asked to keep it ([`Var::backward_retain`]). A second
 //!    `backward()` through a freed graph panics and says so.
@@ -50,9 +51,10 @@
 //! `y = x·x + x`, `x` receives `x` and `x` from the product and `1` from the sum, so
 //! `∂y/∂x = 2x + 1`. Leaves that require grad keep the sum in [`Var::grad`], and keep adding
 //! over several `backward()` calls until [`Var::zero_grad`] (what an optimizer's `zero_grad`
-//! does). Intermediate results pass their gradient on and keep none, as in PyTorch;
-//! [`Var::register_hook`] (`hooks.rs`) lets you watch (or replace) the gradient flowing
-//! through any `Var` — that is how per-layer gradient norms are measured.
+//! does). Intermediate results pass their gradient on and keep none, as in PyTorch, unless
+//! asked with [`Var::retain_grad`]; [`Var::register_hook`] (`hooks.rs`) lets you watch (or
+//! replace) the gradient flowing through any `Var` — that is how per-layer gradient norms are
+//! measured.
 //!
 //! **Broadcasting.** When `b` of shape `[3]` is added to `a` of shape `[2, 3]`, each element
 //! of `b` is used twice, so its gradient is the sum of two upstream gradients:
@@ -63,7 +65,7 @@
 //!
 //! **Checking.** [`gradcheck()`] (`gradcheck.rs`) compares `backward()`'s gradient with
 //! central finite differences for every input element; run it on every `Function` you write.
-//! [`Var::to_dot`] (`dot.rs`) draws the graph with Graphviz.
+//! [`Var::to_dot`] (`dot.rs`) draws the graph with Graphviz, with every gradient kept.
 //!
 //! **Elementwise rules.** A [`Pointwise`] rule (`pointwise.rs`) gives `f(x)`, `f′(x)` and the
 //! derivatives in its learnable parameters; [`PointwiseOp`] turns any rule into one fused
@@ -74,18 +76,23 @@
 //! # Files
 //! | file | what it holds |
 //! | --- | --- |
-//! | `var.rs` | [`Var`], leaves, [`Var::apply`], iterative drop of long graphs |
+//! | `var.rs` | [`Var`], its node (value, gradient, origin, hooks), leaves, iterative drop of long graphs |
 //! | `function.rs` | the [`Function`] trait |
-//! | `backward.rs` | the topological sort and the reverse walk |
+//! | `apply.rs` | [`Var::apply`]: run a `Function` forward and record it |
+//! | `backward.rs` | the topological sort and the reverse walk; [`Var::retain_grad`] |
 //! | `no_grad.rs` | [`no_grad()`], [`NoGradGuard`], [`is_grad_enabled`] |
-//! | `hooks.rs` | [`Var::register_hook`], [`HookHandle`] |
+//! | `hooks.rs` | [`Var::register_hook`], [`HookHandle`]; the walk's observer hook point |
 //! | `gradcheck.rs` | [`gradcheck()`], [`gradcheck_with`], [`gradcheck_params`], [`gradcheck_pointwise`] |
 //! | `dot.rs` | [`Var::to_dot`] |
-//! | `anomaly.rs` | [`detect_anomaly`], [`take_anomaly`], [`module_scope`]: the first NaN/∞ and where it arose |
+//! | `anomaly.rs` | [`detect_anomaly`], [`take_anomaly`], [`module_scope`]: the first NaN/∞ and where it arose (the walk's observer) |
 //! | `pointwise.rs` | [`Pointwise`], [`PointwiseOp`], [`pointwise()`], [`RuleParams`], the kernels per instruction set ([`Isa`]), split over threads in pieces of [`PIECE`] |
 //! | `ops/*.rs` | the built-in ops, one `Function` each, as methods on `Var` and operators |
+//!
+//! The modules depend one way, each on some of those before it: `function`, `no_grad` →
+//! `var` → `hooks` → `anomaly` → `apply` → `backward`, `dot`, `ops`, `pointwise` → `gradcheck`.
 
 mod anomaly;
+mod apply;
 mod backward;
 mod dot;
 mod function;

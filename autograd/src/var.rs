@@ -3,17 +3,14 @@
 //! and the `Var`s it was applied to. Those input links are the graph: there is no separate
 //! graph object, as in PyTorch and micrograd.
 
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tensor::{shape_panic, Shape, Tensor};
 
-use crate::anomaly::{self, is_anomaly_enabled};
 use crate::function::Function;
-use crate::hooks::Hook;
-use crate::no_grad::is_grad_enabled;
 
 /// A handle on a graph node: cloning it is cheap and gives another handle on the same node.
 ///
@@ -40,13 +37,28 @@ pub struct Var(pub(crate) Rc<Node>);
 pub(crate) struct Node {
     pub(crate) id: usize,
     pub(crate) value: RefCell<Tensor>,
-    /// Only leaves that require grad keep a gradient (like PyTorch).
+    /// Only leaves that require grad keep a gradient (like PyTorch), and op results asked to
+    /// with [`Var::retain_grad`].
     pub(crate) grad: RefCell<Option<Tensor>>,
+    /// Whether [`Var::retain_grad`] was called (so that a second call adds no second hook).
+    pub(crate) retains_grad: Cell<bool>,
     pub(crate) requires_grad: bool,
     pub(crate) origin: RefCell<Origin>,
     pub(crate) hooks: RefCell<Vec<Hook>>,
     pub(crate) name: RefCell<Option<String>>,
 }
+
+/// A gradient callback registered on a node with [`Var::register_hook`] (`hooks.rs`, which
+/// also runs them). It lives here, beside the [`Node`] that owns it, so that the graph's data
+/// depends on nothing above it.
+pub(crate) struct Hook {
+    /// Tells the hook apart for [`HookHandle::remove`](crate::HookHandle::remove).
+    pub(crate) id: usize,
+    pub(crate) f: HookFn,
+}
+
+/// A hook's callback: sees the gradient, may return a replacement.
+pub(crate) type HookFn = Box<dyn FnMut(&Tensor) -> Option<Tensor>>;
 
 /// How a node came to be.
 pub(crate) enum Origin {
@@ -75,11 +87,13 @@ fn next_id() -> usize {
 }
 
 impl Var {
-    fn new(value: Tensor, requires_grad: bool, origin: Origin) -> Var {
+    /// A new node; [`Var::apply`] (`apply.rs`) makes the ones with an [`Origin::Op`].
+    pub(crate) fn new(value: Tensor, requires_grad: bool, origin: Origin) -> Var {
         Var(Rc::new(Node {
             id: next_id(),
             value: RefCell::new(value),
             grad: RefCell::new(None),
+            retains_grad: Cell::new(false),
             requires_grad,
             origin: RefCell::new(origin),
             hooks: RefCell::new(Vec::new()),
@@ -96,37 +110,6 @@ impl Var {
     /// A leaf that needs no gradient: data, targets, masks. Ops on constants only record no graph.
     pub fn constant(value: Tensor) -> Var {
         Var::new(value, false, Origin::Leaf)
-    }
-
-    /// Applies `f` to the values of `inputs` and returns the result as a new `Var`.
-    ///
-    /// The node is recorded (so `backward` can reach the inputs through `f.backward`) only
-    /// when gradients are enabled (not inside [`no_grad()`](crate::no_grad())) and some input
-    /// requires grad; otherwise the result is a constant and `f` is dropped at once, with
-    /// everything it saved.
-    pub fn apply(mut f: impl Function, inputs: &[&Var]) -> Var {
-        // anomaly mode: one thread-local read when off
-        let path = is_anomaly_enabled().then(anomaly::path_for_node);
-        let value = {
-            let values: Vec<Ref<'_, Tensor>> = inputs.iter().map(|v| v.0.value.borrow()).collect();
-            let refs: Vec<&Tensor> = values.iter().map(|v| &**v).collect();
-            let value = f.forward(&refs);
-            if let Some(path) = &path {
-                anomaly::check_forward(f.name(), &refs, &value, path.as_deref());
-            }
-            value
-        };
-        let needs: Vec<bool> = inputs.iter().map(|v| v.requires_grad()).collect();
-        if !is_grad_enabled() || !needs.contains(&true) {
-            return Var::constant(value);
-        }
-        let op = OpNode {
-            function: Box::new(f),
-            inputs: inputs.iter().map(|&v| v.clone()).collect(),
-            needs,
-            path: path.flatten(),
-        };
-        Var::new(value, true, Origin::Op(op))
     }
 
     /// The value (a cheap clone that shares the buffer).
@@ -156,7 +139,8 @@ impl Var {
     }
 
     /// The gradient accumulated by `backward()` — for leaves that require grad. Intermediate
-    /// results do not keep theirs (use [`Var::register_hook`] to see it flow by).
+    /// results do not keep theirs unless asked with [`Var::retain_grad`] (or use
+    /// [`Var::register_hook`] to see it flow by).
     pub fn grad(&self) -> Option<Tensor> {
         self.0.grad.borrow().clone()
     }
