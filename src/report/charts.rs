@@ -410,6 +410,21 @@ fn max_epoch(runs: &[RunHistory]) -> usize {
         .unwrap_or(0)
 }
 
+/// One line per run, named after its activation and in its colour, through `points(run)`.
+fn run_lines(
+    runs: &[RunHistory],
+    points: impl Fn(&RunHistory) -> Vec<(i32, f32)>,
+) -> Vec<EpochLine> {
+    runs.iter()
+        .enumerate()
+        .map(|(i, r)| EpochLine {
+            name: r.activation.clone(),
+            color: run_color(i),
+            points: points(r),
+        })
+        .collect()
+}
+
 fn epoch_i32(e: usize) -> i32 {
     i32::try_from(e).unwrap_or(i32::MAX - 1)
 }
@@ -417,19 +432,12 @@ fn epoch_i32(e: usize) -> i32 {
 /// `accuracy.svg`: test accuracy (%) per epoch, one line per run.
 fn draw_accuracy(root: &Area, runs: &[RunHistory]) -> DrawResult {
     const TITLE: &str = "Test accuracy per epoch";
-    let lines: Vec<EpochLine> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| EpochLine {
-            name: r.activation.clone(),
-            color: run_color(i),
-            points: r
-                .epochs
-                .iter()
-                .map(|e| (epoch_i32(e.epoch), e.test_accuracy * 100.0))
-                .collect(),
-        })
-        .collect();
+    let lines = run_lines(runs, |r| {
+        r.epochs
+            .iter()
+            .map(|e| (epoch_i32(e.epoch), e.test_accuracy * 100.0))
+            .collect()
+    });
     let values: Vec<f32> = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
@@ -480,21 +488,15 @@ fn layer_lines(
     layer: &str,
     field: fn(&LayerStats) -> Option<f32>,
 ) -> Vec<EpochLine> {
-    runs.iter()
-        .enumerate()
-        .map(|(i, r)| EpochLine {
-            name: r.activation.clone(),
-            color: run_color(i),
-            points: r
-                .epochs
-                .iter()
-                .filter_map(|e| {
-                    let l = e.layers.iter().find(|l| l.name == layer)?;
-                    Some((epoch_i32(e.epoch), field(l).unwrap_or(f32::NAN)))
-                })
-                .collect(),
-        })
-        .collect()
+    run_lines(runs, |r| {
+        r.epochs
+            .iter()
+            .filter_map(|e| {
+                let l = e.layers.iter().find(|l| l.name == layer)?;
+                Some((epoch_i32(e.epoch), field(l).unwrap_or(f32::NAN)))
+            })
+            .collect()
+    })
 }
 
 const HEADER: u32 = 76;
@@ -721,5 +723,4 @@ mod tests {
         assert_eq!(grid(3), (2, 2));
         assert_eq!(grid(5), (2, 3));
     }
-
 }

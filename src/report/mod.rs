@@ -152,7 +152,6 @@ mod tests {
     use super::*;
     use crate::fs::tests::TempDir;
 
-
     fn settings() -> Vec<(String, String)> {
         vec![
             ("epochs".into(), "3".into()),
