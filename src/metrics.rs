@@ -36,14 +36,16 @@
 //! diverged value (a NaN loss) is also written as `null`; the top-level numbers read back as
 //! NaN. Use the same layer names for every activation so runs line up in the report's charts.
 //!
-//! An example line (wrapped here):
+//! [`EPOCH_KEYS`] and [`LAYER_KEYS`] list the keys in this order. A line for a made-up record
+//! (wrapped here; the values are invented, the unit tests write exactly this line):
 //!
 //! ```json
-//! {"activation":"relu","epoch":1,"steps":938,"train_loss":0.2871,"test_loss":0.1402,
-//!  "test_accuracy":0.9581,"seconds":4.21,"samples_per_sec":14251.3,"params":{},
+//! {"activation":"relu","epoch":1,"steps":938,"train_loss":0.5,"test_loss":0.25,
+//!  "test_accuracy":0.9375,"seconds":4.5,"samples_per_sec":13333.0,"params":{},
 //!  "layers":[{"name":"0.weight","dead_fraction":null,"saturated_fraction":null,"mean":null,
-//!  "std":null,"grad_norm":0.0213},{"name":"1","dead_fraction":0.031,"saturated_fraction":0.0,
-//!  "mean":0.41,"std":0.62,"grad_norm":null}]}
+//!  "std":null,"grad_norm":0.125},{"name":"1","dead_fraction":0.0625,"saturated_fraction":0.5,
+//!  "mean":0.75,"std":1.5,"grad_norm":null},{"name":"2.weight","dead_fraction":null,
+//!  "saturated_fraction":null,"mean":null,"std":null,"grad_norm":0.03125}]}
 //! ```
 //!
 //! [`MetricsWriter`] rewrites the whole file atomically after every record, so the file on disk
@@ -58,6 +60,31 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::fs::{write_atomic, WriteError};
+
+/// The keys of a metrics line ([`EpochMetrics`]), in the order they are written.
+pub const EPOCH_KEYS: [&str; 10] = [
+    "activation",
+    "epoch",
+    "steps",
+    "train_loss",
+    "test_loss",
+    "test_accuracy",
+    "seconds",
+    "samples_per_sec",
+    "params",
+    "layers",
+];
+
+/// The keys of each element of a line's `layers` ([`LayerStats`]), in the order they are
+/// written.
+pub const LAYER_KEYS: [&str; 6] = [
+    "name",
+    "dead_fraction",
+    "saturated_fraction",
+    "mean",
+    "std",
+    "grad_norm",
+];
 
 /// Diagnostics of one layer (or one parameter) over one epoch. `None` means "does not apply".
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -456,34 +483,15 @@ mod tests {
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         // serde_json's map is sorted unless preserve_order is on, so compare as sets here and
         // check the written order on the line itself below.
-        let mut expected = vec![
-            "activation",
-            "epoch",
-            "steps",
-            "train_loss",
-            "test_loss",
-            "test_accuracy",
-            "seconds",
-            "samples_per_sec",
-            "params",
-            "layers",
-        ];
+        let mut expected = EPOCH_KEYS.to_vec();
         expected.sort();
         assert_eq!(keys, expected);
         let layer = v["layers"][1].as_object().unwrap();
         let mut lkeys: Vec<&str> = layer.keys().map(String::as_str).collect();
         lkeys.sort();
-        assert_eq!(
-            lkeys,
-            [
-                "dead_fraction",
-                "grad_norm",
-                "mean",
-                "name",
-                "saturated_fraction",
-                "std"
-            ]
-        );
+        let mut expected = LAYER_KEYS.to_vec();
+        expected.sort();
+        assert_eq!(lkeys, expected);
         assert_eq!(v["params"]["1.beta"], 1.25);
         assert_eq!(v["layers"][0]["dead_fraction"], serde_json::Value::Null);
         assert_eq!(v["layers"][1]["dead_fraction"], 0.0625);
@@ -491,6 +499,16 @@ mod tests {
 
         let line = to_line(&sample("relu", 1));
         assert!(line.ends_with("}\n") && line.matches('\n').count() == 1);
+        // The keys are written in the order of EPOCH_KEYS, and of LAYER_KEYS in a layer: each
+        // is found after the one before it.
+        let in_order = |keys: &[&str], mut from: usize| {
+            for key in keys {
+                let found = line[from..].find(&format!("\"{key}\":"));
+                from += found.unwrap_or_else(|| panic!("{key} out of order in {line}"));
+            }
+        };
+        in_order(&EPOCH_KEYS, 0);
+        in_order(&LAYER_KEYS, line.find("\"layers\":").unwrap());
         assert_eq!(
             line,
             "{\"activation\":\"relu\",\"epoch\":1,\"steps\":938,\"train_loss\":0.5,\
