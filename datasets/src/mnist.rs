@@ -9,16 +9,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, NO_SUCH_FOLDER};
-use crate::idx::{file_kind, read_idx, IdxArray, IdxData, IdxType};
+use crate::format::{IdxType, FILES};
+use crate::idx::{file_kind, read_idx, IdxArray, IdxData};
 use crate::loader::{check_labels, Dataset};
-
-/// The four file names (without `.gz`): train images, train labels, test images, test labels.
-pub const FILES: [&str; 4] = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-];
 
 /// MNIST's class names: the digits.
 pub const DIGIT_CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];

@@ -1,6 +1,7 @@
 use super::*;
 use crate::idx::{write_idx, IdxArray, IdxData};
-use crate::mnist::{MnistKind, FILES};
+use crate::format::FILES;
+use crate::mnist::MnistKind;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::net::{TcpListener, TcpStream};
