@@ -135,7 +135,11 @@ fn restored_state_continues_exactly() {
         let mut opt_c = make(c.clone());
         assert_ne!(opt_c.lr(), opt_b.lr(), "{name}");
         opt_c.load_state_dict(&state).unwrap();
-        assert_eq!(opt_c.lr(), opt_b.lr(), "{name}: the lr travels in the state");
+        assert_eq!(
+            opt_c.lr(),
+            opt_b.lr(),
+            "{name}: the lr travels in the state"
+        );
         train(opt_c.as_mut(), &c, 10);
         for (pa, pc) in a.iter().zip(&c) {
             assert_eq!(pa.value(), pc.value(), "{name}");

@@ -1,6 +1,6 @@
 use super::*;
-use crate::idx::{write_idx, IdxArray, IdxData};
 use crate::format::FILES;
+use crate::idx::{write_idx, IdxArray, IdxData};
 use crate::mnist::MnistKind;
 use std::collections::HashMap;
 use std::io::BufRead;
