@@ -18,8 +18,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use tensor::{shape_panic, Tensor};
 
 use crate::error::{Error, Result};
@@ -500,7 +498,7 @@ impl DataLoader {
     pub fn order(&self, epoch: u64) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.data.len()).collect();
         if let Some(seed) = self.seed {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut rng = tensor::rng(seed);
             rng.set_stream(epoch);
             order.shuffle(&mut rng);
         }
