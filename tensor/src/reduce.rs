@@ -392,6 +392,23 @@ impl Tensor {
         sum_slice(self.data())
     }
 
+    /// The reduction `f` of the buffer, seen as `(outer, n, inner)` around `axis`, as a tensor
+    /// of the reduced shape: the frame of every reduction that needs at least one element.
+    #[track_caller]
+    fn reduce_nonempty_axis(
+        &self,
+        op: &str,
+        axis: usize,
+        keepdim: bool,
+        f: impl FnOnce(&[f32], (usize, usize, usize)) -> Vec<f32>,
+    ) -> Tensor {
+        let dims = check_nonempty_axis(op, self.shape(), axis);
+        Tensor::from_vec(
+            f(self.data(), dims),
+            reduced_shape(self.shape(), axis, keepdim),
+        )
+    }
+
     /// Mean along `axis` (`keepdim` as in [`Tensor::sum`]).
     ///
     /// ```
@@ -404,13 +421,14 @@ impl Tensor {
     /// If `axis` is not below the rank, or has size 0.
     #[track_caller]
     pub fn mean(&self, axis: usize, keepdim: bool) -> Tensor {
-        let dims = check_nonempty_axis("mean", self.shape(), axis);
-        let mut out = sum_axis(self.data(), dims);
-        let inv = 1.0 / dims.1 as f32;
-        for v in &mut out {
-            *v *= inv;
-        }
-        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+        self.reduce_nonempty_axis("mean", axis, keepdim, |x, dims| {
+            let mut out = sum_axis(x, dims);
+            let inv = 1.0 / dims.1 as f32;
+            for v in &mut out {
+                *v *= inv;
+            }
+            out
+        })
     }
 
     /// Maximum along `axis` (`keepdim` as in [`Tensor::sum`]). NaN propagates, as in PyTorch.
@@ -419,9 +437,9 @@ impl Tensor {
     /// If `axis` is not below the rank, or has size 0.
     #[track_caller]
     pub fn max(&self, axis: usize, keepdim: bool) -> Tensor {
-        let dims = check_nonempty_axis("max", self.shape(), axis);
-        let out = extreme_axis(self.data(), dims, keep_max);
-        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+        self.reduce_nonempty_axis("max", axis, keepdim, |x, dims| {
+            extreme_axis(x, dims, keep_max)
+        })
     }
 
     /// Minimum along `axis` (`keepdim` as in [`Tensor::sum`]). NaN propagates, as in PyTorch.
@@ -430,9 +448,9 @@ impl Tensor {
     /// If `axis` is not below the rank, or has size 0.
     #[track_caller]
     pub fn min(&self, axis: usize, keepdim: bool) -> Tensor {
-        let dims = check_nonempty_axis("min", self.shape(), axis);
-        let out = extreme_axis(self.data(), dims, keep_min);
-        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+        self.reduce_nonempty_axis("min", axis, keepdim, |x, dims| {
+            extreme_axis(x, dims, keep_min)
+        })
     }
 
     /// Index of the maximum along `axis`, as a whole-number `f32`; the first one when
@@ -448,9 +466,9 @@ impl Tensor {
     /// If `axis` is not below the rank, or has size 0.
     #[track_caller]
     pub fn argmax(&self, axis: usize, keepdim: bool) -> Tensor {
-        let dims = check_nonempty_axis("argmax", self.shape(), axis);
-        let out = arg_extreme_axis(self.data(), dims, beats_max);
-        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+        self.reduce_nonempty_axis("argmax", axis, keepdim, |x, dims| {
+            arg_extreme_axis(x, dims, beats_max)
+        })
     }
 
     /// Index of the minimum along `axis`, as a whole-number `f32` (first one on ties, first
@@ -460,9 +478,9 @@ impl Tensor {
     /// If `axis` is not below the rank, or has size 0.
     #[track_caller]
     pub fn argmin(&self, axis: usize, keepdim: bool) -> Tensor {
-        let dims = check_nonempty_axis("argmin", self.shape(), axis);
-        let out = arg_extreme_axis(self.data(), dims, beats_min);
-        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+        self.reduce_nonempty_axis("argmin", axis, keepdim, |x, dims| {
+            arg_extreme_axis(x, dims, beats_min)
+        })
     }
 
     /// Variance along `axis`: `Σ (xᵢ − x̄)² / (n − 1)` if `unbiased` (Bessel's correction,
@@ -479,9 +497,9 @@ impl Tensor {
     /// If `axis` is not below the rank, or has size 0.
     #[track_caller]
     pub fn var(&self, axis: usize, unbiased: bool, keepdim: bool) -> Tensor {
-        let dims = check_nonempty_axis("var", self.shape(), axis);
-        let out = var_axis(self.data(), dims, usize::from(unbiased));
-        Tensor::from_vec(out, reduced_shape(self.shape(), axis, keepdim))
+        self.reduce_nonempty_axis("var", axis, keepdim, |x, dims| {
+            var_axis(x, dims, usize::from(unbiased))
+        })
     }
 
     /// Mean of every element.
