@@ -11,6 +11,15 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// Asserts that `e` is an [`Error::Length`] for `expected` data bytes of which `found` came.
+#[track_caller]
+fn assert_length(e: &Error, expected: u64, found: u64) {
+    assert!(
+        matches!(e, Error::Length { expected: x, found: f, .. } if (*x, *f) == (expected, found)),
+        "{e}"
+    );
+}
+
 #[test]
 fn hand_encoded_u8_file() {
     // 00 00 08 02 | 00 00 00 02 | 00 00 00 03 | 1 2 3 4 5 6
@@ -126,29 +135,9 @@ fn truncated_data_raw_and_gzip() {
     let mut bytes = IdxArray::new(vec![2, 3], IdxData::U8(vec![1; 6])).encode();
     bytes.pop();
     let e = parse_idx(&bytes, &p("d.idx")).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Length {
-                expected: 6,
-                found: 5,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_length(&e, 6, 5);
     let e = parse_idx(&gzip(&bytes), &p("d.idx.gz")).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Length {
-                expected: 6,
-                found: 5,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_length(&e, 6, 5);
     assert_eq!(
         e.to_string(),
         "d.idx.gz: expected 6 bytes of u8 data for dimensions [2, 3], found 5; \
@@ -160,17 +149,7 @@ fn truncated_data_raw_and_gzip() {
 fn f32_data_not_a_multiple_of_four() {
     let bytes = [0, 0, 0x0D, 1, 0, 0, 0, 1, 0x3F, 0xC0, 0];
     let e = parse_idx(&bytes, &p("f.idx")).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Length {
-                expected: 4,
-                found: 3,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_length(&e, 4, 3);
 }
 
 #[test]
@@ -178,29 +157,9 @@ fn trailing_bytes_are_an_error() {
     let mut bytes = IdxArray::new(vec![2], IdxData::U8(vec![1, 2])).encode();
     bytes.extend([9, 9, 9]);
     let e = parse_idx(&bytes, &p("t.idx")).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Length {
-                expected: 2,
-                found: 5,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_length(&e, 2, 5);
     let e = parse_idx(&gzip(&bytes), &p("t.idx.gz")).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Length {
-                expected: 2,
-                found: 5,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_length(&e, 2, 5);
     assert!(e.to_string().contains("trailing bytes"));
 }
 
@@ -432,17 +391,7 @@ fn files_are_streamed_and_checked_like_bytes() {
     long.push(0);
     fs::write(dir.join("long.idx"), &long).unwrap();
     let e = read_idx(dir.join("long.idx")).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Length {
-                expected: 6,
-                found: 7,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_length(&e, 6, 7);
     fs::write(dir.join("long.idx.gz"), gzip(&long)).unwrap();
     let e = read_idx(dir.join("long.idx.gz")).unwrap_err();
     assert!(matches!(e, Error::Length { found: 7, .. }), "{e}");
