@@ -7,12 +7,9 @@
 //!
 //! **Which GEMM.** The `gemm` crate (its `f32` part, with the `x86-v4` feature) picks its
 //! kernels when the program starts: AVX-512 where the CPU has it, AVX2 + FMA otherwise, so one
-//! binary runs everywhere. On the products of an MNIST MLP it beat `matrixmultiply` 0.3 on a
-//! 2-core AMD EPYC (Zen 4, best of 15 runs each): `[64, 784] x [784, 128]ᵀ` 138 µs against
-//! 161 µs, `[128, 64] x [64, 784]` (the weight gradient) 120 against 135 µs, `[256, 784] x
-//! [784, 128]ᵀ` 479 against 592 µs, and 2 to 3 times faster on the small products of the last
-//! layers (0.8 against 1.8 µs for `[10, 64] x [64, 64]`). Its AVX2 kernels alone were as fast as
-//! or faster than `matrixmultiply`'s on every shape but one.
+//! binary runs everywhere. It replaced `matrixmultiply` 0.3, which it beat on the products of
+//! an MNIST MLP, the small ones of the last layers most of all. `cargo bench --bench tensor`
+//! times `matmul_t` at those shapes, beside a naive triple loop.
 //!
 //! **Threads.** A product large enough to pay (512 K multiply-adds or more) is cut into
 //! blocks of whole columns of C (whole rows when C is narrow), 64 or a multiple of 64 wide,
