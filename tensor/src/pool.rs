@@ -443,7 +443,7 @@ mod tests {
         // 2x2 windows with stride 2 take the fast path; an odd width leaves a column out.
         // Ties go to the first candidate in row-major order, NaN wins.
         let mut r = crate::rng(12);
-        let mut x = Tensor::uniform(&[2, 3, 6, 7], -1.0, 1.0, &mut r);
+        let mut x = Tensor::uniform([2, 3, 6, 7], -1.0, 1.0, &mut r);
         x.set(&[0, 0, 0, 0], 10.0);
         x.set(&[0, 0, 0, 1], 10.0);
         x.set(&[1, 2, 3, 3], f32::NAN);
@@ -532,7 +532,7 @@ mod tests {
             },
         ] {
             let shape = [2, 3, 7, 6];
-            let x = Tensor::uniform(&shape, -1.0, 1.0, &mut r);
+            let x = Tensor::uniform(shape, -1.0, 1.0, &mut r);
             let y = avg_pool2d(&x, &p);
             let gy = Tensor::uniform(y.dims(), -1.0, 1.0, &mut r);
             let gx = avg_pool2d_backward(&gy, shape, &p);

@@ -108,9 +108,9 @@ fn conv2d_matches_naive_for_stride_padding_dilation() {
         .into_iter()
         .flat_map(|p| [(p, [2, 3, 7, 6]), (p, [2, 3, 6, 13])])
     {
-        let x = Tensor::uniform(&shape, -1.0, 1.0, &mut r);
-        let w = Tensor::uniform(&[4, 3, 3, 2], -1.0, 1.0, &mut r);
-        let b = Tensor::uniform(&[4], -1.0, 1.0, &mut r);
+        let x = Tensor::uniform(shape, -1.0, 1.0, &mut r);
+        let w = Tensor::uniform([4, 3, 3, 2], -1.0, 1.0, &mut r);
+        let b = Tensor::uniform([4], -1.0, 1.0, &mut r);
         assert_close(
             &conv2d(&x, &w, None, &p),
             &naive_conv(&x, &w, None, &p),
@@ -127,8 +127,8 @@ fn conv2d_matches_naive_for_stride_padding_dilation() {
 #[test]
 fn conv2d_1x1_is_a_matmul_over_channels() {
     let mut r = crate::rng(11);
-    let x = Tensor::uniform(&[1, 3, 2, 2], -1.0, 1.0, &mut r);
-    let w = Tensor::uniform(&[2, 3, 1, 1], -1.0, 1.0, &mut r);
+    let x = Tensor::uniform([1, 3, 2, 2], -1.0, 1.0, &mut r);
+    let w = Tensor::uniform([2, 3, 1, 1], -1.0, 1.0, &mut r);
     let y = conv2d(&x, &w, None, &Conv2dParams::default());
     let want = w.reshape([2, 3]).matmul(&x.reshape([3, 4]));
     assert_close(&y.reshape([2, 4]), &want, 1e-6);
@@ -141,7 +141,7 @@ fn col2im_is_the_adjoint_of_im2col() {
         .into_iter()
         .flat_map(|p| [(p, [2, 3, 7, 6]), (p, [2, 3, 6, 13])])
     {
-        let x = Tensor::uniform(&shape, -1.0, 1.0, &mut r);
+        let x = Tensor::uniform(shape, -1.0, 1.0, &mut r);
         let cols = im2col(&x, (3, 2), &p);
         let y = Tensor::uniform(cols.dims(), -1.0, 1.0, &mut r);
         let back = col2im(&y, shape, (3, 2), &p);
@@ -178,8 +178,8 @@ fn grad_input_and_grad_weight_match_finite_differences() {
         .into_iter()
         .flat_map(|p| [(p, [2, 2, 6, 5]), (p, [1, 2, 4, 12])])
     {
-        let x = Tensor::uniform(&shape, -1.0, 1.0, &mut rng);
-        let w = Tensor::uniform(&[3, 2, 2, 3], -1.0, 1.0, &mut rng);
+        let x = Tensor::uniform(shape, -1.0, 1.0, &mut rng);
+        let w = Tensor::uniform([3, 2, 2, 3], -1.0, 1.0, &mut rng);
         let y = conv2d(&x, &w, None, &p);
         let r = Tensor::uniform(y.dims(), -1.0, 1.0, &mut rng);
         let gx = conv2d_grad_input(&r, &w, x.shape(), &p);
