@@ -11,7 +11,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const FORMAT_VERSION_KEY: &str = "format_version";
 /// Metadata key holding the printed architecture of the saved model.
 pub const MODEL_KEY: &str = "model";
-/// Name prefix of the optimizer's entries in a checkpoint written by [`save_checkpoint`].
+/// Name prefix of the optimizer's entries in a checkpoint written by [`save_checkpoint`](super::save_checkpoint).
 pub const OPTIM_PREFIX: &str = "optim.";
 
 /// The largest JSON header the safetensors format allows (100 MB).

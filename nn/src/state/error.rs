@@ -79,7 +79,7 @@ pub enum Error {
         /// The largest size accepted.
         limit: u64,
     },
-    /// A tensor is stored in another type than the one required ([`Limits::f32_only`]).
+    /// A tensor is stored in another type than the one required ([`Limits::f32_only`](super::Limits::f32_only)).
     WrongDtype {
         /// The file.
         path: PathBuf,

@@ -13,6 +13,14 @@
 //! header (no key twice), offsets, sizes, dtypes, names, shapes and finite values — before it
 //! changes the model: an error never leaves it half-loaded.
 //!
+//! | file | what it holds |
+//! | --- | --- |
+//! | `checkpoint.rs` | [`Checkpoint`] and the format's metadata keys and version |
+//! | `error.rs` | [`Error`] |
+//! | `dict.rs` | [`state_dict`], [`load_state_dict`] (strict, all or nothing), [`first_invalid`] |
+//! | `write.rs` | [`save`], [`save_module`], [`save_checkpoint`] |
+//! | `read.rs` | [`load`], [`load_with`] within [`Limits`], [`load_bytes`], [`load_module`], [`check_unique_keys`] |
+//!
 //! ```
 //! use std::collections::BTreeMap;
 //! use nn::state::{load_module, save_module};

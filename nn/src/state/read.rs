@@ -63,7 +63,7 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The limits for a checkpoint of `module` as [`save_checkpoint`] writes it: its
+    /// The limits for a checkpoint of `module` as [`save_checkpoint`](super::save_checkpoint) writes it: its
     /// parameters and buffers, an optimizer's state of up to three buffers per parameter,
     /// `extra_bytes` of other tensors, and a header of up to `max_header` bytes; every tensor
     /// as `f32` when `f32_only`, else up to 8 bytes a value (an `F64` file from PyTorch).
