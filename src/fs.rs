@@ -249,26 +249,21 @@ pub fn prepare_output(path: &Path) -> Result<PathBuf, WriteError> {
 pub(crate) mod tests {
     use super::*;
     use std::fs;
-    use std::sync::atomic::{AtomicU64, Ordering};
 
-    /// A fresh folder under the system temp dir, removed when dropped.
-    pub(crate) struct TempDir(pub PathBuf);
+    /// A fresh folder under the system temp dir (a `tempfile::TempDir`, removed when dropped)
+    /// and its path, as the facade's tests use it: `TempDir::new("tag").0.join("file")`.
+    pub(crate) struct TempDir(
+        pub PathBuf,
+        #[allow(dead_code, reason = "held for its drop")] tempfile::TempDir,
+    );
 
     impl TempDir {
         pub(crate) fn new(tag: &str) -> Self {
-            static N: AtomicU64 = AtomicU64::new(0);
-            let n = N.fetch_add(1, Ordering::Relaxed);
-            let p =
-                std::env::temp_dir().join(format!("minidl-test-{tag}-{}-{n}", std::process::id()));
-            let _ = fs::remove_dir_all(&p);
-            fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("minidl-test-{tag}-"))
+                .tempdir()
+                .unwrap();
+            TempDir(dir.path().to_path_buf(), dir)
         }
     }
 

@@ -6,16 +6,20 @@
 //! minidl fixes it: the GEMM splits the rows or columns of the output (each element is summed
 //! by one thread, in one order); convolutions split by samples and sum the weight gradient in
 //! sample groups of a fixed size, whatever the number of threads; pooling splits by planes;
-//! pointwise kernels and reductions run on one thread; synthetic digits are drawn per image
-//! from the seed; the data order depends only on (seed, epoch). So the thread count changes
+//! pointwise kernels (every activation) and optimizer updates split long inputs into pieces of
+//! a fixed size, and a learnable activation parameter's gradient adds the pieces' sums in
+//! order; reductions run on one thread; synthetic digits are drawn per image from the seed;
+//! the data order depends only on (seed, epoch). So the thread count changes
 //! the speed only, which this test checks for the MLP and the CNN at 1, 2 and 3 threads.
 //! (`rrelu` draws its slopes from its own generator, seeded by the layer; it is deterministic
 //! too, but not part of this test.)
 //!
 //! One test function, so that no other test changes the thread count meanwhile.
 
+mod common;
+
 use clap::Parser;
-use minidl::cli::{DatasetChoice, LabArgs};
+use minidl::cli::LabArgs;
 use minidl::lab::{Data, RunConfig, Trainer};
 use minidl::metrics::RunHistory;
 
@@ -49,13 +53,7 @@ fn train(flags: &[&str], threads: usize, data: &Data) -> String {
 
 #[test]
 fn same_seed_gives_bit_identical_metrics_at_any_thread_count() {
-    let splits = datasets::SyntheticDigits::splits(384, 200, 7);
-    let data = Data {
-        train: splits.train,
-        test: splits.test,
-        kind: DatasetChoice::Synthetic,
-        description: "synthetic digits".into(),
-    };
+    let data = common::synthetic_data(384, 200, 7);
     let mlp = ["--hidden", "48,24", "--activation", "mish"];
     let cnn = [
         "--model",

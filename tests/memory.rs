@@ -6,9 +6,11 @@
 //! activations per step, hundreds of kilobytes per epoch here, megabytes over the run.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use clap::Parser;
-use minidl::cli::{DatasetChoice, LabArgs};
-use minidl::lab::{Data, RunConfig, Trainer};
+use minidl::cli::LabArgs;
+use minidl::lab::{RunConfig, Trainer};
 
 /// Resident memory of this process, in KiB.
 fn rss_kib() -> u64 {
@@ -19,13 +21,7 @@ fn rss_kib() -> u64 {
 
 #[test]
 fn twenty_epochs_keep_resident_memory_flat() {
-    let splits = datasets::SyntheticDigits::splits(1024, 256, 3);
-    let data = Data {
-        train: splits.train,
-        test: splits.test,
-        kind: DatasetChoice::Synthetic,
-        description: "synthetic digits".into(),
-    };
+    let data = common::synthetic_data(1024, 256, 3);
     let args = LabArgs::try_parse_from([
         "mnist",
         "--epochs",

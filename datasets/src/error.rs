@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::idx::IdxType;
+use crate::format::{IdxType, FILES, MAX_DATA_BYTES, MAX_ITEM_VALUES};
 
 /// Shorthand for `Result<T, datasets::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -346,7 +346,7 @@ impl fmt::Display for Error {
                  (dimensions {dims:?}); the header is corrupt or the images are too large \
                  for minidl",
                 path.display(),
-                crate::idx::MAX_ITEM_VALUES
+                MAX_ITEM_VALUES
             ),
             Error::DataTooLarge {
                 path,
@@ -359,7 +359,7 @@ impl fmt::Display for Error {
                  {bytes} bytes of {dtype} for dimensions {dims:?}; the header is corrupt or \
                  the data set is too large for minidl",
                 path.display(),
-                crate::idx::MAX_DATA_BYTES
+                MAX_DATA_BYTES
             ),
             Error::TooLong {
                 path,
@@ -487,7 +487,7 @@ impl fmt::Display for Error {
                 missing,
                 env_var,
             } => {
-                if missing.len() == crate::FILES.len() {
+                if missing.len() == FILES.len() {
                     write!(
                         f,
                         "{}: expected the {dataset} files, found none of {} (raw or .gz); ",
@@ -580,7 +580,7 @@ impl Error {
     pub fn is_absent_data_set(&self) -> bool {
         match self {
             Error::NoFolder { found, .. } => *found == NO_SUCH_FOLDER,
-            Error::NotFound { missing, .. } => missing.len() == crate::FILES.len(),
+            Error::NotFound { missing, .. } => missing.len() == FILES.len(),
             _ => false,
         }
     }

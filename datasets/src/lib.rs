@@ -9,6 +9,7 @@
 //! | `download.rs` | `Downloader`: mirrors, checksums of the gzip or decompressed bytes, progress bars, atomic writes (feature `download`) |
 //! | `synthetic.rs` | [`SyntheticDigits`]: 28×28 digits drawn from strokes with random affine transforms |
 //! | `loader.rs` | [`Dataset`] (bytes + labels + class names) and [`DataLoader`] (shuffle, batches, prefetch) |
+//! | `format.rs` | [`IdxType`], the IDX size limits, [`FILES`]: what the readers and the errors share |
 //! | `error.rs` | [`Error`]: every failure names the file, what was expected and what was found |
 //!
 //! Load MNIST (or fall back to synthetic digits) and iterate over batches:
@@ -54,6 +55,7 @@
 #[cfg(feature = "download")]
 mod download;
 mod error;
+mod format;
 mod idx;
 mod loader;
 mod mnist;
@@ -62,9 +64,8 @@ mod synthetic;
 #[cfg(feature = "download")]
 pub use download::{file_md5, Content, Downloader, RemoteFile};
 pub use error::{Attempt, Error, Failure, Result};
-pub use idx::{
-    parse_idx, read_idx, write_idx, IdxArray, IdxData, IdxType, MAX_DATA_BYTES, MAX_ITEM_VALUES,
-};
+pub use format::{IdxType, FILES, MAX_DATA_BYTES, MAX_ITEM_VALUES};
+pub use idx::{parse_idx, read_idx, write_idx, IdxArray, IdxData};
 pub use loader::{Batches, DataLoader, Dataset};
-pub use mnist::{FashionMnist, Mnist, MnistKind, Splits, DIGIT_CLASSES, FASHION_CLASSES, FILES};
+pub use mnist::{FashionMnist, Mnist, MnistKind, Splits, DIGIT_CLASSES, FASHION_CLASSES};
 pub use synthetic::{render as render_synthetic_digit, SyntheticDigits, SYNTHETIC_NORMALIZATION};

@@ -20,8 +20,7 @@
 
 use std::f32::consts::PI;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 
 use crate::loader::Dataset;
 use crate::mnist::{Splits, DIGIT_CLASSES};
@@ -96,7 +95,7 @@ impl SyntheticDigits {
                 s.spawn(move || {
                     for (j, (img, lab)) in imgs.chunks_exact_mut(p).zip(labs).enumerate() {
                         let index = (k * chunk + j) as u64;
-                        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                        let mut rng = tensor::rng(self.seed);
                         rng.set_stream(self.stream + index);
                         let digit = rng.random_range(0..10u8);
                         *lab = digit;
@@ -479,7 +478,7 @@ mod tests {
         assert_eq!(b.labels(), &a.labels()[..37]);
         assert_ne!(a, SyntheticDigits::new(300, 6).generate());
         // render() is the same drawing, given the same stream
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut rng = tensor::rng(5);
         rng.set_stream(3);
         let digit = rng.random_range(0..10u8);
         assert_eq!(digit, a.label(3));
@@ -580,6 +579,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "render: digit must be 0..=9, got 10")]
     fn render_rejects_non_digits() {
-        render(10, &mut ChaCha8Rng::seed_from_u64(0));
+        render(10, &mut tensor::rng(0));
     }
 }

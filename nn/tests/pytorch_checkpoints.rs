@@ -2,30 +2,16 @@
 //! built here, and give PyTorch's outputs; `print(model)` reads the same.
 //! The files come from `tests/fixtures/make_checkpoint_fixtures.py`.
 
+mod common;
+
 use autograd::Var;
+use common::{relu, Relu};
 use nn::state::{load, load_module};
 use nn::{cnn, BatchNorm1d, Dropout, Linear, Module, Sequential};
 use tensor::Tensor;
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// ReLU from `Var` ops, so these tests depend on layers and state only.
-struct Relu;
-
-impl Module for Relu {
-    fn forward(&self, x: &Var) -> Var {
-        x.maximum(&Var::constant(Tensor::zeros([1])))
-    }
-    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Var)) {}
-    fn describe(&self) -> String {
-        "ReLU()".into()
-    }
-}
-
-fn relu() -> Box<dyn Module> {
-    Box::new(Relu)
 }
 
 fn io(name: &str) -> Tensor {

@@ -2,31 +2,17 @@
 //! tenfold), print like PyTorch, and a run saved to a checkpoint and resumed matches an
 //! uninterrupted run bit for bit.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use autograd::Var;
+use common::{relu, Relu};
 use nn::loss::cross_entropy;
 use nn::state::{load_module, save_checkpoint, OPTIM_PREFIX};
 use nn::{cnn, mlp, BatchNorm1d, Linear, Module, Sequential};
 use optim::{Adam, AdamW, Optimizer, RmsProp, Sgd};
 use tensor::{Rng, Tensor};
-
-/// ReLU from `Var` ops (the tests need layers, losses and optimizers only).
-struct Relu;
-
-impl Module for Relu {
-    fn forward(&self, x: &Var) -> Var {
-        x.maximum(&Var::constant(Tensor::zeros([1])))
-    }
-    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Var)) {}
-    fn describe(&self) -> String {
-        "ReLU()".into()
-    }
-}
-
-fn relu() -> Box<dyn Module> {
-    Box::new(Relu)
-}
 
 /// `n` points in `d` dimensions, labelled by which of `classes` random directions they lean
 /// towards most: learnable, but not linearly trivial for a tiny net.

@@ -5,8 +5,7 @@ use autograd::{no_grad, Var};
 use tensor::Tensor;
 
 use crate::optimizer::{
-    check, fma_kernel, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
-    UPDATE_PIECE,
+    check, fma_kernel, lerp, widen, Optimizer, ParamState, StateError, UPDATE_PIECE,
 };
 
 /// Adam. For each parameter w with gradient g, at step t (from 1):
@@ -23,18 +22,15 @@ use crate::optimizer::{
 /// no AMSGrad. The update is one fused pass over (w, g, m, v), in place.
 #[derive(Debug)]
 pub struct Adam {
-    params: Vec<Var>,
-    lr: f32,
+    /// Parameters, η, step count and the `exp_avg`, `exp_avg_sq` and (AMSGrad)
+    /// `max_exp_avg_sq` buffers.
+    state: ParamState<3>,
     betas: (f32, f32),
     eps: f32,
     weight_decay: f32,
     amsgrad: bool,
     /// AdamW's decoupled decay instead of the L2 term.
     decoupled: bool,
-    step: u64,
-    exp_avg: Buffers,
-    exp_avg_sq: Buffers,
-    max_exp_avg_sq: Buffers,
 }
 
 impl Adam {
@@ -47,24 +43,20 @@ impl Adam {
     /// If `lr` is negative or not finite.
     #[track_caller]
     pub fn new(params: Vec<Var>, lr: f32) -> Adam {
-        check(
-            lr.is_finite() && lr >= 0.0,
-            "Adam",
-            format_args!("invalid learning rate {lr}"),
-        );
-        let n = params.len();
+        let buffers = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
         Adam {
-            params,
-            lr,
+            state: ParamState::new(
+                "Adam",
+                params,
+                lr,
+                buffers,
+                &["exp_avg_sq", "max_exp_avg_sq"],
+            ),
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay: 0.0,
             amsgrad: false,
             decoupled: false,
-            step: 0,
-            exp_avg: vec![None; n],
-            exp_avg_sq: vec![None; n],
-            max_exp_avg_sq: vec![None; n],
         }
     }
 
@@ -109,17 +101,17 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self) {
-        self.step += 1;
-        let t = self.step as f64;
+        self.state.step += 1;
+        let t = self.state.step as f64;
         let (b1, b2) = (widen(self.betas.0), widen(self.betas.1));
         // Scalars in f64 then rounded once, as PyTorch computes them in Python floats.
-        let step_size = (widen(self.lr) / (1.0 - b1.powf(t))) as f32;
+        let step_size = (widen(self.state.lr) / (1.0 - b1.powf(t))) as f32;
         let bc2_sqrt = (1.0 - b2.powf(t)).sqrt() as f32;
         let (one_m_b1, one_m_b2) = ((1.0 - b1) as f32, (1.0 - b2) as f32);
         let b2f = self.betas.1;
         let (eps, wd, amsgrad) = (self.eps, self.weight_decay, self.amsgrad);
         let (l2, decay) = if self.decoupled {
-            (0.0, (1.0 - widen(self.lr) * widen(wd)) as f32)
+            (0.0, (1.0 - widen(self.state.lr) * widen(wd)) as f32)
         } else {
             (wd, 1.0)
         };
@@ -134,13 +126,13 @@ impl Optimizer for Adam {
             decay,
         };
         no_grad(|| {
-            for (i, p) in self.params.iter().enumerate() {
+            let [exp_avg, exp_avg_sq, max_exp_avg_sq] = &mut self.state.buffers;
+            for (i, p) in self.state.params.iter().enumerate() {
                 let Some(grad) = p.grad() else { continue };
                 let zeros = || Tensor::zeros(grad.shape());
-                let m = self.exp_avg[i].get_or_insert_with(zeros).data_mut();
-                let v = self.exp_avg_sq[i].get_or_insert_with(zeros).data_mut();
-                let vmax =
-                    amsgrad.then(|| self.max_exp_avg_sq[i].get_or_insert_with(zeros).data_mut());
+                let m = exp_avg[i].get_or_insert_with(zeros).data_mut();
+                let v = exp_avg_sq[i].get_or_insert_with(zeros).data_mut();
+                let vmax = amsgrad.then(|| max_exp_avg_sq[i].get_or_insert_with(zeros).data_mut());
                 let g = grad.data();
                 let grad_of = |offset: usize, len: usize| &g[offset..offset + len];
                 p.update_value(|w| match vmax {
@@ -162,15 +154,15 @@ impl Optimizer for Adam {
     }
 
     fn params(&self) -> &[Var] {
-        &self.params
+        &self.state.params
     }
 
     fn lr(&self) -> f32 {
-        self.lr
+        self.state.lr
     }
 
     fn set_lr(&mut self, lr: f32) {
-        self.lr = lr;
+        self.state.lr = lr;
     }
 
     fn name(&self) -> &'static str {
@@ -182,29 +174,11 @@ impl Optimizer for Adam {
     }
 
     fn state_dict(&self) -> Vec<(String, Tensor)> {
-        write_state(
-            self.step,
-            self.lr,
-            &[
-                ("exp_avg", &self.exp_avg),
-                ("exp_avg_sq", &self.exp_avg_sq),
-                ("max_exp_avg_sq", &self.max_exp_avg_sq),
-            ],
-        )
+        self.state.state_dict()
     }
 
     fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<(), StateError> {
-        let s = read_state(
-            state,
-            &self.params,
-            &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
-            &["exp_avg_sq", "max_exp_avg_sq"],
-        )?;
-        let [m, v, vmax]: [Buffers; 3] = s.buffers.try_into().expect("three buffer kinds");
-        self.step = s.step;
-        self.lr = s.lr;
-        (self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq) = (m, v, vmax);
-        Ok(())
+        self.state.load_state_dict(state)
     }
 }
 
@@ -420,7 +394,7 @@ mod tests {
     fn defaults_match_pytorch() {
         let a = Adam::new(vec![], Adam::DEFAULT_LR);
         assert_eq!(
-            (a.lr, a.betas, a.eps, a.weight_decay),
+            (a.state.lr, a.betas, a.eps, a.weight_decay),
             (1e-3, (0.9, 0.999), 1e-8, 0.0)
         );
         let w = AdamW::new(vec![], Adam::DEFAULT_LR);

@@ -4,7 +4,7 @@
 //!
 //! | file | what it holds |
 //! | --- | --- |
-//! | `optimizer.rs` | the [`Optimizer`] trait (step, zero_grad, lr, state dicts) and [`StateError`] |
+//! | `optimizer.rs` | the [`Optimizer`] trait (step, zero_grad, lr, state dicts), [`StateError`], and what every optimizer shares: its parameters, lr, step count and named buffers with the one state-dict reader and writer |
 //! | `sgd.rs` | [`Sgd`]: momentum, dampening, Nesterov, weight decay |
 //! | `adam.rs` | [`Adam`] (L2 decay, AMSGrad) and [`AdamW`] (decoupled decay) |
 //! | `rmsprop.rs` | [`RmsProp`]: centred, momentum, weight decay |

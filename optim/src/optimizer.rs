@@ -126,18 +126,81 @@ pub(crate) type Buffers = Vec<Option<Tensor>>;
 /// is saved in) holds exactly, and more steps than any run of this library takes.
 pub const MAX_STEP: u64 = 1 << 24;
 
+/// What every optimizer keeps besides its hyper-parameters: its parameters, learning rate,
+/// step count and `K` kinds of per-parameter buffers, and the one implementation of its state
+/// dict — `step`, `lr`, then `<index>.<buffer name>` for each buffer that exists (PyTorch's
+/// names, so a checkpoint written by one version loads in the next).
+#[derive(Debug)]
+pub(crate) struct ParamState<const K: usize> {
+    pub(crate) params: Vec<Var>,
+    pub(crate) lr: f32,
+    /// Steps taken so far (the next step is `step + 1`).
+    pub(crate) step: u64,
+    /// The buffers of each kind, one slot per parameter, in the order of `names`.
+    pub(crate) buffers: [Buffers; K],
+    /// The state-dict name of each kind of buffer.
+    names: [&'static str; K],
+    /// The kinds that are running means of squares, so must be ≥ 0 when loaded.
+    non_negative: &'static [&'static str],
+}
+
+impl<const K: usize> ParamState<K> {
+    /// The state of a fresh optimizer `op` over `params`: step 0, no buffers yet.
+    ///
+    /// # Panics
+    /// If `lr` is negative or not finite.
+    #[track_caller]
+    pub(crate) fn new(
+        op: &str,
+        params: Vec<Var>,
+        lr: f32,
+        names: [&'static str; K],
+        non_negative: &'static [&'static str],
+    ) -> Self {
+        check(
+            lr.is_finite() && lr >= 0.0,
+            op,
+            format_args!("invalid learning rate {lr}"),
+        );
+        let n = params.len();
+        ParamState {
+            params,
+            lr,
+            step: 0,
+            buffers: std::array::from_fn(|_| vec![None; n]),
+            names,
+            non_negative,
+        }
+    }
+
+    /// [`Optimizer::state_dict`].
+    pub(crate) fn state_dict(&self) -> Vec<(String, Tensor)> {
+        let named: Vec<(&str, &Buffers)> = self.names.iter().copied().zip(&self.buffers).collect();
+        write_state(self.step, self.lr, &named)
+    }
+
+    /// [`Optimizer::load_state_dict`]: everything is checked before anything changes.
+    pub(crate) fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<(), StateError> {
+        let s = read_state(state, &self.params, &self.names, self.non_negative)?;
+        self.step = s.step;
+        self.lr = s.lr;
+        self.buffers = s.buffers.try_into().expect("one entry per buffer name");
+        Ok(())
+    }
+}
+
 /// Reads and checks a state dict: `step`, `lr`, and for each buffer name the per-parameter
 /// tensors (absent = not yet created). Every buffer must be finite, and those named in
 /// `non_negative` (running means of squares) ≥ 0. Nothing is changed; the caller assigns
 /// the result.
-pub(crate) struct LoadedState {
-    pub(crate) step: u64,
-    pub(crate) lr: f32,
+struct LoadedState {
+    step: u64,
+    lr: f32,
     /// One entry per buffer name, in the order asked for.
-    pub(crate) buffers: Vec<Buffers>,
+    buffers: Vec<Buffers>,
 }
 
-pub(crate) fn read_state(
+fn read_state(
     state: &[(String, Tensor)],
     params: &[Var],
     buffer_names: &[&str],
@@ -239,11 +302,7 @@ pub(crate) fn read_state(
 }
 
 /// The common part of every state dict: `step`, `lr`, then the buffers that exist.
-pub(crate) fn write_state(
-    step: u64,
-    lr: f32,
-    buffers: &[(&str, &Buffers)],
-) -> Vec<(String, Tensor)> {
+fn write_state(step: u64, lr: f32, buffers: &[(&str, &Buffers)]) -> Vec<(String, Tensor)> {
     let mut out = vec![
         ("step".to_string(), Tensor::scalar(step as f32)),
         ("lr".to_string(), Tensor::scalar(lr)),

@@ -4,9 +4,7 @@
 use autograd::{no_grad, Var};
 use tensor::Tensor;
 
-use crate::optimizer::{
-    check, fma_kernel, lerp, read_state, widen, write_state, Buffers, Optimizer, StateError,
-};
+use crate::optimizer::{check, fma_kernel, lerp, widen, Optimizer, ParamState, StateError};
 
 /// RMSprop. For each parameter w with gradient g:
 ///
@@ -24,17 +22,14 @@ use crate::optimizer::{
 #[doc(alias = "RMSprop")]
 #[derive(Debug)]
 pub struct RmsProp {
-    params: Vec<Var>,
-    lr: f32,
+    /// Parameters, η, step count and the `square_avg`, (centered) `grad_avg` and (with
+    /// momentum) `momentum_buffer` buffers.
+    state: ParamState<3>,
     alpha: f32,
     eps: f32,
     weight_decay: f32,
     momentum: f32,
     centered: bool,
-    step: u64,
-    square_avg: Buffers,
-    grad_avg: Buffers,
-    momentum_buffer: Buffers,
 }
 
 impl RmsProp {
@@ -47,24 +42,14 @@ impl RmsProp {
     /// If `lr` is negative or not finite.
     #[track_caller]
     pub fn new(params: Vec<Var>, lr: f32) -> RmsProp {
-        check(
-            lr.is_finite() && lr >= 0.0,
-            "RMSprop",
-            format_args!("invalid learning rate {lr}"),
-        );
-        let n = params.len();
+        let buffers = ["square_avg", "grad_avg", "momentum_buffer"];
         RmsProp {
-            params,
-            lr,
+            state: ParamState::new("RMSprop", params, lr, buffers, &["square_avg"]),
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,
             momentum: 0.0,
             centered: false,
-            step: 0,
-            square_avg: vec![None; n],
-            grad_avg: vec![None; n],
-            momentum_buffer: vec![None; n],
         }
     }
 
@@ -121,9 +106,9 @@ impl RmsProp {
 
 impl Optimizer for RmsProp {
     fn step(&mut self) {
-        self.step += 1;
+        self.state.step += 1;
         let (lr, alpha, eps, wd, mu) = (
-            self.lr,
+            self.state.lr,
             self.alpha,
             self.eps,
             self.weight_decay,
@@ -140,28 +125,28 @@ impl Optimizer for RmsProp {
             mu,
         };
         no_grad(|| {
-            for (i, p) in self.params.iter().enumerate() {
+            let [square_avg, grad_avg, momentum_buffer] = &mut self.state.buffers;
+            for (i, p) in self.state.params.iter().enumerate() {
                 let Some(grad) = p.grad() else { continue };
                 let zeros = || Tensor::zeros(grad.shape());
-                let s = self.square_avg[i].get_or_insert_with(zeros).data_mut();
-                let ga = centered.then(|| self.grad_avg[i].get_or_insert_with(zeros).data_mut());
-                let b = (mu > 0.0)
-                    .then(|| self.momentum_buffer[i].get_or_insert_with(zeros).data_mut());
+                let s = square_avg[i].get_or_insert_with(zeros).data_mut();
+                let ga = centered.then(|| grad_avg[i].get_or_insert_with(zeros).data_mut());
+                let b = (mu > 0.0).then(|| momentum_buffer[i].get_or_insert_with(zeros).data_mut());
                 p.update_value(|w| rmsprop_update(w.data_mut(), grad.data(), s, ga, b, &k));
             }
         });
     }
 
     fn params(&self) -> &[Var] {
-        &self.params
+        &self.state.params
     }
 
     fn lr(&self) -> f32 {
-        self.lr
+        self.state.lr
     }
 
     fn set_lr(&mut self, lr: f32) {
-        self.lr = lr;
+        self.state.lr = lr;
     }
 
     fn name(&self) -> &'static str {
@@ -169,29 +154,11 @@ impl Optimizer for RmsProp {
     }
 
     fn state_dict(&self) -> Vec<(String, Tensor)> {
-        write_state(
-            self.step,
-            self.lr,
-            &[
-                ("square_avg", &self.square_avg),
-                ("grad_avg", &self.grad_avg),
-                ("momentum_buffer", &self.momentum_buffer),
-            ],
-        )
+        self.state.state_dict()
     }
 
     fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<(), StateError> {
-        let s = read_state(
-            state,
-            &self.params,
-            &["square_avg", "grad_avg", "momentum_buffer"],
-            &["square_avg"],
-        )?;
-        let [sq, ga, b]: [Buffers; 3] = s.buffers.try_into().expect("three buffer kinds");
-        self.step = s.step;
-        self.lr = s.lr;
-        (self.square_avg, self.grad_avg, self.momentum_buffer) = (sq, ga, b);
-        Ok(())
+        self.state.load_state_dict(state)
     }
 }
 

@@ -4,9 +4,7 @@
 use autograd::{no_grad, Var};
 use tensor::Tensor;
 
-use crate::optimizer::{
-    check, fma_kernel, read_state, widen, write_state, Buffers, Optimizer, StateError, UPDATE_PIECE,
-};
+use crate::optimizer::{check, fma_kernel, widen, Optimizer, ParamState, StateError, UPDATE_PIECE};
 
 /// SGD. For each parameter w with gradient g, at step t:
 ///
@@ -22,14 +20,12 @@ use crate::optimizer::{
 #[doc(alias = "SGD")]
 #[derive(Debug)]
 pub struct Sgd {
-    params: Vec<Var>,
-    lr: f32,
+    /// Parameters, η, step count and the `momentum_buffer`s.
+    state: ParamState<1>,
     momentum: f32,
     dampening: f32,
     nesterov: bool,
     weight_decay: f32,
-    step: u64,
-    momentum_buffer: Buffers,
 }
 
 impl Sgd {
@@ -39,21 +35,12 @@ impl Sgd {
     /// If `lr` is negative or not finite.
     #[track_caller]
     pub fn new(params: Vec<Var>, lr: f32) -> Sgd {
-        check(
-            lr.is_finite() && lr >= 0.0,
-            "SGD",
-            format_args!("invalid learning rate {lr}"),
-        );
-        let n = params.len();
         Sgd {
-            params,
-            lr,
+            state: ParamState::new("SGD", params, lr, ["momentum_buffer"], &[]),
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
             weight_decay: 0.0,
-            step: 0,
-            momentum_buffer: vec![None; n],
         }
     }
 
@@ -103,9 +90,14 @@ impl Optimizer for Sgd {
             "SGD",
             "Nesterov momentum requires a momentum and zero dampening",
         );
-        let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
+        let (lr, mu, wd, nesterov) = (
+            self.state.lr,
+            self.momentum,
+            self.weight_decay,
+            self.nesterov,
+        );
         let keep = (1.0 - widen(self.dampening)) as f32;
-        self.step += 1;
+        self.state.step += 1;
         let k = SgdStep {
             lr,
             mu,
@@ -114,7 +106,8 @@ impl Optimizer for Sgd {
             nesterov,
         };
         no_grad(|| {
-            for (p, buf) in self.params.iter().zip(&mut self.momentum_buffer) {
+            let [momentum_buffer] = &mut self.state.buffers;
+            for (p, buf) in self.state.params.iter().zip(momentum_buffer) {
                 let Some(grad) = p.grad() else { continue };
                 let g = grad.data();
                 let grad_of = |offset: usize, len: usize| &g[offset..offset + len];
@@ -140,15 +133,15 @@ impl Optimizer for Sgd {
     }
 
     fn params(&self) -> &[Var] {
-        &self.params
+        &self.state.params
     }
 
     fn lr(&self) -> f32 {
-        self.lr
+        self.state.lr
     }
 
     fn set_lr(&mut self, lr: f32) {
-        self.lr = lr;
+        self.state.lr = lr;
     }
 
     fn name(&self) -> &'static str {
@@ -156,19 +149,11 @@ impl Optimizer for Sgd {
     }
 
     fn state_dict(&self) -> Vec<(String, Tensor)> {
-        write_state(
-            self.step,
-            self.lr,
-            &[("momentum_buffer", &self.momentum_buffer)],
-        )
+        self.state.state_dict()
     }
 
     fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<(), StateError> {
-        let mut s = read_state(state, &self.params, &["momentum_buffer"], &[])?;
-        self.step = s.step;
-        self.lr = s.lr;
-        self.momentum_buffer = s.buffers.remove(0);
-        Ok(())
+        self.state.load_state_dict(state)
     }
 }
 

@@ -515,27 +515,6 @@ fn sync_dir(dir: &Path) {
 mod tests {
     use super::*;
 
-    /// A fresh folder under the system temp dir, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            static N: AtomicU64 = AtomicU64::new(0);
-            let n = N.fetch_add(1, Ordering::Relaxed);
-            let p = std::env::temp_dir()
-                .join(format!("minidl-atomic-{tag}-{}-{n}", std::process::id()));
-            let _ = fs::remove_dir_all(&p);
-            fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
     fn entries(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
             .unwrap()
@@ -547,19 +526,19 @@ mod tests {
 
     #[test]
     fn writes_replaces_and_leaves_no_temporary_file() {
-        let t = TempDir::new("write");
-        let p = t.0.join("a.txt");
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("a.txt");
         assert_eq!(write(&p, b"first").unwrap(), p);
         write(&p, b"second, longer").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"second, longer");
-        write(&t.0.join("x/y/z"), b"nested").unwrap();
-        assert_eq!(entries(&t.0), ["a.txt", "x"]);
+        write(&t.path().join("x/y/z"), b"nested").unwrap();
+        assert_eq!(entries(t.path()), ["a.txt", "x"]);
     }
 
     #[test]
     fn a_temporary_name_already_taken_is_skipped_and_kept() {
-        let t = TempDir::new("taken");
-        let p = t.0.join("a.txt");
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("a.txt");
         // the next names this process will use, as if left by an earlier holder of its id
         // (other tests may take a few of the counter's values meanwhile: ten are taken)
         let next: Vec<PathBuf> = (0..3).map(|_| temp_path(&p)).collect();
@@ -574,19 +553,23 @@ mod tests {
                 &format!(".{}.tmp", n(&next[2]) + k),
             );
             name = s.into();
-            fs::write(t.0.join(name), b"someone else's").unwrap();
+            fs::write(t.path().join(name), b"someone else's").unwrap();
         }
         write(&p, b"mine").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"mine");
-        assert_eq!(entries(&t.0).len(), 11, "the taken names are left alone");
+        assert_eq!(
+            entries(t.path()).len(),
+            11,
+            "the taken names are left alone"
+        );
     }
 
     #[cfg(unix)]
     #[test]
     fn keeps_the_permissions_of_the_file_it_replaces() {
         use std::os::unix::fs::PermissionsExt;
-        let t = TempDir::new("perm");
-        let p = t.0.join("secret");
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("secret");
         fs::write(&p, b"old").unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
         write(&p, b"new").unwrap();
@@ -598,9 +581,9 @@ mod tests {
 
     #[test]
     fn a_name_of_255_bytes_is_written_and_its_temporary_name_is_short() {
-        let t = TempDir::new("long");
+        let t = tempfile::tempdir().unwrap();
         let name = "é".repeat(127) + "x"; // 255 bytes, two-byte characters
-        let p = t.0.join(&name);
+        let p = t.path().join(&name);
         write(&p, b"ok").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"ok");
         let tmp = temp_path(&p);
@@ -650,8 +633,8 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn stale_temporary_files_of_dead_processes_are_removed() {
-        let t = TempDir::new("stale");
-        let target = t.0.join("ck.safetensors");
+        let t = tempfile::tempdir().unwrap();
+        let target = t.path().join("ck.safetensors");
         fs::write(&target, b"good").unwrap();
         // a process that has ended: its pid is no longer in /proc
         let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -664,12 +647,12 @@ mod tests {
             format!(".ck.safetensors.{me}.9.tmp"),
             format!(".other.{dead}.0.tmp"),
         ] {
-            fs::write(t.0.join(name), b"partial").unwrap();
+            fs::write(t.path().join(name), b"partial").unwrap();
         }
         let removed = remove_stale_temps(&target);
         assert_eq!(removed.len(), 2, "{removed:?}");
         assert_eq!(
-            entries(&t.0),
+            entries(t.path()),
             [
                 format!(".ck.safetensors.{me}.9.tmp"),
                 format!(".other.{dead}.0.tmp"),
@@ -683,15 +666,18 @@ mod tests {
     #[test]
     fn symlinks_are_written_through_and_stay_links() {
         use std::os::unix::fs::symlink;
-        let t = TempDir::new("link");
-        fs::create_dir(t.0.join("real")).unwrap();
-        let target = t.0.join("real/m.jsonl");
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir(t.path().join("real")).unwrap();
+        let target = t.path().join("real/m.jsonl");
         fs::write(&target, b"old").unwrap();
-        let link = t.0.join("link.jsonl");
+        let link = t.path().join("link.jsonl");
         symlink("real/m.jsonl", &link).unwrap();
-        let link2 = t.0.join("link2");
+        let link2 = t.path().join("link2");
         symlink(&link, &link2).unwrap();
-        assert_eq!(write(&link2, b"new").unwrap(), t.0.join("real/m.jsonl"));
+        assert_eq!(
+            write(&link2, b"new").unwrap(),
+            t.path().join("real/m.jsonl")
+        );
         assert_eq!(fs::read(&target).unwrap(), b"new");
         assert!(fs::symlink_metadata(&link)
             .unwrap()
@@ -701,16 +687,16 @@ mod tests {
             .unwrap()
             .file_type()
             .is_symlink());
-        assert_eq!(entries(&t.0.join("real")), ["m.jsonl"]);
+        assert_eq!(entries(&t.path().join("real")), ["m.jsonl"]);
         // a dangling link creates its target
-        let dangling = t.0.join("dangling");
+        let dangling = t.path().join("dangling");
         symlink("real/new.txt", &dangling).unwrap();
         write(&dangling, b"made").unwrap();
-        assert_eq!(fs::read(t.0.join("real/new.txt")).unwrap(), b"made");
+        assert_eq!(fs::read(t.path().join("real/new.txt")).unwrap(), b"made");
         // a loop is an error, not a hang
-        symlink("loop_b", t.0.join("loop_a")).unwrap();
-        symlink("loop_a", t.0.join("loop_b")).unwrap();
-        let e = write(&t.0.join("loop_a"), b"x").unwrap_err();
+        symlink("loop_b", t.path().join("loop_a")).unwrap();
+        symlink("loop_a", t.path().join("loop_b")).unwrap();
+        let e = write(&t.path().join("loop_a"), b"x").unwrap_err();
         assert!(e.to_string().contains("too many levels"), "{e}");
     }
 
@@ -718,8 +704,8 @@ mod tests {
     #[test]
     fn folders_fifos_and_devices_are_refused_and_left_as_they_are() {
         use std::os::unix::fs::symlink;
-        let t = TempDir::new("special");
-        let e = write(&t.0, b"x").unwrap_err();
+        let t = tempfile::tempdir().unwrap();
+        let e = write(t.path(), b"x").unwrap_err();
         assert_eq!(e.action, "replace file");
         assert_eq!(e.not_regular().unwrap().kind, "a folder");
         let e = write(Path::new("/dev/null"), b"x").unwrap_err();
@@ -732,7 +718,7 @@ mod tests {
             .unwrap()
             .file_type()
             .is_char_device());
-        let link = t.0.join("null-link");
+        let link = t.path().join("null-link");
         symlink("/dev/null", &link).unwrap();
         let e = probe(&link).unwrap_err();
         assert!(
@@ -744,7 +730,7 @@ mod tests {
             .unwrap()
             .file_type()
             .is_symlink());
-        let fifo = t.0.join("fifo");
+        let fifo = t.path().join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         if made.is_ok_and(|s| s.success()) {
             let e = write(&fifo, b"x").unwrap_err();
@@ -752,16 +738,16 @@ mod tests {
             assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
         }
         assert!(write(Path::new(""), b"x").is_err());
-        let e = write(&t.0.join("new-folder/"), b"x").unwrap_err();
+        let e = write(&t.path().join("new-folder/"), b"x").unwrap_err();
         assert!(e.to_string().contains("names a folder"), "{e}");
-        assert!(!t.0.join("new-folder").exists());
-        assert!(write(&t.0.join(".."), b"x").is_err());
+        assert!(!t.path().join("new-folder").exists());
+        assert!(write(&t.path().join(".."), b"x").is_err());
     }
 
     #[test]
     fn probe_finds_a_path_under_a_regular_file_and_writes_nothing() {
-        let t = TempDir::new("probe");
-        let file = t.0.join("plain");
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join("plain");
         fs::write(&file, b"x").unwrap();
         let e = probe(&file.join("sub/out")).unwrap_err();
         assert_eq!(e.action, "create folder");
@@ -772,11 +758,11 @@ mod tests {
             "{e}"
         );
         assert_eq!(fs::read(&file).unwrap(), b"x");
-        let ok = t.0.join("new/deeper/out.json");
+        let ok = t.path().join("new/deeper/out.json");
         assert_eq!(probe(&ok).unwrap(), ok);
         assert!(!ok.exists());
-        assert_eq!(entries(&t.0.join("new/deeper")), Vec::<String>::new());
-        let too_long = t.0.join("n".repeat(300));
+        assert_eq!(entries(&t.path().join("new/deeper")), Vec::<String>::new());
+        let too_long = t.path().join("n".repeat(300));
         let e = probe(&too_long).unwrap_err();
         assert_eq!(e.action, "name the file", "{e}");
     }

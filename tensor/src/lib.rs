@@ -9,7 +9,8 @@
 //! | `elementwise.rs` | `add`, `mul`, `exp`, ..., comparisons, `where_`, in-place updates, operators |
 //! | `reduce.rs` | `sum`, `mean`, `max`, `argmax`, `var`, ..., `sum_to` (adjoint of `broadcast_to`), `softmax`, `log_softmax` |
 //! | `matmul.rs` | `matmul`, `matmul_t` (transposes as strides, no copy), [`sgemm`] over the `gemm` crate (AVX-512 or AVX2 chosen at run time), split over threads |
-//! | `conv.rs` | `im2col`/`col2im`, `conv2d` and its gradients, max and average pooling (NCHW) |
+//! | `conv.rs` | `im2col`/`col2im`, `conv2d` and its gradients (NCHW) |
+//! | `pool.rs` | `max_pool2d` (with the argmax indices), `avg_pool2d` and their gradients (NCHW) |
 //! | `shape_ops.rs` | `transpose`, `permute`, `squeeze`, `concat`, `stack`, `narrow`, `index_select` / `index_add`, `gather` / `scatter_add`, `one_hot` |
 //! | `random.rs` | [`Rng`], [`rng`]`(seed)`, `rand`, `randn`, `uniform`, `normal`, `bernoulli` |
 //! | `parallel.rs` | [`set_num_threads`], [`num_threads`], [`parallel_pieces`], [`parallel_pieces_zip`]; the thread pool the kernels share |
@@ -23,20 +24,19 @@ mod elementwise;
 mod error;
 mod matmul;
 mod parallel;
+mod pool;
 mod random;
 mod reduce;
 mod shape;
 mod shape_ops;
 mod tensor;
 
-pub use conv::{
-    avg_pool2d, avg_pool2d_backward, col2im, conv2d, conv2d_grad_input, conv2d_grad_weight, im2col,
-    max_pool2d, max_pool2d_backward, Conv2dParams, Pool2dParams,
-};
+pub use conv::{col2im, conv2d, conv2d_grad_input, conv2d_grad_weight, im2col, Conv2dParams};
 pub use elementwise::{broadcast_strides, zip_with};
 pub use error::{shape_panic, TensorError};
 pub use matmul::sgemm;
 pub use parallel::{num_threads, parallel_pieces, parallel_pieces_zip, set_num_threads};
+pub use pool::{avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, Pool2dParams};
 pub use random::{rng, Rng};
 pub use shape::Shape;
 pub use tensor::Tensor;

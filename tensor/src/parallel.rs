@@ -8,10 +8,10 @@
 //! thread count**, bit for bit. (Sums that must be split, like a convolution's weight gradient
 //! over the batch, are split into fixed groups and the group sums added in order.)
 //!
-//! Why a pool of our own: starting a thread costs about 20–40 µs here, as long as the whole
-//! `[64, 784] x [784, 128]` product of an MNIST MLP; waking a pool worker that is still
-//! spinning costs well under a microsecond, and one that sleeps (after [`SPIN`] without work)
-//! a few microseconds. Workers spin briefly after each job because the kernels of one
+//! Why a pool of our own: starting a thread for every kernel call would cost as much as many
+//! of the kernels of an MNIST step take (`cargo bench --bench tensor` times them), while waking
+//! a pool worker that is still spinning costs far less, and one that sleeps (after [`SPIN`]
+//! without work) a little more. Workers spin briefly after each job because the kernels of one
 //! training step follow each other closely; they then sleep, so an idle program uses no CPU.
 //!
 //! Only one caller uses the pool at a time: a kernel called while another thread holds the

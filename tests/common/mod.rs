@@ -1,8 +1,14 @@
-//! Helpers shared by the integration tests that run the mnist example as a real process.
+//! Helpers shared by the integration tests: the examples' binaries (for the tests that run the
+//! mnist example as a real process), temporary folders, and small synthetic data for the lab.
+
+// Each test crate that includes this module uses only some of its helpers.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use minidl::cli::DatasetChoice;
+use minidl::lab::Data;
 
 /// The `mnist` example's binary, built (or found up to date) by cargo with this test's profile
 /// and target folder.
@@ -43,30 +49,34 @@ pub fn example(name: &str) -> PathBuf {
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// A fresh folder under the system's temporary folder, removed when dropped. Its name holds
-/// `tag`, the process id and a counter, so tests running at once never share one.
-pub struct TempDir(PathBuf);
+/// A fresh folder under the system's temporary folder (a `tempfile::TempDir`, removed when
+/// dropped), whose name holds `tag`; tempfile makes every name unique, so tests running at once
+/// never share one.
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Creates the folder (emptied first if a crashed run left it behind).
+    /// Creates the folder.
     pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("minidl-test-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("minidl-test-{tag}-"))
+            .tempdir()
+            .unwrap();
         TempDir(dir)
     }
 
     /// The path of `name` inside the folder, as a command-line argument.
     pub fn path(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
+        self.0.path().join(name).to_string_lossy().into_owned()
     }
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+/// `train` and `test` synthetic digits drawn from `seed`, as the lab's training data.
+pub fn synthetic_data(train: usize, test: usize, seed: u64) -> Data {
+    let splits = datasets::SyntheticDigits::splits(train, test, seed);
+    Data {
+        train: splits.train,
+        test: splits.test,
+        kind: DatasetChoice::Synthetic,
+        description: "synthetic digits".into(),
     }
 }

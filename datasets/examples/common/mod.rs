@@ -3,8 +3,7 @@
 //! training epoch of a real framework costs, and a check that synthetic digits are learnable.
 
 use datasets::DataLoader;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 
 /// `C = α·op(A)·op(B) + β·C`, row-major; `ta`/`tb` read A/B transposed (through strides).
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +56,7 @@ pub struct Mlp {
 impl Mlp {
     /// PyTorch-style uniform(±1/√fan_in) initialisation.
     pub fn new(inputs: usize, hidden: usize, classes: usize, seed: u64) -> Mlp {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = tensor::rng(seed);
         let mut init = |n: usize, fan_in: usize| -> Vec<f32> {
             let a = 1.0 / (fan_in as f32).sqrt();
             (0..n).map(|_| rng.random_range(-a..a)).collect()

@@ -1,0 +1,342 @@
+use super::*;
+
+pub(crate) fn params(s: (usize, usize), p: (usize, usize), d: (usize, usize)) -> Conv2dParams {
+    Conv2dParams {
+        stride: s,
+        padding: p,
+        dilation: d,
+    }
+}
+
+/// The direct 7-loop convolution (n, o, y, x, c, i, j), summed in f64.
+pub(crate) fn naive_conv(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParams) -> Tensor {
+    let [n, c, h, wd] = *x.dims() else { panic!() };
+    let [o, _, kh, kw] = *w.dims() else { panic!() };
+    let oh = (h + 2 * p.padding.0 - p.dilation.0 * (kh - 1) - 1) / p.stride.0 + 1;
+    let ow = (wd + 2 * p.padding.1 - p.dilation.1 * (kw - 1) - 1) / p.stride.1 + 1;
+    let mut out = Tensor::zeros([n, o, oh, ow]);
+    for ni in 0..n {
+        for oi in 0..o {
+            for y in 0..oh {
+                for xo in 0..ow {
+                    let mut s = b.map_or(0.0, |b| b.data()[oi] as f64);
+                    for ci in 0..c {
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                let iy = (y * p.stride.0 + i * p.dilation.0) as isize
+                                    - p.padding.0 as isize;
+                                let ix = (xo * p.stride.1 + j * p.dilation.1) as isize
+                                    - p.padding.1 as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                s += w.get(&[oi, ci, i, j]) as f64
+                                    * x.get(&[ni, ci, iy as usize, ix as usize]) as f64;
+                            }
+                        }
+                    }
+                    out.set(&[ni, oi, y, xo], s as f32);
+                }
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn dot(a: &Tensor, b: &Tensor) -> f64 {
+    assert_eq!(a.dims(), b.dims());
+    a.data()
+        .iter()
+        .zip(b.data())
+        .map(|(&x, &y)| x as f64 * y as f64)
+        .sum()
+}
+
+pub(crate) fn assert_close(got: &Tensor, want: &Tensor, tol: f32) {
+    assert_eq!(got.dims(), want.dims());
+    for (i, (g, w)) in got.data().iter().zip(want.data()).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * (1.0 + w.abs()),
+            "element {i}: got {g}, want {w}"
+        );
+    }
+}
+
+/// (stride, padding, dilation) combinations the tests sweep.
+fn combos() -> Vec<Conv2dParams> {
+    vec![
+        params((1, 1), (0, 0), (1, 1)),
+        params((1, 1), (1, 1), (1, 1)),
+        params((2, 2), (1, 1), (1, 1)),
+        params((1, 1), (2, 2), (2, 2)),
+        params((2, 1), (0, 2), (1, 2)),
+        params((3, 2), (1, 0), (2, 1)),
+    ]
+}
+
+#[test]
+fn im2col_by_hand() {
+    let x = Tensor::arange(1.0, 10.0, 1.0).reshape([1, 1, 3, 3]);
+    let cols = im2col(&x, (2, 2), &Conv2dParams::default());
+    #[rustfmt::skip]
+    let want = vec![
+        1.0, 2.0, 4.0, 5.0, // tap (0, 0) of the four windows
+        2.0, 3.0, 5.0, 6.0, // tap (0, 1)
+        4.0, 5.0, 7.0, 8.0, // tap (1, 0)
+        5.0, 6.0, 8.0, 9.0, // tap (1, 1)
+    ];
+    assert_eq!(cols.dims(), &[1, 4, 4]);
+    assert_eq!(cols.to_vec(), want);
+}
+
+#[test]
+fn im2col_padding_stride_by_hand() {
+    // 1 x 3 row, kernel 1 x 2, padding 1 on the width, stride 2:
+    // padded row is [0, 1, 2, 3, 0], windows start at 0 and 2.
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0], [1, 1, 1, 3]);
+    let p = params((1, 2), (0, 1), (1, 1));
+    let cols = im2col(&x, (1, 2), &p);
+    assert_eq!(cols.dims(), &[1, 2, 2]);
+    assert_eq!(cols.to_vec(), vec![0.0, 2.0, 1.0, 3.0]);
+}
+
+#[test]
+fn conv2d_matches_naive_for_stride_padding_dilation() {
+    let mut r = crate::rng(10);
+    // The second shape's rows are wide enough (OW ≥ 8) for the padded im2col path.
+    for (p, shape) in combos()
+        .into_iter()
+        .flat_map(|p| [(p, [2, 3, 7, 6]), (p, [2, 3, 6, 13])])
+    {
+        let x = Tensor::uniform(shape, -1.0, 1.0, &mut r);
+        let w = Tensor::uniform([4, 3, 3, 2], -1.0, 1.0, &mut r);
+        let b = Tensor::uniform([4], -1.0, 1.0, &mut r);
+        assert_close(
+            &conv2d(&x, &w, None, &p),
+            &naive_conv(&x, &w, None, &p),
+            1e-5,
+        );
+        assert_close(
+            &conv2d(&x, &w, Some(&b), &p),
+            &naive_conv(&x, &w, Some(&b), &p),
+            1e-5,
+        );
+    }
+}
+
+#[test]
+fn conv2d_1x1_is_a_matmul_over_channels() {
+    let mut r = crate::rng(11);
+    let x = Tensor::uniform([1, 3, 2, 2], -1.0, 1.0, &mut r);
+    let w = Tensor::uniform([2, 3, 1, 1], -1.0, 1.0, &mut r);
+    let y = conv2d(&x, &w, None, &Conv2dParams::default());
+    let want = w.reshape([2, 3]).matmul(&x.reshape([3, 4]));
+    assert_close(&y.reshape([2, 4]), &want, 1e-6);
+}
+
+#[test]
+fn col2im_is_the_adjoint_of_im2col() {
+    let mut r = crate::rng(12);
+    for (p, shape) in combos()
+        .into_iter()
+        .flat_map(|p| [(p, [2, 3, 7, 6]), (p, [2, 3, 6, 13])])
+    {
+        let x = Tensor::uniform(shape, -1.0, 1.0, &mut r);
+        let cols = im2col(&x, (3, 2), &p);
+        let y = Tensor::uniform(cols.dims(), -1.0, 1.0, &mut r);
+        let back = col2im(&y, shape, (3, 2), &p);
+        let (lhs, rhs) = (dot(&cols, &y), dot(&x, &back));
+        assert!(
+            (lhs - rhs).abs() < 1e-4 * (1.0 + lhs.abs()),
+            "{p:?}: {lhs} vs {rhs}"
+        );
+    }
+}
+
+#[test]
+fn col2im_counts_overlaps() {
+    // col2im of all-ones columns counts how many windows cover each pixel.
+    let cols = Tensor::ones([1, 4, 4]);
+    let img = col2im(&cols, [1, 1, 3, 3], (2, 2), &Conv2dParams::default());
+    assert_eq!(
+        img.to_vec(),
+        vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]
+    );
+}
+
+/// L(x, w) = Σ conv2d(x, w) ⊙ r, accumulated in f64. It is linear in x and in w, so
+/// a central difference with a large step is exact up to rounding.
+fn loss(x: &Tensor, w: &Tensor, r: &Tensor, p: &Conv2dParams) -> f64 {
+    dot(&conv2d(x, w, None, p), r)
+}
+
+#[test]
+fn grad_input_and_grad_weight_match_finite_differences() {
+    let mut rng = crate::rng(13);
+    let h = 0.5f32;
+    for (p, shape) in combos()
+        .into_iter()
+        .flat_map(|p| [(p, [2, 2, 6, 5]), (p, [1, 2, 4, 12])])
+    {
+        let x = Tensor::uniform(shape, -1.0, 1.0, &mut rng);
+        let w = Tensor::uniform([3, 2, 2, 3], -1.0, 1.0, &mut rng);
+        let y = conv2d(&x, &w, None, &p);
+        let r = Tensor::uniform(y.dims(), -1.0, 1.0, &mut rng);
+        let gx = conv2d_grad_input(&r, &w, x.shape(), &p);
+        let gw = conv2d_grad_weight(&r, &x, w.shape(), &p);
+        assert_eq!(gx.dims(), x.dims());
+        assert_eq!(gw.dims(), w.dims());
+        for i in 0..x.numel() {
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp.data_mut()[i] += h;
+            xm.data_mut()[i] -= h;
+            let num = (loss(&xp, &w, &r, &p) - loss(&xm, &w, &r, &p)) / (2.0 * h as f64);
+            let ana = gx.data()[i] as f64;
+            assert!(
+                (num - ana).abs() < 1e-4 * (1.0 + num.abs()),
+                "{p:?} x[{i}]: {ana} vs {num}"
+            );
+        }
+        for i in 0..w.numel() {
+            let (mut wp, mut wm) = (w.clone(), w.clone());
+            wp.data_mut()[i] += h;
+            wm.data_mut()[i] -= h;
+            let num = (loss(&x, &wp, &r, &p) - loss(&x, &wm, &r, &p)) / (2.0 * h as f64);
+            let ana = gw.data()[i] as f64;
+            assert!(
+                (num - ana).abs() < 1e-4 * (1.0 + num.abs()),
+                "{p:?} w[{i}]: {ana} vs {num}"
+            );
+        }
+    }
+}
+
+#[test]
+fn grad_input_on_hand_example() {
+    // All-ones 2x2 kernel, 3x3 input, no padding: each input pixel gets the sum of the
+    // upstream gradients of the windows covering it.
+    let w = Tensor::ones([1, 1, 2, 2]);
+    let gy = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [1, 1, 2, 2]);
+    let gx = conv2d_grad_input(&gy, &w, [1, 1, 3, 3], &Conv2dParams::default());
+    assert_eq!(
+        gx.to_vec(),
+        vec![1.0, 3.0, 2.0, 4.0, 10.0, 6.0, 3.0, 7.0, 4.0]
+    );
+}
+
+#[test]
+fn empty_batch() {
+    let x = Tensor::zeros([0, 2, 5, 5]);
+    let w = Tensor::ones([3, 2, 3, 3]);
+    let y = conv2d(&x, &w, Some(&Tensor::ones([3])), &Conv2dParams::default());
+    assert_eq!(y.dims(), &[0, 3, 3, 3]);
+    let gw = conv2d_grad_weight(&y, &x, w.shape(), &Conv2dParams::default());
+    assert_eq!(gw, Tensor::zeros([3, 2, 3, 3]));
+    assert_eq!(
+        im2col(&x, (3, 3), &Conv2dParams::default()).dims(),
+        &[0, 18, 9]
+    );
+}
+
+#[test]
+fn kernel_as_large_as_input_gives_1x1() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [1, 1, 2, 2]);
+    let w = Tensor::from_vec(vec![1.0, 10.0, 100.0, 1000.0], [1, 1, 2, 2]);
+    let b = Tensor::from_vec(vec![0.5], [1]);
+    let y = conv2d(&x, &w, Some(&b), &Conv2dParams::default());
+    assert_eq!(y.dims(), &[1, 1, 1, 1]);
+    assert_eq!(y.item(), 4321.5);
+}
+
+#[test]
+#[should_panic(
+    expected = "conv2d: channels differ: input [1, 3, 5, 5] has 3 channels, weight [2, 4, 3, 3] expects 4"
+)]
+fn channel_mismatch_panics() {
+    conv2d(
+        &Tensor::zeros([1, 3, 5, 5]),
+        &Tensor::zeros([2, 4, 3, 3]),
+        None,
+        &Conv2dParams::default(),
+    );
+}
+
+#[test]
+#[should_panic(expected = "conv2d: output size would be < 1: input [1, 1, 2, 2]")]
+fn output_smaller_than_one_panics() {
+    conv2d(
+        &Tensor::zeros([1, 1, 2, 2]),
+        &Tensor::zeros([1, 1, 3, 3]),
+        None,
+        &Conv2dParams::default(),
+    );
+}
+
+#[test]
+#[should_panic(expected = "conv2d: bias must be [2]")]
+fn bad_bias_panics() {
+    conv2d(
+        &Tensor::zeros([1, 1, 3, 3]),
+        &Tensor::zeros([2, 1, 3, 3]),
+        Some(&Tensor::zeros([3])),
+        &Conv2dParams::default(),
+    );
+}
+
+#[test]
+#[should_panic(expected = "im2col: stride must be at least 1")]
+fn zero_stride_panics() {
+    im2col(
+        &Tensor::zeros([1, 1, 3, 3]),
+        (2, 2),
+        &params((0, 1), (0, 0), (1, 1)),
+    );
+}
+
+#[test]
+#[should_panic(
+    expected = "conv2d_grad_input: grad_out [1, 2, 3, 3] does not match input [1, 1, 5, 5]: expected [1, 2, 4, 4]"
+)]
+fn grad_out_mismatch_panics() {
+    // Output for a 5x5 input with a 2x2 kernel is 4x4, not 3x3.
+    conv2d_grad_input(
+        &Tensor::zeros([1, 2, 3, 3]),
+        &Tensor::zeros([2, 1, 2, 2]),
+        [1, 1, 5, 5],
+        &Conv2dParams::default(),
+    );
+}
+
+#[test]
+fn threads_do_not_change_convolutions() {
+    // The reference CNN's second layer on a batch large enough to be split by samples.
+    let mut r = crate::rng(11);
+    let x = Tensor::uniform([20, 16, 14, 14], -1.0, 1.0, &mut r);
+    let w = Tensor::uniform([32, 16, 5, 5], -1.0, 1.0, &mut r);
+    let b = Tensor::uniform([32], -1.0, 1.0, &mut r);
+    let p = params((1, 1), (2, 2), (1, 1));
+    let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || {
+        let y = conv2d(&x, &w, Some(&b), &p);
+        let gx = conv2d_grad_input(&y, &w, x.shape(), &p);
+        let gw = conv2d_grad_weight(&y, &x, w.shape(), &p);
+        (y, gx, gw)
+    });
+    assert_close(&runs[0].0, &naive_conv(&x, &w, Some(&b), &p), 1e-4);
+    for (t, other) in runs[1..].iter().enumerate() {
+        assert!(
+            runs[0].0 == other.0,
+            "conv2d differs with {} threads",
+            t + 2
+        );
+        assert!(
+            runs[0].1 == other.1,
+            "grad_input differs with {} threads",
+            t + 2
+        );
+        assert!(
+            runs[0].2 == other.2,
+            "grad_weight differs with {} threads",
+            t + 2
+        );
+    }
+}

@@ -1,0 +1,370 @@
+use super::*;
+use rand::Rng as _;
+
+/// The textbook triple loop on one matrix each, with optional transposes, summed in f64.
+fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f32> {
+    let at = |i: usize, p: usize| if ta { a[p * m + i] } else { a[i * k + p] };
+    let bt = |p: usize, j: usize| if tb { b[j * k + p] } else { b[p * n + j] };
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0f64;
+            for p in 0..k {
+                s += at(i, p) as f64 * bt(p, j) as f64;
+            }
+            c[i * n + j] = s as f32;
+        }
+    }
+    c
+}
+
+/// Storage shape of an operand whose op() is `rows` x `cols`.
+fn stored(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> Vec<usize> {
+    let (r, c) = if trans { (cols, rows) } else { (rows, cols) };
+    batch.map_or(vec![r, c], |b| vec![b, r, c])
+}
+
+fn assert_close(got: &[f32], want: &[f32], k: usize) {
+    assert_eq!(got.len(), want.len());
+    // Inputs are in [-1, 1): each product term is below 1, so errors grow at most with k.
+    let tol = 1e-5 * (k as f32 + 1.0);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol,
+            "element {i}: got {g}, want {w} (tol {tol})"
+        );
+    }
+}
+
+#[test]
+fn small_2d_by_hand() {
+    let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+    let b = Tensor::from_vec(vec![7.0, 8.0, 9.0, 10.0, 11.0, 12.0], [3, 2]);
+    let c = a.matmul(&b);
+    assert_eq!(c.dims(), &[2, 2]);
+    assert_eq!(c.to_vec(), vec![58.0, 64.0, 139.0, 154.0]);
+}
+
+#[test]
+fn non_square_against_naive() {
+    let mut r = crate::rng(1);
+    for &(m, k, n) in &[(3, 5, 7), (7, 5, 3), (1, 9, 4), (17, 33, 9), (64, 78, 13)] {
+        let a = Tensor::uniform([m, k], -1.0, 1.0, &mut r);
+        let b = Tensor::uniform([k, n], -1.0, 1.0, &mut r);
+        let c = a.matmul(&b);
+        assert_eq!(c.dims(), &[m, n]);
+        assert_close(
+            c.data(),
+            &naive(a.data(), b.data(), m, k, n, false, false),
+            k,
+        );
+    }
+}
+
+#[test]
+fn all_four_transpose_combinations() {
+    let mut r = crate::rng(2);
+    let (m, k, n) = (6, 11, 4);
+    for ta in [false, true] {
+        for tb in [false, true] {
+            let a = Tensor::uniform(stored(None, m, k, ta), -1.0, 1.0, &mut r);
+            let b = Tensor::uniform(stored(None, k, n, tb), -1.0, 1.0, &mut r);
+            let c = a.matmul_t(&b, ta, tb);
+            assert_eq!(c.dims(), &[m, n], "ta={ta} tb={tb}");
+            assert_close(c.data(), &naive(a.data(), b.data(), m, k, n, ta, tb), k);
+        }
+    }
+}
+
+#[test]
+fn transpose_flags_match_explicit_transpose() {
+    // aᵀ·b with the flag equals the product with aᵀ written out by hand.
+    let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+    let at = Tensor::from_vec(vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0], [3, 2]);
+    let b = Tensor::from_vec(vec![1.0, -1.0, 2.0, 0.5], [2, 2]);
+    assert_eq!(a.matmul_t(&b, true, false), at.matmul(&b));
+    assert_eq!(b.matmul_t(&at, false, true), b.matmul(&a));
+}
+
+#[test]
+fn batched_3d_and_shared_rhs() {
+    let mut r = crate::rng(3);
+    let (bs, m, k, n) = (4, 5, 7, 3);
+    for ta in [false, true] {
+        for tb in [false, true] {
+            let a = Tensor::uniform(stored(Some(bs), m, k, ta), -1.0, 1.0, &mut r);
+            // batched right side
+            let b = Tensor::uniform(stored(Some(bs), k, n, tb), -1.0, 1.0, &mut r);
+            let c = a.matmul_t(&b, ta, tb);
+            assert_eq!(c.dims(), &[bs, m, n]);
+            for i in 0..bs {
+                let ai = &a.data()[i * m * k..(i + 1) * m * k];
+                let bi = &b.data()[i * k * n..(i + 1) * k * n];
+                let ci = &c.data()[i * m * n..(i + 1) * m * n];
+                assert_close(ci, &naive(ai, bi, m, k, n, ta, tb), k);
+            }
+            // shared right side
+            let b2 = Tensor::uniform(stored(None, k, n, tb), -1.0, 1.0, &mut r);
+            let c2 = a.matmul_t(&b2, ta, tb);
+            assert_eq!(c2.dims(), &[bs, m, n]);
+            for i in 0..bs {
+                let ai = &a.data()[i * m * k..(i + 1) * m * k];
+                let ci = &c2.data()[i * m * n..(i + 1) * m * n];
+                assert_close(ci, &naive(ai, b2.data(), m, k, n, ta, tb), k);
+            }
+        }
+    }
+}
+
+#[test]
+fn random_sizes_against_naive() {
+    let mut r = crate::rng(4);
+    for _ in 0..40 {
+        let (m, k, n) = (
+            r.random_range(0..40) + 1,
+            r.random_range(0..70) + 1,
+            r.random_range(0..40) + 1,
+        );
+        let (ta, tb) = (r.random_range(0..2) == 1, r.random_range(0..2) == 1);
+        let batch = if r.random_range(0..2) == 1 {
+            Some(r.random_range(0..3) + 1)
+        } else {
+            None
+        };
+        let a = Tensor::uniform(stored(batch, m, k, ta), -1.0, 1.0, &mut r);
+        let b = Tensor::uniform(stored(batch, k, n, tb), -1.0, 1.0, &mut r);
+        let c = a.matmul_t(&b, ta, tb);
+        let bs = batch.unwrap_or(1);
+        for i in 0..bs {
+            let ai = &a.data()[i * m * k..(i + 1) * m * k];
+            let bi = &b.data()[i * k * n..(i + 1) * k * n];
+            let ci = &c.data()[i * m * n..(i + 1) * m * n];
+            assert_close(ci, &naive(ai, bi, m, k, n, ta, tb), k);
+        }
+    }
+}
+
+#[test]
+fn threads_split_large_products_without_changing_a_bit() {
+    let mut r = crate::rng(5);
+    // Large enough to be cut into blocks (by rows, by columns), sizes that are not
+    // multiples of the block width, and the MLP product whose rounding changed when it
+    // was cut by thread count; all four transpose combinations.
+    for &(m, k, n) in &[
+        (200, 300, 37),
+        (37, 300, 200),
+        (130, 90, 129),
+        (64, 784, 128),
+    ] {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = Tensor::uniform(stored(None, m, k, ta), -1.0, 1.0, &mut r);
+            let b = Tensor::uniform(stored(None, k, n, tb), -1.0, 1.0, &mut r);
+            let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || a.matmul_t(&b, ta, tb));
+            assert_close(
+                runs[0].data(),
+                &naive(a.data(), b.data(), m, k, n, ta, tb),
+                k,
+            );
+            assert_eq!(
+                runs[0], runs[1],
+                "{m}x{k}x{n} ta={ta} tb={tb}: 1 vs 2 threads"
+            );
+            assert_eq!(
+                runs[0], runs[2],
+                "{m}x{k}x{n} ta={ta} tb={tb}: 1 vs 3 threads"
+            );
+        }
+    }
+}
+
+#[test]
+fn blocks_follow_the_shape_only() {
+    assert_eq!(blocks(64, 64, 10), (true, 10, 1), "small: one block");
+    assert_eq!(blocks(64, 784, 128), (true, 64, 2));
+    assert_eq!(blocks(128, 64, 784), (true, 128, 7));
+    assert_eq!(blocks(1000, 784, 10), (false, 128, 8), "narrow C: rows");
+    assert_eq!(blocks(64, 128, 64), (true, 64, 1));
+}
+
+#[test]
+fn sgemm_accumulates_into_a_strided_block_on_several_threads() {
+    // β = 1 into every other column of a wider C: the split must respect C's strides.
+    let mut r = crate::rng(6);
+    let (m, k, n) = (150, 200, 140);
+    let a = Tensor::uniform([m, k], -1.0, 1.0, &mut r);
+    let b = Tensor::uniform([k, n], -1.0, 1.0, &mut r);
+    let c0 = Tensor::uniform([m, 2 * n], -1.0, 1.0, &mut r);
+    let runs = crate::parallel::with_thread_counts(&[1, 2], || {
+        let mut c = c0.to_vec();
+        sgemm(
+            m,
+            k,
+            n,
+            0.5,
+            a.data(),
+            (k, 1),
+            b.data(),
+            (n, 1),
+            1.0,
+            &mut c,
+            (2 * n, 2),
+        );
+        c
+    });
+    assert_eq!(runs[0], runs[1]);
+    let ab = naive(a.data(), b.data(), m, k, n, false, false);
+    for i in 0..m {
+        for j in 0..2 * n {
+            let old = c0.data()[i * 2 * n + j];
+            let want = if j % 2 == 0 {
+                old + 0.5 * ab[i * n + j / 2]
+            } else {
+                old
+            };
+            assert!((runs[0][i * 2 * n + j] - want).abs() <= 1e-5 * (k as f32 + 1.0));
+        }
+    }
+}
+
+#[test]
+fn one_by_one() {
+    let a = Tensor::from_vec(vec![3.0], [1, 1]);
+    let b = Tensor::from_vec(vec![-2.5], [1, 1]);
+    assert_eq!(a.matmul(&b).to_vec(), vec![-7.5]);
+    assert_eq!(a.matmul_t(&b, true, true).to_vec(), vec![-7.5]);
+}
+
+#[test]
+fn empty_inner_size_gives_zeros() {
+    let a = Tensor::zeros([3, 0]);
+    let b = Tensor::zeros([0, 4]);
+    let c = a.matmul(&b);
+    assert_eq!(c.dims(), &[3, 4]);
+    assert!(c.data().iter().all(|&v| v == 0.0));
+    let c = Tensor::zeros([2, 3, 0]).matmul(&Tensor::zeros([2, 0, 4]));
+    assert_eq!(c.dims(), &[2, 3, 4]);
+    assert!(c.data().iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn empty_outer_sizes() {
+    assert_eq!(
+        Tensor::zeros([0, 5]).matmul(&Tensor::ones([5, 3])).dims(),
+        &[0, 3]
+    );
+    assert_eq!(
+        Tensor::ones([4, 5]).matmul(&Tensor::zeros([5, 0])).dims(),
+        &[4, 0]
+    );
+    assert_eq!(
+        Tensor::zeros([0, 2, 5])
+            .matmul(&Tensor::zeros([0, 5, 3]))
+            .dims(),
+        &[0, 2, 3]
+    );
+    assert_eq!(
+        Tensor::zeros([0, 2, 5])
+            .matmul(&Tensor::ones([5, 3]))
+            .dims(),
+        &[0, 2, 3]
+    );
+    // M = 0 inside a non-empty batch, with and without transposes
+    assert_eq!(
+        Tensor::zeros([2, 0, 5])
+            .matmul(&Tensor::ones([2, 5, 3]))
+            .dims(),
+        &[2, 0, 3]
+    );
+    assert_eq!(
+        Tensor::zeros([2, 5, 0])
+            .matmul_t(&Tensor::ones([3, 5]), true, true)
+            .dims(),
+        &[2, 0, 3]
+    );
+}
+
+#[test]
+#[should_panic(expected = "matmul: inner sizes differ: [64, 784] x [128, 10]")]
+fn inner_mismatch_names_both_shapes() {
+    Tensor::zeros([64, 784]).matmul(&Tensor::zeros([128, 10]));
+}
+
+#[test]
+#[should_panic(expected = "matmul_t: inner sizes differ: [64, 128]ᵀ x [64, 784]ᵀ")]
+fn transposed_mismatch_marks_transposes() {
+    Tensor::zeros([64, 128]).matmul_t(&Tensor::zeros([64, 784]), true, true);
+}
+
+#[test]
+#[should_panic(expected = "matmul: batch sizes differ: [2, 3, 4] x [3, 4, 5]")]
+fn batch_mismatch_panics() {
+    Tensor::zeros([2, 3, 4]).matmul(&Tensor::zeros([3, 4, 5]));
+}
+
+#[test]
+#[should_panic(expected = "got ranks 1 and 2: [3] x [3, 2]")]
+fn rank_1_panics() {
+    Tensor::zeros([3]).matmul(&Tensor::zeros([3, 2]));
+}
+
+#[test]
+fn sgemm_alpha_beta_accumulate() {
+    let a = [1.0, 2.0, 3.0, 4.0];
+    let id = [1.0, 0.0, 0.0, 1.0];
+    let mut c = [10.0, 20.0, 30.0, 40.0];
+    sgemm(2, 2, 2, 2.0, &a, (2, 1), &id, (2, 1), 1.0, &mut c, (2, 1));
+    assert_eq!(c, [12.0, 24.0, 36.0, 48.0]);
+    // Column-major C: write the transpose of A·I.
+    let mut ct = [0.0; 4];
+    sgemm(2, 2, 2, 1.0, &a, (2, 1), &id, (2, 1), 0.0, &mut ct, (1, 2));
+    assert_eq!(ct, [1.0, 3.0, 2.0, 4.0]);
+}
+
+#[test]
+fn sgemm_beta_zero_ignores_nan_in_c() {
+    let a = [1.0, 2.0];
+    let b = [3.0, 4.0];
+    let mut c = [f32::NAN];
+    sgemm(1, 2, 1, 1.0, &a, (2, 1), &b, (1, 1), 0.0, &mut c, (1, 1));
+    assert_eq!(c, [11.0]);
+}
+
+#[test]
+#[should_panic(
+    expected = "sgemm: B is 3 x 2 with strides (2, 1), which reaches past its 5 elements"
+)]
+fn sgemm_out_of_bounds_panics() {
+    let mut c = [0.0; 4];
+    sgemm(
+        2,
+        3,
+        2,
+        1.0,
+        &[0.0; 6],
+        (3, 1),
+        &[0.0; 5],
+        (2, 1),
+        0.0,
+        &mut c,
+        (2, 1),
+    );
+}
+
+#[test]
+#[should_panic(expected = "two of its elements would share memory")]
+fn sgemm_aliasing_c_panics() {
+    let mut c = [0.0; 4];
+    sgemm(
+        2,
+        1,
+        2,
+        1.0,
+        &[0.0; 2],
+        (1, 1),
+        &[0.0; 2],
+        (2, 1),
+        0.0,
+        &mut c,
+        (1, 1),
+    );
+}
