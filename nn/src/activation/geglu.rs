@@ -9,9 +9,9 @@
 //! activation (PyTorch's GLU puts σ on the second). GELU is exact by default, or the tanh
 //! approximation with `geglu:tanh`. Composed from `narrow`, the fused GELU rule and a product;
 //! the size along `dim` must be even and the output has half of it.
+use super::gelu::{Gelu, GeluTanh};
 use super::glu::halves;
 use super::prelude::*;
-use super::{Gelu, GeluTanh};
 
 /// GeGLU: `gelu(a) ⊙ b` for the halves `a`, `b` of the input along `dim`.
 #[doc(alias = "GEGLU")]

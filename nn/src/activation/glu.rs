@@ -9,7 +9,7 @@
 //! the fused sigmoid rule and a product. The size along `dim` must be even; the output has half
 //! of it.
 use super::prelude::*;
-use super::Sigmoid;
+use super::sigmoid::Sigmoid;
 
 /// The two halves of `x` along `dim`, for the gated activations.
 ///

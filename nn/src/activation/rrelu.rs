@@ -16,8 +16,8 @@ use std::cell::{Cell, RefCell};
 
 use tensor::{rng, zip_with, Rng};
 
+use super::leaky_relu::LeakyRelu;
 use super::prelude::*;
-use super::LeakyRelu;
 
 /// RReLU: leaky ReLU with a random slope in `[lower, upper)` while training, the mean slope
 /// in evaluation.

@@ -11,7 +11,7 @@
 //! product; the size along `dim` must be even and the output has half of it.
 use super::glu::halves;
 use super::prelude::*;
-use super::Swish;
+use super::swish::Swish;
 
 /// SwiGLU: `silu(a) ⊙ b` for the halves `a`, `b` of the input along `dim`.
 #[doc(alias = "SwiGLU")]
