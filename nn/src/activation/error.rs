@@ -24,7 +24,7 @@ pub enum ParseError {
         argument: String,
         /// The closest argument name, if one is close.
         suggestion: Option<&'static str>,
-        /// [`Entry::usage`].
+        /// [`Entry::usage`](super::Entry::usage).
         usage: String,
     },
     /// More positional values than the entry has arguments.
@@ -35,7 +35,7 @@ pub enum ParseError {
         given: usize,
         /// How many arguments the entry has.
         max: usize,
-        /// [`Entry::usage`].
+        /// [`Entry::usage`](super::Entry::usage).
         usage: String,
     },
     /// A required argument was not given.
@@ -44,7 +44,7 @@ pub enum ParseError {
         activation: &'static str,
         /// The argument.
         argument: &'static str,
-        /// [`Entry::usage`].
+        /// [`Entry::usage`](super::Entry::usage).
         usage: String,
     },
     /// The same argument given twice.

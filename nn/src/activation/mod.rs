@@ -2,7 +2,7 @@
 //!
 //! Each file `activation/<name>.rs` holds the struct (its parameters), the scalar rule
 //! (`f(x)`, `f′(x)`, `∂f/∂p` — an [`autograd::Pointwise`]) or, for the few that need more
-//! than one element at a time, a [`Module`] composing `Var` ops, a `//!` doc with both formulas,
+//! than one element at a time, a [`Module`](crate::Module) composing `Var` ops, a `//!` doc with both formulas,
 //! the PyTorch equivalent and the paper, and a `pub const ENTRY` for the registry. Every
 //! activation is then usable three ways:
 //!
@@ -13,7 +13,7 @@
 //! | a name | `ActivationSpec::parse("leaky_relu:0.1")?.build()` |
 //!
 //! # One fused kernel for every scalar rule
-//! A [`Pointwise`] rule becomes a layer through [`PointwiseLayer`] (its
+//! A [`Pointwise`](autograd::Pointwise) rule becomes a layer through [`PointwiseLayer`] (its
 //! PyTorch class name and parameter names) and the blanket `impl<T: PointwiseLayer> Module for
 //! T`, whose `forward` is [`autograd::pointwise`]: one pass computing `f` forward, one pass
 //! computing `g·f′(x)` backward (plus one for the parameter sums when a parameter learns), no
@@ -21,7 +21,7 @@
 //!
 //! # Parameters: fixed or learnable by one switch
 //! Every real hyperparameter of a formula (`negative_slope`, `alpha`, `beta`, `lambd`, …) is a
-//! one-element [`Var`] returned by `params()`: a constant when fixed, a parameter when
+//! one-element [`Var`](autograd::Var) returned by `params()`: a constant when fixed, a parameter when
 //! learnable ([`Param`], [`learnable`]). The rule's `dparams` gives `∂f/∂p` for all of them,
 //! and the fused op computes the sums only for those that learn. A learnable one shows up in
 //! `named_parameters()` under its name (`alpha`), so an optimizer trains it and the diagnostics
@@ -36,7 +36,7 @@
 //! # Your own activation, three ways
 //! (`examples/custom_activation.rs` shows and trains all three.)
 //!
-//! **1. Compose `Var` ops** in a closure or a [`Module`]: every op has its backward, so yours
+//! **1. Compose `Var` ops** in a closure or a [`Module`](crate::Module): every op has its backward, so yours
 //! comes free. Best for a quick idea, or for what is not elementwise.
 //! ```
 //! use nn::{Module, Sigmoid};
@@ -56,7 +56,7 @@
 //! autograd::gradcheck(|v: &[Var]| SigmoidSquared.forward(&v[0]), &[t], 1e-2, 1e-2).unwrap();
 //! ```
 //!
-//! **2. Give f and f′** (and `∂f/∂p` for a learnable parameter) as a [`Pointwise`] rule plus
+//! **2. Give f and f′** (and `∂f/∂p` for a learnable parameter) as a [`Pointwise`](autograd::Pointwise) rule plus
 //! [`PointwiseLayer`]: the fused op makes one forward and one backward pass of it, compiled for
 //! the CPU's vector instructions (mark `f` and `df` `#[inline(always)]`), with no
 //! intermediate tensors. [`autograd::gradcheck_pointwise`] checks f′ and ∂f/∂p against
@@ -107,68 +107,71 @@ pub use layer::{learnable, resolve_dim, Param, PointwiseLayer};
 pub use registry::{all, find, names, REGISTRY};
 pub use spec::ActivationSpec;
 
-pub mod celu;
-pub mod elu;
-pub mod geglu;
-pub mod gelu;
-pub mod glu;
-pub mod hardshrink;
-pub mod hardsigmoid;
-pub mod hardswish;
-pub mod hardtanh;
-pub mod leaky_relu;
-pub mod log_softmax;
-pub mod logsigmoid;
-pub mod mish;
-pub mod prelu;
-pub mod relu;
-pub mod relu6;
-pub mod rrelu;
-pub mod selu;
-pub mod sigmoid;
-pub mod snake;
-pub mod softmax;
-pub mod softmin;
-pub mod softplus;
-pub mod softshrink;
-pub mod softsign;
-pub mod squared_relu;
-pub mod squareplus;
-pub mod swiglu;
-pub mod swish;
-pub mod tanh;
-pub mod tanhshrink;
-pub mod threshold;
+/// The list of every activation, once, in the order `--help` lists them (PyTorch's, then the
+/// others); it hands the list to the macro `$then`, which makes one thing from it: the modules
+/// and `pub use`s here, [`REGISTRY`] (in `registry.rs`), and the function forms and
+/// [`ActivationExt`](crate::ActivationExt) methods (in `functional.rs`).
+///
+/// A line is `file [Types] forms;`: the file `activation/<file>.rs` (which defines
+/// `pub const ENTRY`), the types it exports, then its function forms, each `fn name(args) =
+/// layer` (`nn::functional::name(&x, args)` and `x.name(args)`), `function …` (the function
+/// only) or `method …` (the method only), where `layer` is the layer applied once. PReLU and
+/// RReLU's functions take a weight and a generator, so `functional.rs` writes them by hand.
+macro_rules! for_each_activation {
+    ($then:ident) => {
+        $then! {
+            relu [Relu] fn relu() = Relu;
+            relu6 [Relu6] fn relu6() = Relu6;
+            leaky_relu [LeakyRelu] fn leaky_relu(negative_slope: f32) = LeakyRelu::new(negative_slope);
+            prelu [PRelu];
+            rrelu [RRelu];
+            elu [Elu] fn elu(alpha: f32) = Elu::new(alpha);
+            selu [Selu] fn selu() = Selu;
+            celu [Celu] fn celu(alpha: f32) = Celu::new(alpha);
+            gelu [Gelu, GeluTanh] fn gelu() = Gelu, fn gelu_tanh() = GeluTanh;
+            swish [Swish] fn swish(beta: f32) = Swish::new(beta), fn silu() = Swish::silu();
+            mish [Mish] fn mish() = Mish;
+            sigmoid [Sigmoid] fn sigmoid() = Sigmoid;
+            tanh [Tanh] fn tanh() = Tanh;
+            softplus [Softplus]
+                function softplus(beta: f32, threshold: f32) = Softplus::new(beta, threshold),
+                method softplus() = Softplus::default();
+            softsign [Softsign] fn softsign() = Softsign;
+            hardtanh [Hardtanh] fn hardtanh(min_val: f32, max_val: f32) = Hardtanh::new(min_val, max_val);
+            hardsigmoid [Hardsigmoid] fn hardsigmoid() = Hardsigmoid;
+            hardswish [Hardswish] fn hardswish() = Hardswish;
+            logsigmoid [LogSigmoid] fn logsigmoid() = LogSigmoid;
+            tanhshrink [Tanhshrink] fn tanhshrink() = Tanhshrink;
+            softshrink [Softshrink] fn softshrink(lambd: f32) = Softshrink::new(lambd);
+            hardshrink [Hardshrink] fn hardshrink(lambd: f32) = Hardshrink::new(lambd);
+            threshold [Threshold] function threshold(threshold: f32, value: f32) = Threshold::new(threshold, value);
+            softmax [Softmax] function softmax(dim: isize) = Softmax::new(dim);
+            log_softmax [LogSoftmax] function log_softmax(dim: isize) = LogSoftmax::new(dim);
+            softmin [Softmin] function softmin(dim: isize) = Softmin::new(dim);
+            glu [Glu] fn glu(dim: isize) = Glu::new(dim);
+            squared_relu [SquaredRelu] fn squared_relu() = SquaredRelu;
+            squareplus [Squareplus] fn squareplus(b: f32) = Squareplus::new(b);
+            snake [Snake] fn snake(alpha: f32) = Snake::new(alpha);
+            swiglu [SwiGlu] fn swiglu(dim: isize) = SwiGlu::new(dim);
+            geglu [GeGlu] fn geglu(dim: isize) = GeGlu::new(dim);
+        }
+    };
+}
+pub(crate) use for_each_activation;
 
-pub use celu::Celu;
-pub use elu::Elu;
-pub use geglu::GeGlu;
-pub use gelu::{Gelu, GeluTanh};
-pub use glu::Glu;
-pub use hardshrink::Hardshrink;
-pub use hardsigmoid::Hardsigmoid;
-pub use hardswish::Hardswish;
-pub use hardtanh::Hardtanh;
-pub use leaky_relu::LeakyRelu;
-pub use log_softmax::LogSoftmax;
-pub use logsigmoid::LogSigmoid;
-pub use mish::Mish;
-pub use prelu::PRelu;
-pub use relu::Relu;
-pub use relu6::Relu6;
-pub use rrelu::RRelu;
-pub use selu::Selu;
-pub use sigmoid::Sigmoid;
-pub use snake::Snake;
-pub use softmax::Softmax;
-pub use softmin::Softmin;
-pub use softplus::Softplus;
-pub use softshrink::Softshrink;
-pub use softsign::Softsign;
-pub use squared_relu::SquaredRelu;
-pub use squareplus::Squareplus;
-pub use swiglu::SwiGlu;
-pub use swish::Swish;
-pub use tanh::Tanh;
-pub use tanhshrink::Tanhshrink;
-pub use threshold::Threshold;
+/// The modules and `pub use`s of [`for_each_activation`]'s list, and [`layers`].
+macro_rules! declare {
+    ($($file:ident [$($ty:ident),*] $($kind:ident $f:ident ($($a:ident: $t:ty),*) = $rule:expr),*;)*) => {
+        $(
+            pub mod $file;
+            pub use $file::{$($ty),*};
+        )*
+
+        /// Every activation's type, for a glob import (`nn`'s root re-exports them:
+        /// `nn::Mish`, `nn::LeakyRelu`, …).
+        pub mod layers {
+            $(pub use super::$file::{$($ty),*};)*
+        }
+    };
+}
+for_each_activation!(declare);

@@ -1,43 +1,15 @@
 //! The table of every registered activation, [`REGISTRY`], and the look-ups on it.
 
 use super::entry::Entry;
-use super::*;
 
-/// Every activation, in the order `--help` lists them: PyTorch's, then the others.
-pub const REGISTRY: &[Entry] = &[
-    relu::ENTRY,
-    relu6::ENTRY,
-    leaky_relu::ENTRY,
-    prelu::ENTRY,
-    rrelu::ENTRY,
-    elu::ENTRY,
-    selu::ENTRY,
-    celu::ENTRY,
-    gelu::ENTRY,
-    swish::ENTRY,
-    mish::ENTRY,
-    sigmoid::ENTRY,
-    tanh::ENTRY,
-    softplus::ENTRY,
-    softsign::ENTRY,
-    hardtanh::ENTRY,
-    hardsigmoid::ENTRY,
-    hardswish::ENTRY,
-    logsigmoid::ENTRY,
-    tanhshrink::ENTRY,
-    softshrink::ENTRY,
-    hardshrink::ENTRY,
-    threshold::ENTRY,
-    softmax::ENTRY,
-    log_softmax::ENTRY,
-    softmin::ENTRY,
-    glu::ENTRY,
-    squared_relu::ENTRY,
-    squareplus::ENTRY,
-    snake::ENTRY,
-    swiglu::ENTRY,
-    geglu::ENTRY,
-];
+/// `REGISTRY` from [`for_each_activation`](super::for_each_activation)'s list.
+macro_rules! table {
+    ($($file:ident [$($ty:ident),*] $($kind:ident $f:ident ($($a:ident: $t:ty),*) = $rule:expr),*;)*) => {
+        /// Every activation, in the order `--help` lists them: PyTorch's, then the others.
+        pub const REGISTRY: &[Entry] = &[$(super::$file::ENTRY),*];
+    };
+}
+super::for_each_activation!(table);
 
 /// Every registered activation, in table order.
 pub fn all() -> &'static [Entry] {

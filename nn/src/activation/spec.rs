@@ -1,30 +1,6 @@
 //! [`ActivationSpec`]: a parsed spec such as `"leaky_relu:0.1"` or a formula in `x`, which
-//! builds fresh layers. [`ActivationSpec::parse`] is the one way in from text.
-//!
-//! # Spec syntax
-//! `name[:arg,arg,…]`, each `arg` either a value (positional, in PyTorch's order) or
-//! `key=value`:
-//!
-//! | spec | meaning |
-//! | --- | --- |
-//! | `relu` | defaults |
-//! | `leaky_relu:0.1` | `negative_slope = 0.1` |
-//! | `elu:alpha=0.5` | by name |
-//! | `gelu:tanh` | a choice |
-//! | `rrelu:0.125,0.333` | two positional values |
-//! | `swish:learnable` | every learnable-capable parameter learns (initialised at its value) |
-//! | `elu:alpha=learnable` | this parameter learns |
-//! | `elu:alpha=0.5,learnable` | initialised at 0.5, learns |
-//! | `snake:fixed` | the opposite switch (Snake's `alpha` learns by default) |
-//!
-//! Names are case-insensitive and `-` may stand for `_` (`Leaky-ReLU:0.1`).
-//!
-//! # Formulas
-//! A spec may also be a formula in `x` ([`formula`]):
-//! `x * tanh(softplus(x))`, or with the explicit prefix `formula:x * tanh(softplus(x))`.
-//! Without the prefix, a spec whose name is not registered is read as a formula when it
-//! contains `(` or uses `x` (`x * sigmoid(1.702 * x)`, `x^2`); a mistake in it is reported
-//! at its column.
+//! builds fresh layers. [`ActivationSpec::parse`] is the one way in from text; the type's
+//! docs give the syntax.
 
 use std::cell::Cell;
 use std::fmt;
@@ -42,6 +18,32 @@ use super::suggest::closest;
 ///
 /// Each [`build`](ActivationSpec::build) makes a new layer with its own parameters, so one spec can
 /// be used for every activation layer of a model (`nn::mlp` takes `|| act.build()`).
+///
+/// # Spec syntax
+/// `name[:arg,arg,…]`, each `arg` either a value (positional, in PyTorch's order) or
+/// `key=value`:
+///
+/// | spec | meaning |
+/// | --- | --- |
+/// | `relu` | defaults |
+/// | `leaky_relu:0.1` | `negative_slope = 0.1` |
+/// | `elu:alpha=0.5` | by name |
+/// | `gelu:tanh` | a choice |
+/// | `rrelu:0.125,0.333` | two positional values |
+/// | `swish:learnable` | every learnable-capable parameter learns (initialised at its value) |
+/// | `elu:alpha=learnable` | this parameter learns |
+/// | `elu:alpha=0.5,learnable` | initialised at 0.5, learns |
+/// | `snake:fixed` | the opposite switch (Snake's `alpha` learns by default) |
+///
+/// Names are case-insensitive and `-` may stand for `_` (`Leaky-ReLU:0.1`).
+///
+/// # Formulas
+/// A spec may also be a formula in `x` ([`formula`](super::formula)):
+/// `x * tanh(softplus(x))`, or with the explicit prefix `formula:x * tanh(softplus(x))`.
+/// Without the prefix, a spec whose name is not registered is read as a formula when it
+/// contains `(` or uses `x` (`x * sigmoid(1.702 * x)`, `x^2`); a mistake in it is reported
+/// at its column.
+///
 #[derive(Clone, Debug)]
 pub struct ActivationSpec {
     args: Args,
@@ -51,7 +53,7 @@ pub struct ActivationSpec {
 }
 
 impl ActivationSpec {
-    /// Parses `spec` (see the [module docs](self) for the syntax) and checks that it builds.
+    /// Parses `spec` (see [the syntax](ActivationSpec#spec-syntax)) and checks that it builds.
     /// A formula (`x * tanh(softplus(x))`, `formula:x * tanh(softplus(x))`) is accepted too.
     ///
     /// # Errors

@@ -20,7 +20,7 @@ const MAX_DEPTH: usize = 64;
 const MAX_OPERATIONS: usize = 1000;
 
 impl Formula {
-    /// Parses `text` (see the [module docs](self) for the syntax).
+    /// Parses `text` (see the [module docs](super) for the syntax).
     ///
     /// # Errors
     /// A [`FormulaError`] naming the column of the first problem: an unexpected character or
