@@ -111,6 +111,11 @@ pub struct Entry {
     pub range: &'static str,
     /// The PyTorch equivalent (`torch.nn.Mish()`), or what to write in PyTorch if none.
     pub pytorch: &'static str,
+    /// Whether PyTorch computes it, so that `nn/tests/fixtures/activations.txt` must hold a
+    /// case for it (made by `make_activation_fixtures.py`). `false` ([`Entry::no_pytorch`]):
+    /// its [`formula`](Entry::formula) is a formula in `x` that the tests evaluate in `f64`
+    /// ([`Formula::reference`](super::Formula::reference)) as its reference instead.
+    pub pytorch_fixture: bool,
     /// Builds a fresh layer from parsed arguments.
     pub build: BuildFn,
 }
@@ -129,6 +134,7 @@ impl Entry {
             derivative: "",
             range: "",
             pytorch: "",
+            pytorch_fixture: true,
             build,
         }
     }
@@ -170,6 +176,17 @@ impl Entry {
     /// The PyTorch equivalent.
     pub const fn pytorch(self, pytorch: &'static str) -> Entry {
         Entry { pytorch, ..self }
+    }
+
+    /// No PyTorch counterpart: `instead` says what to write in PyTorch. The entry needs no
+    /// PyTorch fixture; its `f(x)` must then be a formula in `x` (see [`super::formula`]), whose
+    /// `f64` value is the reference the tests compare it with.
+    pub const fn no_pytorch(self, instead: &'static str) -> Entry {
+        Entry {
+            pytorch: instead,
+            pytorch_fixture: false,
+            ..self
+        }
     }
 
     /// How to write a spec for it: `leaky_relu[:negative_slope=0.01|learnable]`,

@@ -86,8 +86,8 @@
 //! registered name: one line in `nn/tests/fixtures/make_activation_fixtures.py` (PyTorch's
 //! function, or the formula in torch ops), then rerun the script.
 
-// The order of the parts, each using only those above it: `suggest`, `scalar`, `error`, `arg`,
-// `layer` -> `entry` -> `prelude` -> the activations -> `registry` -> `formula` -> `spec`.
+// The order of the parts, each using only those before it: `suggest`, `scalar`, `error`, `arg`,
+// `layer` -> `entry`, `rule` -> `prelude` -> the activations -> `registry` -> `formula` -> `spec`.
 mod arg;
 mod entry;
 mod error;
@@ -95,6 +95,7 @@ pub mod formula;
 mod layer;
 pub mod prelude;
 pub mod registry;
+mod rule;
 pub mod scalar;
 mod spec;
 mod suggest;

@@ -45,6 +45,7 @@
 
 mod eval;
 mod parse;
+mod reference;
 mod tree;
 
 pub use super::error::FormulaError;
