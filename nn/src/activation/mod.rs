@@ -155,6 +155,7 @@ macro_rules! for_each_activation {
             snake [Snake] fn snake(alpha: f32) = Snake::new(alpha);
             swiglu [SwiGlu] fn swiglu(dim: isize) = SwiGlu::new(dim);
             geglu [GeGlu] fn geglu(dim: isize) = GeGlu::new(dim);
+            serf [Serf] fn serf() = Serf;
         }
     };
 }
