@@ -8,7 +8,7 @@
 //! (`for_each_activation` in `activation/mod.rs`), so a registered activation has them without
 //! a line here; PReLU's (a caller's weight) and RReLU's (a caller's generator) are written out.
 
-use autograd::{Pointwise, RuleParams, Var};
+use autograd::{Pointwise, Var};
 use tensor::Rng;
 
 use crate::activation::for_each_activation;
@@ -89,56 +89,10 @@ pub fn pointwise<P: Pointwise>(x: &Var, rule: &P) -> Var {
 /// If `weight` has several elements and `x` does not have that many channels on axis 1.
 #[track_caller]
 pub fn prelu(x: &Var, weight: &Var) -> Var {
-    let channels = weight.shape().numel();
-    if channels == 1 {
-        let w = weight.reshape([1]);
-        return autograd::pointwise(x, &PReluRule(RuleParams::new([w])));
+    if weight.shape().numel() == 1 {
+        return x.pointwise(&PRelu::with_weight(weight.reshape([1])));
     }
-    let shape = x.shape();
-    if shape.rank() < 2 || shape.dim(1) != channels {
-        tensor::shape_panic(
-            "prelu",
-            format_args!(
-                "input {shape:?} must have {channels} channels on axis 1 (weight has {channels})"
-            ),
-        );
-    }
-    let positive = x.value().gt_mask(&tensor::Tensor::scalar(0.0));
-    let negative = positive.map(|m| 1.0 - m);
-    let mut w_shape = vec![1; shape.rank()];
-    w_shape[1] = channels;
-    &x.mul_mask(&positive) + &(&x.mul_mask(&negative) * &weight.reshape(w_shape))
-}
-
-/// The one-slope PReLU rule around a caller's `weight`.
-#[derive(Clone)]
-struct PReluRule(RuleParams<1>);
-
-impl Pointwise for PReluRule {
-    const CHEAP_DF: bool = true;
-    fn name(&self) -> &'static str {
-        "prelu"
-    }
-    fn f(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            x
-        } else {
-            p[0] * x
-        }
-    }
-    fn df(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            1.0
-        } else {
-            p[0]
-        }
-    }
-    fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
-        dp[0] = if x > 0.0 { 0.0 } else { x };
-    }
-    fn params(&self) -> &[Var] {
-        &self.0
-    }
+    PRelu::with_weight(weight.clone()).per_channel(x, "weight has")
 }
 
 /// Randomized leaky ReLU, like `torch.nn.functional.rrelu(x, lower, upper, training)`: with

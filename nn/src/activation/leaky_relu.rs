@@ -39,26 +39,48 @@ impl Pointwise for LeakyRelu {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            x
-        } else {
-            p[0] * x
-        }
+        leaky(x, p[0])
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            1.0
-        } else {
-            p[0]
-        }
+        leaky_df(x, p[0])
     }
     #[inline(always)]
     fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
-        dp[0] = if x > 0.0 { 0.0 } else { x };
+        dp[0] = leaky_da(x);
     }
     fn params(&self) -> &[Var] {
         &self.p
+    }
+}
+
+/// f(x) with slope `a` for x ≤ 0: the rule of this file, which PReLU shares.
+#[inline(always)]
+pub(crate) fn leaky(x: f32, a: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        a * x
+    }
+}
+
+/// f′(x) with slope `a` (f′(0) = a).
+#[inline(always)]
+pub(crate) fn leaky_df(x: f32, a: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else {
+        a
+    }
+}
+
+/// ∂f/∂a.
+#[inline(always)]
+pub(crate) fn leaky_da(x: f32) -> f32 {
+    if x > 0.0 {
+        0.0
+    } else {
+        x
     }
 }
 
