@@ -9,61 +9,44 @@
 //! activation (PyTorch's GLU puts σ on the second). GELU is exact by default, or the tanh
 //! approximation with `geglu:tanh`. Composed from `narrow`, the fused GELU rule and a product;
 //! the size along `dim` must be even and the output has half of it.
+use super::gated::{Gate, GatedUnit};
 use super::gelu::{Gelu, GeluTanh};
-use super::glu::halves;
 use super::prelude::*;
 
 /// GeGLU: `gelu(a) ⊙ b` for the halves `a`, `b` of the input along `dim`.
 #[doc(alias = "GEGLU")]
-#[derive(Clone, Copy, Debug)]
-pub struct GeGlu {
-    /// The axis that is halved.
-    pub dim: isize,
+pub type GeGlu = GatedUnit<GeGluGate>;
+
+impl GeGlu {
+    /// Halving `dim`, GELU's tanh approximation (`GeGlu::new(dim)`: exact GELU).
+    pub fn tanh(dim: isize) -> GeGlu {
+        GatedUnit {
+            dim,
+            gate: GeGluGate { tanh: true },
+        }
+    }
+}
+
+/// GeGLU's gate: GELU of the first half, exact by default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GeGluGate {
     /// Use GELU's tanh approximation instead of the exact form.
     pub tanh: bool,
 }
 
-impl GeGlu {
-    /// Halving `dim`, exact GELU.
-    pub fn new(dim: isize) -> GeGlu {
-        GeGlu { dim, tanh: false }
-    }
-
-    /// Halving `dim`, GELU's tanh approximation.
-    pub fn tanh(dim: isize) -> GeGlu {
-        GeGlu { dim, tanh: true }
-    }
-}
-
-impl Default for GeGlu {
-    /// Halving the last axis, exact GELU.
-    fn default() -> GeGlu {
-        GeGlu::new(-1)
-    }
-}
-
-impl Module for GeGlu {
-    /// # Panics
-    /// If `dim` is out of range or the size along it is odd.
-    #[track_caller]
-    fn forward(&self, x: &Var) -> Var {
-        let (a, b) = halves("geglu", x, self.dim);
+impl Gate for GeGluGate {
+    const NAME: &'static str = "geglu";
+    fn combine(&self, a: &Var, b: &Var) -> Var {
         let gated = if self.tanh {
             a.pointwise(&GeluTanh)
         } else {
             a.pointwise(&Gelu)
         };
-        &gated * &b
+        &gated * b
     }
-    fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
-    /// An activation. `derivative` stays `None`: each output depends on two inputs, so there
-    /// is no elementwise f′ (and no saturated fraction).
-    fn is_activation(&self) -> bool {
-        true
-    }
-    fn describe(&self) -> String {
+    fn describe(&self, dim: isize) -> String {
         let approximate = if self.tanh { "tanh" } else { "none" };
-        format!("GeGLU(approximate='{approximate}', dim={})", self.dim)
+        format!("GeGLU(approximate='{approximate}', dim={dim})")
     }
 }
 

@@ -6,44 +6,21 @@
 //! Computed stably (max subtracted, log-sum-exp) by the autograd `log_softmax` op: never
 //! `ln(softmax(x))`, which is −∞ where softmax underflows. Default `dim = -1` (PyTorch's
 //! implicit dim is deprecated).
+use super::normalize::{AlongAxis, Normalization};
 use super::prelude::*;
 
-/// Log-softmax along `dim` (negative counts from the end).
-#[derive(Clone, Copy, Debug)]
-pub struct LogSoftmax {
-    /// The axis of the normalisation.
-    pub dim: isize,
-}
+/// LogSoftmax along `dim` (negative counts from the end).
+pub type LogSoftmax = AlongAxis<LogSoftmaxOp>;
 
-impl LogSoftmax {
-    /// Along `dim`.
-    pub fn new(dim: isize) -> LogSoftmax {
-        LogSoftmax { dim }
-    }
-}
+/// The operation of [`LogSoftmax`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogSoftmaxOp;
 
-impl Default for LogSoftmax {
-    /// Along the last axis.
-    fn default() -> LogSoftmax {
-        LogSoftmax::new(-1)
-    }
-}
-
-impl Module for LogSoftmax {
-    /// # Panics
-    /// If `dim` is out of range for `x`.
-    #[track_caller]
-    fn forward(&self, x: &Var) -> Var {
-        x.log_softmax(resolve_dim("log_softmax", self.dim, &x.shape()))
-    }
-    fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
-    /// An activation. `derivative` stays `None`: each output depends on its whole row, so there
-    /// is no elementwise f′ (and no saturated fraction).
-    fn is_activation(&self) -> bool {
-        true
-    }
-    fn describe(&self) -> String {
-        format!("LogSoftmax(dim={})", self.dim)
+impl Normalization for LogSoftmaxOp {
+    const NAME: &'static str = "log_softmax";
+    const LAYER_NAME: &'static str = "LogSoftmax";
+    fn apply(x: &Var, axis: usize) -> Var {
+        x.log_softmax(axis)
     }
 }
 

@@ -6,44 +6,21 @@
 //! Computed stably (the maximum is subtracted first) by the autograd `softmax` op. PyTorch's
 //! `nn.Softmax()` without `dim` picks an axis from the rank, which is deprecated; we default to
 //! the last axis, `dim = -1`.
+use super::normalize::{AlongAxis, Normalization};
 use super::prelude::*;
 
 /// Softmax along `dim` (negative counts from the end).
-#[derive(Clone, Copy, Debug)]
-pub struct Softmax {
-    /// The axis the probabilities sum to 1 along.
-    pub dim: isize,
-}
+pub type Softmax = AlongAxis<SoftmaxOp>;
 
-impl Softmax {
-    /// Along `dim`.
-    pub fn new(dim: isize) -> Softmax {
-        Softmax { dim }
-    }
-}
+/// The operation of [`Softmax`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SoftmaxOp;
 
-impl Default for Softmax {
-    /// Along the last axis.
-    fn default() -> Softmax {
-        Softmax::new(-1)
-    }
-}
-
-impl Module for Softmax {
-    /// # Panics
-    /// If `dim` is out of range for `x`.
-    #[track_caller]
-    fn forward(&self, x: &Var) -> Var {
-        x.softmax(resolve_dim("softmax", self.dim, &x.shape()))
-    }
-    fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
-    /// An activation. `derivative` stays `None`: each output depends on its whole row, so there
-    /// is no elementwise f′ (and no saturated fraction).
-    fn is_activation(&self) -> bool {
-        true
-    }
-    fn describe(&self) -> String {
-        format!("Softmax(dim={})", self.dim)
+impl Normalization for SoftmaxOp {
+    const NAME: &'static str = "softmax";
+    const LAYER_NAME: &'static str = "Softmax";
+    fn apply(x: &Var, axis: usize) -> Var {
+        x.softmax(axis)
     }
 }
 

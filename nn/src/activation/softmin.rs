@@ -4,45 +4,21 @@
 //! ∂L/∂xᵢ = −yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ)
 //!
 //! Composed: `softmax(−x)`. Default `dim = -1` (PyTorch's implicit dim is deprecated).
+use super::normalize::{AlongAxis, Normalization};
 use super::prelude::*;
 
 /// Softmin along `dim` (negative counts from the end).
-#[derive(Clone, Copy, Debug)]
-pub struct Softmin {
-    /// The axis the weights sum to 1 along.
-    pub dim: isize,
-}
+pub type Softmin = AlongAxis<SoftminOp>;
 
-impl Softmin {
-    /// Along `dim`.
-    pub fn new(dim: isize) -> Softmin {
-        Softmin { dim }
-    }
-}
+/// The operation of [`Softmin`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SoftminOp;
 
-impl Default for Softmin {
-    /// Along the last axis.
-    fn default() -> Softmin {
-        Softmin::new(-1)
-    }
-}
-
-impl Module for Softmin {
-    /// # Panics
-    /// If `dim` is out of range for `x`.
-    #[track_caller]
-    fn forward(&self, x: &Var) -> Var {
-        x.neg()
-            .softmax(resolve_dim("softmin", self.dim, &x.shape()))
-    }
-    fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
-    /// An activation. `derivative` stays `None`: each output depends on its whole row, so there
-    /// is no elementwise f′ (and no saturated fraction).
-    fn is_activation(&self) -> bool {
-        true
-    }
-    fn describe(&self) -> String {
-        format!("Softmin(dim={})", self.dim)
+impl Normalization for SoftminOp {
+    const NAME: &'static str = "softmin";
+    const LAYER_NAME: &'static str = "Softmin";
+    fn apply(x: &Var, axis: usize) -> Var {
+        x.neg().softmax(axis)
     }
 }
 

@@ -9,48 +9,25 @@
 //! the activation and the second (xV) is the linear path — the other way round from PyTorch's
 //! GLU, which puts σ on the second half. Composed from `narrow`, the fused SiLU rule and a
 //! product; the size along `dim` must be even and the output has half of it.
-use super::glu::halves;
+use super::gated::{Gate, GatedUnit};
 use super::prelude::*;
 use super::swish::Swish;
 
 /// SwiGLU: `silu(a) ⊙ b` for the halves `a`, `b` of the input along `dim`.
 #[doc(alias = "SwiGLU")]
-#[derive(Clone, Copy, Debug)]
-pub struct SwiGlu {
-    /// The axis that is halved.
-    pub dim: isize,
-}
+pub type SwiGlu = GatedUnit<SwiGluGate>;
 
-impl SwiGlu {
-    /// Halving `dim`.
-    pub fn new(dim: isize) -> SwiGlu {
-        SwiGlu { dim }
-    }
-}
+/// SwiGLU's gate: SiLU of the first half.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SwiGluGate;
 
-impl Default for SwiGlu {
-    /// Halving the last axis.
-    fn default() -> SwiGlu {
-        SwiGlu::new(-1)
+impl Gate for SwiGluGate {
+    const NAME: &'static str = "swiglu";
+    fn combine(&self, a: &Var, b: &Var) -> Var {
+        &a.pointwise(&Swish::silu()) * b
     }
-}
-
-impl Module for SwiGlu {
-    /// # Panics
-    /// If `dim` is out of range or the size along it is odd.
-    #[track_caller]
-    fn forward(&self, x: &Var) -> Var {
-        let (a, b) = halves("swiglu", x, self.dim);
-        &a.pointwise(&Swish::silu()) * &b
-    }
-    fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Var)) {}
-    /// An activation. `derivative` stays `None`: each output depends on two inputs, so there
-    /// is no elementwise f′ (and no saturated fraction).
-    fn is_activation(&self) -> bool {
-        true
-    }
-    fn describe(&self) -> String {
-        format!("SwiGLU(dim={})", self.dim)
+    fn describe(&self, dim: isize) -> String {
+        format!("SwiGLU(dim={dim})")
     }
 }
 
