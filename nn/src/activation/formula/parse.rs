@@ -146,33 +146,28 @@ impl Parser<'_> {
 
     /// expr := term (('+' | '-') term)*
     fn expr(&mut self) -> Result<Expr, FormulaError> {
-        let mut lhs = self.term()?;
-        while let Some((c, n)) = self.peek_op() {
-            let op = match c {
-                '+' => BinOp::Add,
-                '-' => BinOp::Sub,
-                _ => break,
-            };
-            self.pos += n;
-            let col = self.pos + 1 - n;
-            let rhs = self.term()?;
-            lhs = self.fold(op, lhs, rhs, col)?;
-        }
-        Ok(lhs)
+        self.left_assoc(&[('+', BinOp::Add), ('-', BinOp::Sub)], Self::term)
     }
 
     /// term := unary (('*' | '/') unary)*
     fn term(&mut self) -> Result<Expr, FormulaError> {
-        let mut lhs = self.unary()?;
+        self.left_assoc(&[('*', BinOp::Mul), ('/', BinOp::Div)], Self::unary)
+    }
+
+    /// operand (op operand)*, left-associative, for the operators `ops` of one precedence level.
+    fn left_assoc(
+        &mut self,
+        ops: &[(char, BinOp)],
+        operand: fn(&mut Self) -> Result<Expr, FormulaError>,
+    ) -> Result<Expr, FormulaError> {
+        let mut lhs = operand(self)?;
         while let Some((c, n)) = self.peek_op() {
-            let op = match c {
-                '*' => BinOp::Mul,
-                '/' => BinOp::Div,
-                _ => break,
+            let Some(&(_, op)) = ops.iter().find(|(symbol, _)| *symbol == c) else {
+                break;
             };
             self.pos += n;
             let col = self.pos + 1 - n;
-            let rhs = self.unary()?;
+            let rhs = operand(self)?;
             lhs = self.fold(op, lhs, rhs, col)?;
         }
         Ok(lhs)
