@@ -1,10 +1,12 @@
-//! Activations: every one defined once, in its own file, and listed once, in [`REGISTRY`].
+//! Activations: every one defined once, in its own file, and listed once, in the list of
+//! `for_each_activation` below, from which [`REGISTRY`], the function forms and the methods
+//! come.
 //!
 //! Each file `activation/<name>.rs` holds the struct (its parameters), the scalar rule
 //! (`f(x)`, `f′(x)`, `∂f/∂p` — an [`autograd::Pointwise`]) or, for the few that need more
-//! than one element at a time, a [`Module`](crate::Module) composing `Var` ops, a `//!` doc with both formulas,
-//! the PyTorch equivalent and the paper, and a `pub const ENTRY` for the registry. Every
-//! activation is then usable three ways:
+//! than one element at a time, a [`Module`](crate::Module) composing `Var` ops, docs with both
+//! formulas, the PyTorch equivalent and the paper, and a `pub const ENTRY` for the registry.
+//! Every activation is then usable three ways:
 //!
 //! | as | example |
 //! | --- | --- |
@@ -21,8 +23,8 @@
 //!
 //! # Parameters: fixed or learnable by one switch
 //! Every real hyperparameter of a formula (`negative_slope`, `alpha`, `beta`, `lambd`, …) is a
-//! one-element [`Var`](autograd::Var) returned by `params()`: a constant when fixed, a parameter when
-//! learnable ([`Param`], [`learnable`]). The rule's `dparams` gives `∂f/∂p` for all of them,
+//! one-element [`Var`](autograd::Var) returned by `params()`: a constant when fixed, a
+//! parameter when learnable ([`Param`], [`learnable`]). The rule's `dparams` gives `∂f/∂p` for all of them,
 //! and the fused op computes the sums only for those that learn. A learnable one shows up in
 //! `named_parameters()` under its name (`alpha`), so an optimizer trains it and the diagnostics
 //! report its value. From a spec: `elu:alpha=learnable`, `swish:learnable`.
@@ -78,13 +80,24 @@
 //! ```
 //!
 //! # Adding an activation
-//! One file (copy `mish.rs`, or `squareplus.rs` for one with a parameter), then two lines here:
-//! `pub mod <name>;` and `<name>::ENTRY,` in [`REGISTRY`] (a `pub use` for the type is a
-//! convenience). The registry-wide tests (`nn/tests/activations.rs`) then gradcheck its input
-//! and parameter gradients in both modes, and check finiteness and kinks, with no new test
-//! code. The PyTorch comparison (`nn/tests/activation_fixtures.rs`) insists on a case for every
-//! registered name: one line in `nn/tests/fixtures/make_activation_fixtures.py` (PyTorch's
-//! function, or the formula in torch ops), then rerun the script.
+//! One file and one line:
+//! 1. `activation/<name>.rs`. For a scalar rule without parameters, copy `serf.rs` (18 lines):
+//!    `fused_rule!` takes f and f′ once, as the text that the docs and `--describe` show and as
+//!    the code; it makes the struct, the rule, the layer and `ENTRY`. With parameters, copy
+//!    `squareplus.rs`; along an axis, `softmax.rs` ([`normalize`]); gated, `glu.rs` ([`gated`]).
+//! 2. One line in the list of `for_each_activation` below, e.g. `serf [Serf] fn serf() = Serf;`:
+//!    it declares the module, re-exports the type (here and at `nn`'s root), registers `ENTRY`
+//!    (its place in the list is its place in `--help`), and makes `nn::functional::serf(&x)`
+//!    and `x.serf()`.
+//!
+//! The registry-wide tests (`nn/tests/activations.rs`) then gradcheck its input and parameter
+//! gradients in both modes, and check finiteness and kinks, with no new test code. The PyTorch
+//! comparison (`nn/tests/activation_fixtures.rs`) wants a case for every entry PyTorch has: one
+//! line in `nn/tests/fixtures/make_activation_fixtures.py` (PyTorch's function, or the formula
+//! in torch ops), then rerun the script. An entry without a PyTorch counterpart says
+//! `no_pytorch "what to write instead"` ([`Entry::no_pytorch`]): then its `f(x)` must be a
+//! formula in `x` ([`formula`]), and the test compares the layer with that formula evaluated in
+//! `f64` ([`Formula::reference`]) instead.
 
 // The order of the parts, each using only those before it: `suggest`, `scalar`, `error`, `arg`,
 // `layer` -> `entry`, `rule` -> `prelude` -> the activations -> `registry` -> `formula` -> `spec`.
