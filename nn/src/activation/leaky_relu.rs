@@ -1,19 +1,32 @@
 //! Leaky ReLU (Maas, Hannun & Ng 2013, "Rectifier nonlinearities improve neural network
-//! acoustic models"). Same as `torch.nn.LeakyReLU(negative_slope=0.01)`.
+//! acoustic models").
 //!
-//! f(x)  = x if x > 0, else a·x          (a = negative_slope)
-//! f′(x) = 1 if x > 0, else a
-//! ∂f/∂a = 0 if x > 0, else x
+//! a = negative_slope; ∂f/∂a = 0 if x > 0, else x
 //!
 //! Kink at 0: f′(0) = a, PyTorch's convention. Beyond PyTorch: `a` can learn
 //! (`leaky_relu:learnable`), which makes it a one-parameter PReLU.
+//!
+//! f, f′ and the PyTorch equivalent: [`LeakyRelu`].
 use super::prelude::*;
 
-/// Leaky ReLU: `x` for `x > 0`, `negative_slope·x` otherwise.
-#[doc(alias = "LeakyReLU")]
-#[derive(Clone, Debug)]
-pub struct LeakyRelu {
-    p: RuleParams<1>,
+documented! {
+    /// Leaky ReLU: `x` for `x > 0`, `negative_slope·x` otherwise.
+    #[doc(alias = "LeakyReLU")]
+    #[derive(Clone, Debug)]
+    pub struct LeakyRelu {
+        p: RuleParams<1>,
+    }
+
+    f "x if x > 0, else a·x",
+    df "1 if x > 0, else a  (f′(0) = a)",
+    pytorch "torch.nn.LeakyReLU(negative_slope=0.01)",
+    entry Entry::new("leaky_relu", Category::NonSaturating, |a| {
+        Ok(Box::new(LeakyRelu::new(a.param("negative_slope"))))
+    })
+    .args(&[Arg::param("negative_slope", "0.01")])
+    .kinks(&[0.0])
+    .about("ReLU with a small slope a for x ≤ 0, so that no unit dies")
+    .range("(−∞, ∞)"),
 }
 
 impl LeakyRelu {
@@ -88,14 +101,3 @@ impl PointwiseLayer for LeakyRelu {
     const LAYER_NAME: &'static str = "LeakyReLU";
     const PARAM_NAMES: &'static [&'static str] = &["negative_slope"];
 }
-
-/// Registry entry `leaky_relu[:negative_slope]`.
-pub const ENTRY: Entry = Entry::new("leaky_relu", Category::NonSaturating, |a| {
-    Ok(Box::new(LeakyRelu::new(a.param("negative_slope"))))
-})
-.args(&[Arg::param("negative_slope", "0.01")])
-.kinks(&[0.0])
-.about("ReLU with a small slope a for x ≤ 0, so that no unit dies")
-.formula("x if x > 0, else a·x", "1 if x > 0, else a  (f′(0) = a)")
-.range("(−∞, ∞)")
-.pytorch("torch.nn.LeakyReLU(negative_slope=0.01)");

@@ -24,8 +24,8 @@
 //! # Parameters: fixed or learnable by one switch
 //! Every real hyperparameter of a formula (`negative_slope`, `alpha`, `beta`, `lambd`, …) is a
 //! one-element [`Var`](autograd::Var) returned by `params()`: a constant when fixed, a
-//! parameter when learnable ([`Param`], [`learnable`]). The rule's `dparams` gives `∂f/∂p` for all of them,
-//! and the fused op computes the sums only for those that learn. A learnable one shows up in
+//! parameter when learnable ([`Param`], [`learnable`]). The rule's `dparams` gives `∂f/∂p` for
+//! all of them, and the fused op computes the sums only for those that learn. A learnable one shows up in
 //! `named_parameters()` under its name (`alpha`), so an optimizer trains it and the diagnostics
 //! report its value. From a spec: `elu:alpha=learnable`, `swish:learnable`.
 //!
@@ -38,8 +38,8 @@
 //! # Your own activation, three ways
 //! (`examples/custom_activation.rs` shows and trains all three.)
 //!
-//! **1. Compose `Var` ops** in a closure or a [`Module`](crate::Module): every op has its backward, so yours
-//! comes free. Best for a quick idea, or for what is not elementwise.
+//! **1. Compose `Var` ops** in a closure or a [`Module`](crate::Module): every op has its
+//! backward, so yours comes free. Best for a quick idea, or for what is not elementwise.
 //! ```
 //! use nn::{Module, Sigmoid};
 //! use autograd::Var;
@@ -58,8 +58,8 @@
 //! autograd::gradcheck(|v: &[Var]| SigmoidSquared.forward(&v[0]), &[t], 1e-2, 1e-2).unwrap();
 //! ```
 //!
-//! **2. Give f and f′** (and `∂f/∂p` for a learnable parameter) as a [`Pointwise`](autograd::Pointwise) rule plus
-//! [`PointwiseLayer`]: the fused op makes one forward and one backward pass of it, compiled for
+//! **2. Give f and f′** (and `∂f/∂p` for a learnable parameter) as a
+//! [`Pointwise`](autograd::Pointwise) rule plus [`PointwiseLayer`]: the fused op makes one forward and one backward pass of it, compiled for
 //! the CPU's vector instructions (mark `f` and `df` `#[inline(always)]`), with no
 //! intermediate tensors. [`autograd::gradcheck_pointwise`] checks f′ and ∂f/∂p against
 //! differences of f. Best for speed, and for an activation you will keep (then give it a file

@@ -1,22 +1,38 @@
-//! PReLU, the parametric ReLU (He, Zhang, Ren & Sun 2015, arXiv:1502.01852). Same as
-//! `torch.nn.PReLU(num_parameters=1, init=0.25)`.
+//! PReLU, the parametric ReLU (He, Zhang, Ren & Sun 2015, arXiv:1502.01852).
 //!
-//! f(x)  = x if x > 0, else w·x          (w learned: one per channel, or one for all)
-//! f′(x) = 1 if x > 0, else w
-//! ∂f/∂w = 0 if x > 0, else x
+//! w is learned, one per channel or one for all; ∂f/∂w = 0 if x > 0, else x.
 //!
 //! With one parameter it is a scalar rule through the fused op. With `num_parameters = C` the
 //! input's axis 1 is the channel axis, as in PyTorch (`[N, C]`, `[N, C, H, W]`), and the layer
 //! composes `Var` ops: `x·m + (x·(1 − m))·w` with the constant mask `m = [x > 0]`, `w` reshaped
 //! to broadcast along axis 1. Kink at 0: f′(0) = w, PyTorch's convention.
+//!
+//! f, f′ and the PyTorch equivalent: [`PRelu`].
 use super::leaky_relu::{leaky, leaky_da, leaky_df};
 use super::prelude::*;
 
-/// PReLU: `x` for `x > 0`, `w·x` otherwise, `w` learned (shape `[num_parameters]`).
-#[doc(alias = "PReLU")]
-#[derive(Clone, Debug)]
-pub struct PRelu {
-    weight: RuleParams<1>,
+documented! {
+    /// PReLU: `x` for `x > 0`, `w·x` otherwise, `w` learned (shape `[num_parameters]`).
+    #[doc(alias = "PReLU")]
+    #[derive(Clone, Debug)]
+    pub struct PRelu {
+        weight: RuleParams<1>,
+    }
+
+    f "x if x > 0, else w·x",
+    df "1 if x > 0, else w  (f′(0) = w)",
+    pytorch "torch.nn.PReLU(num_parameters=1, init=0.25)",
+    entry Entry::new("prelu", Category::Learnable, |a| {
+        let n = a.int("num_parameters");
+        if n < 1 {
+            return Err(a.invalid("num_parameters", "an integer ≥ 1"));
+        }
+        Ok(Box::new(PRelu::new(n as usize, a.number("init"))))
+    })
+    .args(&[Arg::int("num_parameters", "1"), Arg::number("init", "0.25")])
+    .kinks(&[0.0])
+    .about("leaky ReLU whose negative slope is learned (per channel or shared)")
+    .range("(−∞, ∞)"),
 }
 
 impl PRelu {
@@ -152,21 +168,6 @@ impl Module for PRelu {
         Some(Tensor::from_vec(d, dims))
     }
 }
-
-/// Registry entry `prelu[:num_parameters,init]`.
-pub const ENTRY: Entry = Entry::new("prelu", Category::Learnable, |a| {
-    let n = a.int("num_parameters");
-    if n < 1 {
-        return Err(a.invalid("num_parameters", "an integer ≥ 1"));
-    }
-    Ok(Box::new(PRelu::new(n as usize, a.number("init"))))
-})
-.args(&[Arg::int("num_parameters", "1"), Arg::number("init", "0.25")])
-.kinks(&[0.0])
-.about("leaky ReLU whose negative slope is learned (per channel or shared)")
-.formula("x if x > 0, else w·x", "1 if x > 0, else w  (f′(0) = w)")
-.range("(−∞, ∞)")
-.pytorch("torch.nn.PReLU(num_parameters=1, init=0.25)");
 
 #[cfg(test)]
 mod tests {

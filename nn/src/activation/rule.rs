@@ -1,9 +1,9 @@
 //! f and f′ written once per activation: [`documented!`](documented) takes the activation's
-//! type, its `f(x)`, `f′(x)` and PyTorch equivalent as text, and its registry entry, and puts the
-//! same strings into the type's documentation and into the entry
-//! ([`Entry::formula`](super::Entry::formula), which `--describe` prints). [`fused_rule!`](fused_rule)
-//! does that and more for a scalar rule without parameters: it writes the whole file's code
-//! from f and f′.
+//! type, its `f(x)`, `f′(x)` and PyTorch equivalent as text, and its registry entry, and puts
+//! the same strings into the type's documentation and into the entry
+//! ([`Entry::formula`](super::Entry::formula), which `--describe` prints).
+//! [`fused_rule!`](fused_rule) does that and more for a scalar rule without parameters: it
+//! writes the whole file's code from f and f′.
 
 /// The type (a struct or a type alias) with f, f′ and the PyTorch equivalent added to its
 /// docs, and `pub const ENTRY`: `entry` with the same `f`, `f′` and `pytorch` (or `no_pytorch`).

@@ -1,14 +1,27 @@
-//! Softmin along an axis: softmax of −x. Same as `torch.nn.Softmin(dim=-1)`.
+//! Softmin along an axis: softmax of −x.
 //!
-//! f(x)ᵢ = e^(−xᵢ) / Σⱼ e^(−xⱼ)    (along `dim`)
 //! ∂L/∂xᵢ = −yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ)
 //!
 //! Composed: `softmax(−x)`. Default `dim = -1` (PyTorch's implicit dim is deprecated).
+//!
+//! f, f′ and the PyTorch equivalent: [`Softmin`].
 use super::normalize::{AlongAxis, Normalization};
 use super::prelude::*;
 
-/// Softmin along `dim` (negative counts from the end).
-pub type Softmin = AlongAxis<SoftminOp>;
+documented! {
+    /// Softmin along `dim` (negative counts from the end).
+    pub type Softmin = AlongAxis<SoftminOp>;
+
+    f "e^(−xᵢ)/Σⱼ e^(−xⱼ)",
+    df "∂yᵢ/∂xⱼ = −yᵢ·(δᵢⱼ − yⱼ)",
+    pytorch "torch.nn.Softmin(dim=-1)",
+    entry Entry::new("softmin", Category::Normalizing, |a| {
+        Ok(Box::new(Softmin::new(a.int("dim") as isize)))
+    })
+    .args(&[Arg::int("dim", "-1")])
+    .about("softmax of −x: weights favouring the smallest entries")
+    .range("(0, 1), summing to 1 along dim"),
+}
 
 /// The operation of [`Softmin`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -21,13 +34,3 @@ impl Normalization for SoftminOp {
         x.neg().softmax(axis)
     }
 }
-
-/// Registry entry `softmin[:dim]`.
-pub const ENTRY: Entry = Entry::new("softmin", Category::Normalizing, |a| {
-    Ok(Box::new(Softmin::new(a.int("dim") as isize)))
-})
-.args(&[Arg::int("dim", "-1")])
-.about("softmax of −x: weights favouring the smallest entries")
-.formula("e^(−xᵢ)/Σⱼ e^(−xⱼ)", "∂yᵢ/∂xⱼ = −yᵢ·(δᵢⱼ − yⱼ)")
-.range("(0, 1), summing to 1 along dim")
-.pytorch("torch.nn.Softmin(dim=-1)");
