@@ -45,6 +45,7 @@
 
 mod eval;
 mod parse;
+mod real;
 mod reference;
 mod tree;
 

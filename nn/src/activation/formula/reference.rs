@@ -6,7 +6,7 @@
 
 use crate::activation::entry::Args;
 
-use super::tree::{BinOp, Builtin, Expr, Formula};
+use super::tree::{Expr, Formula};
 
 impl Formula {
     /// `f(x)` in `f64`, or `None` if the formula calls an activation that has no `f64` form
@@ -32,28 +32,8 @@ fn eval(e: &Expr, x: f64) -> Option<f64> {
         Expr::X => x,
         Expr::Num(c) => f64::from(*c),
         Expr::Neg(a) => -eval(a, x)?,
-        Expr::Bin(op, a, b) => {
-            let (a, b) = (eval(a, x)?, eval(b, x)?);
-            match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul => a * b,
-                BinOp::Div => a / b,
-                BinOp::Pow => a.powf(b),
-            }
-        }
-        Expr::Call(f, a) => {
-            let a = eval(a, x)?;
-            match f {
-                Builtin::Exp => a.exp(),
-                Builtin::Ln => a.ln(),
-                Builtin::Sqrt => a.sqrt(),
-                Builtin::Abs => a.abs(),
-                Builtin::Sin => a.sin(),
-                Builtin::Cos => a.cos(),
-                Builtin::Erf => erf(a),
-            }
-        }
+        Expr::Bin(op, a, b) => op.apply(eval(a, x)?, eval(b, x)?),
+        Expr::Call(f, a) => f.scalar(eval(a, x)?),
         Expr::Act(args, _, a) => activation(args, eval(a, x)?)?,
     })
 }
@@ -72,42 +52,9 @@ fn activation(args: &Args, a: f64) -> Option<f64> {
     })
 }
 
-/// `erf(a)` to about 1e-15 relative: `(2/√π)·e^(−a²)·Σₙ 2ⁿ·a^(2n+1)/(1·3·…·(2n+1))`, a series of
-/// positive terms (no cancellation); beyond |a| = 6, erf is ±1 to within 2e-17.
-fn erf(a: f64) -> f64 {
-    if a.abs() > 6.0 {
-        return a.signum();
-    }
-    let (mut term, mut sum, mut n) = (a, a, 0.0);
-    while term.abs() > 1e-17 * sum.abs() {
-        n += 1.0;
-        term *= 2.0 * a * a / (2.0 * n + 1.0);
-        sum += term;
-    }
-    std::f64::consts::FRAC_2_SQRT_PI * (-a * a).exp() * sum
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn erf_matches_high_precision_values() {
-        // Python's math.erf
-        for (a, want) in [
-            (0.0, 0.0),
-            (0.1, 0.112_462_916_018_284_9),
-            (-1.0, -0.842_700_792_949_714_9),
-            (2.5, 0.999_593_047_982_555),
-            (5.0, 0.999_999_999_998_462_6),
-        ] {
-            let got = erf(a);
-            assert!(
-                (got - want).abs() <= 1e-15 * (1.0 + want.abs()),
-                "erf({a}) = {got}"
-            );
-        }
-    }
 
     #[test]
     fn reference_evaluates_the_tree_in_f64() {

@@ -9,6 +9,8 @@ use autograd::{Pointwise, Var};
 use crate::activation::entry::Args;
 use crate::activation::scalar;
 
+use super::real::Real;
+
 /// The built-in functions of one argument (beside the registered activations).
 pub(super) const BUILTINS: [&str; 8] = ["exp", "ln", "log", "sqrt", "abs", "sin", "cos", "erf"];
 
@@ -88,7 +90,7 @@ impl BinOp {
         }
     }
 
-    pub(super) fn apply(self, a: f32, b: f32) -> f32 {
+    pub(super) fn apply<T: Real>(self, a: T, b: T) -> T {
         match self {
             BinOp::Add => a + b,
             BinOp::Sub => a - b,
@@ -125,7 +127,7 @@ impl Builtin {
         })
     }
 
-    pub(super) fn scalar(self, a: f32) -> f32 {
+    pub(super) fn scalar<T: Real>(self, a: T) -> T {
         match self {
             Builtin::Exp => a.exp(),
             Builtin::Ln => a.ln(),
@@ -133,7 +135,7 @@ impl Builtin {
             Builtin::Abs => a.abs(),
             Builtin::Sin => a.sin(),
             Builtin::Cos => a.cos(),
-            Builtin::Erf => scalar::erf(a),
+            Builtin::Erf => a.erf(),
         }
     }
 
