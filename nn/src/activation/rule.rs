@@ -50,7 +50,7 @@ macro_rules! documented {
     };
     (@entry $ty:ident, $f:literal, $df:literal, $pytorch:ident $torch:literal, $entry:expr) => {
         #[doc = concat!("Registry entry of [`", stringify!($ty), "`].")]
-        pub const ENTRY: $crate::activation::Entry = $entry.formula($f, $df).$pytorch($torch);
+        pub const ENTRY: $crate::activation::entry::Entry = $entry.formula($f, $df).$pytorch($torch);
     };
 }
 pub(crate) use documented;
@@ -92,9 +92,9 @@ macro_rules! fused_rule {
             #[derive(Clone, Copy, Debug, Default)]
             pub struct $ty;
             f $f, df $df, $pytorch $torch,
-            entry $crate::activation::Entry::new(
+            entry $crate::activation::entry::Entry::new(
                 $name,
-                $crate::activation::Category::$category,
+                $crate::activation::entry::Category::$category,
                 |_| Ok(Box::new($ty)),
             )
             .about($about)
@@ -113,7 +113,7 @@ macro_rules! fused_rule {
             fn df(&self, $dx: f32, _: &[f32]) -> f32 $df_body
         }
 
-        impl $crate::activation::PointwiseLayer for $ty {
+        impl $crate::activation::layer::PointwiseLayer for $ty {
             const LAYER_NAME: &'static str = $layer;
         }
 

@@ -179,7 +179,9 @@ fn looks_like_formula(spec: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::{all, Param};
+    use crate::activation::{all, Category, Param};
+    use autograd::Var;
+    use tensor::Tensor;
 
     fn parse(spec: &str) -> Result<ActivationSpec, ParseError> {
         ActivationSpec::parse(spec)
@@ -345,5 +347,168 @@ mod tests {
             let defaults = Args::defaults(e);
             assert_eq!(parse(&defaults.spec()).unwrap().args(), &defaults);
         }
+    }
+
+    // Formulas wherever a name goes (the formula's own tests are in formula/tests.rs).
+
+    #[test]
+    fn the_registry_accepts_formulas_anywhere_a_name_goes() {
+        for spec in [
+            "x * tanh(softplus(x))",
+            "formula:x * tanh(softplus(x))",
+            " Formula: x * tanh(softplus(x)) ",
+        ] {
+            let act = ActivationSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            assert_eq!(act.name(), "formula");
+            assert_eq!(act.to_string(), "x * tanh(softplus(x))");
+            assert_eq!(act.entry().category, Category::Custom);
+            let layer = act.build();
+            assert_eq!(layer.describe(), "Formula(x * tanh(softplus(x)))");
+            // Display parses back to the same activation
+            assert_eq!(
+                ActivationSpec::parse(&act.to_string()).unwrap().args(),
+                act.args()
+            );
+        }
+        assert_eq!(ActivationSpec::parse("x").unwrap().to_string(), "x");
+        assert_eq!(ActivationSpec::parse("x^2").unwrap().name(), "formula");
+        // names still win, and a misspelt name is still an unknown name
+        assert_eq!(ActivationSpec::parse("mish").unwrap().name(), "mish");
+        let e = ActivationSpec::parse("mihs").unwrap_err();
+        assert!(e.to_string().contains("did you mean \"mish\"?"), "{e}");
+        assert!(e
+            .to_string()
+            .ends_with("or a formula in x such as \"x * tanh(softplus(x))\""));
+        // a formula's mistake is reported at its column
+        let e = ActivationSpec::parse("x * tahn(x)").unwrap_err();
+        assert!(matches!(&e, ParseError::Formula(f) if f.column == 5), "{e}");
+        let e = ActivationSpec::parse("formula:2 + 3").unwrap_err();
+        assert!(e.to_string().contains("does not use x"), "{e}");
+    }
+
+    /// A deterministic generator for the fuzz test (SplitMix64).
+    struct Mix(u64);
+
+    impl Mix {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    #[test]
+    fn random_strings_never_panic() {
+        let mut rng = Mix(7);
+        // characters, including ones outside the grammar and multi-byte ones
+        let chars: Vec<char> = "x()+-*/^., e0123456789abcdefghijklmnopqrstuvwyz_=$·−×é\t\n"
+            .chars()
+            .collect();
+        for _ in 0..20_000 {
+            let len = (rng.next() % 24) as usize;
+            let s: String = (0..len)
+                .map(|_| chars[(rng.next() % chars.len() as u64) as usize])
+                .collect();
+            let _ = Formula::parse(&s);
+            let _ = ActivationSpec::parse(&s);
+        }
+        // token soup: near-valid formulas, evaluated when they parse
+        let tokens = [
+            "x",
+            "x",
+            "2",
+            "0.5",
+            "-",
+            "+",
+            "*",
+            "/",
+            "^",
+            "**",
+            "(",
+            ")",
+            "(",
+            ")",
+            "exp(",
+            "ln(",
+            "sqrt(",
+            "abs(",
+            "sin(",
+            "cos(",
+            "erf(",
+            "tanh(",
+            "softplus(",
+            "relu(",
+            "mish(",
+            "leaky_relu(",
+            ", 0.2",
+            ", alpha=2",
+            ", learnable",
+            "snake(",
+            "rrelu(",
+            "pi",
+            "e",
+            " ",
+        ];
+        let x = Var::parameter(Tensor::from_vec(
+            vec![-3.0, -0.5, 0.0, 0.7, 2.0, 40.0],
+            [1, 6],
+        ));
+        let mut evaluated = 0;
+        for _ in 0..20_000 {
+            let len = 1 + (rng.next() % 12) as usize;
+            let s: String = (0..len).map(|_| rng.pick(&tokens)).collect();
+            if let Ok(f) = Formula::parse(&s) {
+                assert_eq!(f.build().forward(&x).dims(), [1, 6], "{s}");
+                evaluated += 1;
+            }
+        }
+        // random valid formulas: they parse, evaluate, and go through backward
+        fn gen(rng: &mut Mix, depth: u32) -> String {
+            if depth == 0 || rng.next().is_multiple_of(4) {
+                return rng.pick(&["x", "x", "1.5", "2", "pi"]).to_string();
+            }
+            match rng.next() % 4 {
+                0 => format!("{}{}", rng.pick(&["-", "+"]), gen(rng, depth - 1)),
+                1 => {
+                    let f = rng.pick(&[
+                        "exp",
+                        "sin",
+                        "cos",
+                        "erf",
+                        "abs",
+                        "tanh",
+                        "softplus",
+                        "mish",
+                        "snake",
+                        "leaky_relu",
+                    ]);
+                    format!("{f}({})", gen(rng, depth - 1))
+                }
+                2 => format!("({})", gen(rng, depth - 1)),
+                _ => {
+                    let op = rng.pick(&[" + ", " - ", " * ", " / ", "^"]);
+                    format!("{}{op}{}", gen(rng, depth - 1), gen(rng, depth - 1))
+                }
+            }
+        }
+        for _ in 0..2_000 {
+            let s = format!("x + {}", gen(&mut rng, 5));
+            let f = match Formula::parse(&s) {
+                Ok(f) => f,
+                // constants folded while parsing can overflow (exp(exp(pi^1.5)))
+                Err(e) if e.message.contains("not a finite number") => continue,
+                Err(e) => panic!("{s}: {e}"),
+            };
+            let y = f.build().forward(&x);
+            assert_eq!(y.dims(), [1, 6], "{s}");
+            y.sum_all().backward();
+            evaluated += 1;
+        }
+        assert!(evaluated > 2_000, "only {evaluated} formulas evaluated");
     }
 }
