@@ -1,4 +1,6 @@
-//! `nn` — modules, layers, activations and losses for minidl.
+//! `nn` — modules, layers, activations and losses for minidl: the [`Module`] trait and
+//! [`Sequential`], the layers (linear, convolution, pooling, normalisation, dropout, embedding),
+//! every activation ([`activation`], [`functional`]), losses, checkpoints and diagnostics.
 
 pub mod activation;
 pub mod batch_norm;
