@@ -100,7 +100,8 @@
 //! `f64` ([`Formula::reference`]) instead.
 
 // The order of the parts, each using only those before it: `suggest`, `scalar`, `error`, `arg`,
-// `layer` -> `entry`, `rule` -> `prelude` -> the activations -> `registry` -> `formula` -> `spec`.
+// `layer` -> `entry`, `rule` -> `prelude` -> `normalize`, `gated` -> the activations ->
+// `registry` -> `formula` (`real` -> `tree` -> `parse`, `eval`, `reference`) -> `spec`.
 mod arg;
 mod entry;
 mod error;
