@@ -2,7 +2,7 @@
 //! activation (default arguments, as built by the registry), on 1,000,000 elements and on a
 //! `[64, 128]` batch (one hidden layer of the MNIST MLP).
 //!
-//! `cargo bench --bench activations` runs them all (about five minutes); a criterion filter
+//! `cargo bench --bench activations` runs them all; a criterion filter
 //! picks some: `cargo bench --bench activations -- 'fwd_bwd/1M/(relu|mish)$'`. Benchmark ids are
 //! `activations/{forward,fwd_bwd}/{1M,64x128}/<name>`.
 //!
@@ -21,8 +21,8 @@
 //!
 //! ```text
 //! cargo bench --bench activations -- summary      # no benchmark is named "summary": summary only
-//! /tmp/torchenv/bin/python benches/torch_activations.py --threads 1
-//! /tmp/torchenv/bin/python benches/torch_activations.py --threads 2
+//! python benches/torch_activations.py --threads 1      # with PyTorch installed
+//! python benches/torch_activations.py --threads 2
 //! ```
 //!
 //! The inputs are spread over [−6, 6] (every branch of every activation is taken), the same

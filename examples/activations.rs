@@ -271,7 +271,7 @@ fn describe(spec: &str, out: &mut dyn Write) -> Result<(), LabError> {
     let layer = act.build();
     writeln!(out, "{}  —  {}", act, layer.describe())?;
     writeln!(out, "  {}", e.about)?;
-    if let Some(f) = act.args().formula() {
+    if let Some(f) = act.formula() {
         writeln!(out, "  f(x)       {}", f.text())?;
     } else {
         writeln!(out, "  f(x)       {}", e.formula)?;
@@ -494,7 +494,7 @@ fn plot(dir: &Path, acts: &[(String, ActivationSpec)], args: &Args) -> Result<()
         let file = format!("{stem}.svg");
         write_atomic(dir.join(&file), svg.as_bytes()).map_err(write_error)?;
         let e = act.entry();
-        let formula = act.args().formula().map_or(e.formula, |f| f.text());
+        let formula = act.formula().map_or(e.formula, |f| f.text());
         let note = match mode(act) {
             Mode::Vector => "<p class=note>on the vector of the grid points; f′ = ∂yᵢ/∂xᵢ</p>",
             Mode::Pair => "<p class=note>on the pair (x, x); f′ = d/dx f(x, x)</p>",

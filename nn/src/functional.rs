@@ -4,36 +4,82 @@
 //!
 //! Each is the activation's layer applied once, with fixed (non-learnable) arguments: the
 //! scalar ones go through the one fused [`Pointwise`] op. For a learnable parameter, keep the
-//! layer (`Elu::new(learnable(1.0))`), which owns it.
+//! layer (`Elu::new(learnable(1.0))`), which owns it. They are made from the registry's list
+//! (`for_each_activation` in `activation/mod.rs`), so a registered activation has them without
+//! a line here; PReLU's (a caller's weight) and RReLU's (a caller's generator) are written out.
 
-use autograd::{Pointwise, RuleParams, Var};
+use autograd::{Pointwise, Var};
 use tensor::Rng;
 
-use crate::activation::{
-    Celu, Elu, GeGlu, Gelu, GeluTanh, Glu, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyRelu,
-    LogSigmoid, LogSoftmax, Mish, Relu, Relu6, Selu, Sigmoid, Snake, Softmax, Softmin, Softplus,
-    Softshrink, Softsign, SquaredRelu, Squareplus, SwiGlu, Swish, Tanh, Tanhshrink, Threshold,
-};
+use crate::activation::for_each_activation;
+use crate::activation::layers::*;
 use crate::Module;
+
+/// The function forms and [`ActivationExt`] from the registry's list.
+macro_rules! functional_forms {
+    ($($file:ident [$($ty:ident),*] $($kind:ident $f:ident ($($a:ident: $t:ty),*) = $rule:expr),*;)*) => {
+        $($(functional_forms!(@function $kind $file $f($($a: $t),*) = $rule);)*)*
+
+        /// The activations as methods on [`Var`]: `x.relu()`, `x.mish()`, `x.leaky_relu(0.1)`,
+        /// … (each the same as the function of this module with that name; `x.softplus()`
+        /// takes PyTorch's defaults `beta = 1`, `threshold = 20`).
+        ///
+        /// ```
+        /// use autograd::Var;
+        /// use nn::ActivationExt;
+        /// use tensor::Tensor;
+        ///
+        /// let x = Var::parameter(Tensor::from_vec(vec![-1.0, 0.0, 2.0], [3]));
+        /// let y = x.relu();
+        /// assert_eq!(y.value().to_vec(), vec![0.0, 0.0, 2.0]);
+        /// y.sum_all().backward();
+        /// assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.0, 1.0]); // ReLU′(0) = 0
+        /// ```
+        pub trait ActivationExt {
+            $($(functional_forms!(@declare $kind $file $f($($a: $t),*) = $rule);)*)*
+        }
+
+        impl ActivationExt for Var {
+            $($(functional_forms!(@method $kind $file $f($($a: $t),*) = $rule);)*)*
+        }
+    };
+    (@function method $($rest:tt)*) => {};
+    (@function $kind:ident $file:ident $f:ident($($a:ident: $t:ty),*) = $rule:expr) => {
+        #[doc = concat!("`", stringify!($rule), "` applied to `x` once; f and f′ are in [`",
+            stringify!($file), "`](crate::activation::", stringify!($file), ").")]
+        ///
+        /// # Panics
+        /// Where the layer's `forward` does: for the activations along an axis, if `dim` is out
+        /// of range (or, for the gated ones, the size along it is odd).
+        #[track_caller]
+        pub fn $f(x: &Var, $($a: $t),*) -> Var {
+            Module::forward(&$rule, x)
+        }
+    };
+    (@declare function $($rest:tt)*) => {};
+    (@declare method $file:ident $f:ident($($a:ident: $t:ty),*) = $rule:expr) => {
+        #[doc = concat!("`", stringify!($rule), "` applied once (f and f′ in [`", stringify!($file),
+            "`](crate::activation::", stringify!($file), ")).")]
+        fn $f(&self, $($a: $t),*) -> Var;
+    };
+    (@declare $kind:ident $file:ident $f:ident($($a:ident: $t:ty),*) = $rule:expr) => {
+        #[doc = concat!("`", stringify!($rule), "` applied once, as [`", stringify!($f),
+            "`](crate::functional::", stringify!($f), ") (f and f′ in [`", stringify!($file),
+            "`](crate::activation::", stringify!($file), ")).")]
+        fn $f(&self, $($a: $t),*) -> Var;
+    };
+    (@method function $($rest:tt)*) => {};
+    (@method $kind:ident $file:ident $f:ident($($a:ident: $t:ty),*) = $rule:expr) => {
+        fn $f(&self, $($a: $t),*) -> Var {
+            Module::forward(&$rule, self)
+        }
+    };
+}
+for_each_activation!(functional_forms);
 
 /// Applies any [`Pointwise`] rule elementwise through the fused op (your own included).
 pub fn pointwise<P: Pointwise>(x: &Var, rule: &P) -> Var {
     autograd::pointwise(x, rule)
-}
-
-/// `max(x, 0)` — [`Relu`].
-pub fn relu(x: &Var) -> Var {
-    x.pointwise(&Relu)
-}
-
-/// `min(max(x, 0), 6)` — [`Relu6`].
-pub fn relu6(x: &Var) -> Var {
-    x.pointwise(&Relu6)
-}
-
-/// `x` for `x > 0`, `negative_slope·x` otherwise — [`LeakyRelu`].
-pub fn leaky_relu(x: &Var, negative_slope: f32) -> Var {
-    x.pointwise(&LeakyRelu::new(negative_slope))
 }
 
 /// `x` for `x > 0`, `w·x` otherwise, with `weight` of one element or one per channel (axis 1),
@@ -43,61 +89,15 @@ pub fn leaky_relu(x: &Var, negative_slope: f32) -> Var {
 /// If `weight` has several elements and `x` does not have that many channels on axis 1.
 #[track_caller]
 pub fn prelu(x: &Var, weight: &Var) -> Var {
-    let channels = weight.shape().numel();
-    if channels == 1 {
-        let w = weight.reshape([1]);
-        return autograd::pointwise(x, &PReluRule(RuleParams::new([w])));
+    if weight.shape().numel() == 1 {
+        return x.pointwise(&PRelu::with_weight(weight.reshape([1])));
     }
-    let shape = x.shape();
-    if shape.rank() < 2 || shape.dim(1) != channels {
-        tensor::shape_panic(
-            "prelu",
-            format_args!(
-                "input {shape:?} must have {channels} channels on axis 1 (weight has {channels})"
-            ),
-        );
-    }
-    let positive = x.value().gt_mask(&tensor::Tensor::scalar(0.0));
-    let negative = positive.map(|m| 1.0 - m);
-    let mut w_shape = vec![1; shape.rank()];
-    w_shape[1] = channels;
-    &x.mul_mask(&positive) + &(&x.mul_mask(&negative) * &weight.reshape(w_shape))
-}
-
-/// The one-slope PReLU rule around a caller's `weight`.
-#[derive(Clone)]
-struct PReluRule(RuleParams<1>);
-
-impl Pointwise for PReluRule {
-    const CHEAP_DF: bool = true;
-    fn name(&self) -> &'static str {
-        "prelu"
-    }
-    fn f(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            x
-        } else {
-            p[0] * x
-        }
-    }
-    fn df(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            1.0
-        } else {
-            p[0]
-        }
-    }
-    fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
-        dp[0] = if x > 0.0 { 0.0 } else { x };
-    }
-    fn params(&self) -> &[Var] {
-        &self.0
-    }
+    PRelu::with_weight(weight.clone()).per_channel(x, "weight has")
 }
 
 /// Randomized leaky ReLU, like `torch.nn.functional.rrelu(x, lower, upper, training)`: with
 /// `training`, a slope per element drawn from `rng` in `[lower, upper)`; otherwise the slope
-/// `(lower + upper)/2`. See [`RRelu`](crate::activation::RRelu) for the layer, which owns its
+/// `(lower + upper)/2`. See [`RRelu`] for the layer, which owns its
 /// generator.
 ///
 /// # Panics
@@ -126,336 +126,6 @@ pub fn rrelu(x: &Var, lower: f32, upper: f32, training: bool, rng: &mut Rng) -> 
         },
     );
     x.mul_mask(&slopes)
-}
-
-/// `x` for `x > 0`, `α·(eˣ − 1)` otherwise — [`Elu`].
-pub fn elu(x: &Var, alpha: f32) -> Var {
-    x.pointwise(&Elu::new(alpha))
-}
-
-/// Scaled ELU with the self-normalising constants — [`Selu`].
-pub fn selu(x: &Var) -> Var {
-    x.pointwise(&Selu)
-}
-
-/// `x` for `x > 0`, `α·(e^(x/α) − 1)` otherwise — [`Celu`].
-pub fn celu(x: &Var, alpha: f32) -> Var {
-    x.pointwise(&Celu::new(alpha))
-}
-
-/// Exact GELU `x·Φ(x)` — [`Gelu`].
-pub fn gelu(x: &Var) -> Var {
-    x.pointwise(&Gelu)
-}
-
-/// GELU's tanh approximation — [`GeluTanh`] (`approximate='tanh'` in PyTorch).
-pub fn gelu_tanh(x: &Var) -> Var {
-    x.pointwise(&GeluTanh)
-}
-
-/// SiLU `x·σ(x)` — [`Swish`] with β = 1.
-pub fn silu(x: &Var) -> Var {
-    x.pointwise(&Swish::silu())
-}
-
-/// Swish `x·σ(βx)` — [`Swish`].
-pub fn swish(x: &Var, beta: f32) -> Var {
-    x.pointwise(&Swish::new(beta))
-}
-
-/// `x·tanh(softplus(x))` — [`Mish`].
-pub fn mish(x: &Var) -> Var {
-    x.pointwise(&Mish)
-}
-
-/// `1/(1 + e^(−x))` — [`Sigmoid`].
-pub fn sigmoid(x: &Var) -> Var {
-    x.pointwise(&Sigmoid)
-}
-
-/// `tanh(x)` — [`Tanh`].
-pub fn tanh(x: &Var) -> Var {
-    x.pointwise(&Tanh)
-}
-
-/// `ln(1 + e^(βx))/β`, `x` where `βx > threshold` — [`Softplus`] (PyTorch: `beta=1,
-/// threshold=20`).
-pub fn softplus(x: &Var, beta: f32, threshold: f32) -> Var {
-    x.pointwise(&Softplus::new(beta, threshold))
-}
-
-/// `x/(1 + |x|)` — [`Softsign`].
-pub fn softsign(x: &Var) -> Var {
-    x.pointwise(&Softsign)
-}
-
-/// `x` clamped to `[min_val, max_val]` — [`Hardtanh`].
-pub fn hardtanh(x: &Var, min_val: f32, max_val: f32) -> Var {
-    x.pointwise(&Hardtanh::new(min_val, max_val))
-}
-
-/// `relu6(x + 3)/6` — [`Hardsigmoid`].
-pub fn hardsigmoid(x: &Var) -> Var {
-    x.pointwise(&Hardsigmoid)
-}
-
-/// `x·relu6(x + 3)/6` — [`Hardswish`].
-pub fn hardswish(x: &Var) -> Var {
-    x.pointwise(&Hardswish)
-}
-
-/// `ln σ(x)` — [`LogSigmoid`].
-pub fn logsigmoid(x: &Var) -> Var {
-    x.pointwise(&LogSigmoid)
-}
-
-/// `x − tanh(x)` — [`Tanhshrink`].
-pub fn tanhshrink(x: &Var) -> Var {
-    x.pointwise(&Tanhshrink)
-}
-
-/// Soft thresholding by `lambd` — [`Softshrink`].
-pub fn softshrink(x: &Var, lambd: f32) -> Var {
-    x.pointwise(&Softshrink::new(lambd))
-}
-
-/// Hard thresholding by `lambd` — [`Hardshrink`].
-pub fn hardshrink(x: &Var, lambd: f32) -> Var {
-    x.pointwise(&Hardshrink::new(lambd))
-}
-
-/// `x` above `threshold`, `value` at or below — [`Threshold`].
-pub fn threshold(x: &Var, threshold: f32, value: f32) -> Var {
-    x.pointwise(&Threshold::new(threshold, value))
-}
-
-/// `max(x, 0)²` — [`SquaredRelu`].
-pub fn squared_relu(x: &Var) -> Var {
-    x.pointwise(&SquaredRelu)
-}
-
-/// `(x + √(x² + b))/2` — [`Squareplus`].
-pub fn squareplus(x: &Var, b: f32) -> Var {
-    x.pointwise(&Squareplus::new(b))
-}
-
-/// `x + sin²(αx)/α` with a fixed `alpha` — [`Snake`].
-pub fn snake(x: &Var, alpha: f32) -> Var {
-    x.pointwise(&Snake::new(alpha))
-}
-
-/// Softmax along `dim` (negative counts from the end) — [`Softmax`].
-///
-/// # Panics
-/// If `dim` is out of range for `x`.
-#[track_caller]
-pub fn softmax(x: &Var, dim: isize) -> Var {
-    Softmax::new(dim).forward(x)
-}
-
-/// Log-softmax along `dim` — [`LogSoftmax`].
-///
-/// # Panics
-/// If `dim` is out of range for `x`.
-#[track_caller]
-pub fn log_softmax(x: &Var, dim: isize) -> Var {
-    LogSoftmax::new(dim).forward(x)
-}
-
-/// Softmin (softmax of −x) along `dim` — [`Softmin`].
-///
-/// # Panics
-/// If `dim` is out of range for `x`.
-#[track_caller]
-pub fn softmin(x: &Var, dim: isize) -> Var {
-    Softmin::new(dim).forward(x)
-}
-
-/// `a ⊙ σ(b)` for the halves of `x` along `dim` — [`Glu`].
-///
-/// # Panics
-/// If `dim` is out of range or the size along it is odd.
-#[track_caller]
-pub fn glu(x: &Var, dim: isize) -> Var {
-    Glu::new(dim).forward(x)
-}
-
-/// `silu(a) ⊙ b` for the halves of `x` along `dim` — [`SwiGlu`].
-///
-/// # Panics
-/// If `dim` is out of range or the size along it is odd.
-#[track_caller]
-pub fn swiglu(x: &Var, dim: isize) -> Var {
-    SwiGlu::new(dim).forward(x)
-}
-
-/// `gelu(a) ⊙ b` (exact GELU) for the halves of `x` along `dim` — [`GeGlu`].
-///
-/// # Panics
-/// If `dim` is out of range or the size along it is odd.
-#[track_caller]
-pub fn geglu(x: &Var, dim: isize) -> Var {
-    GeGlu::new(dim).forward(x)
-}
-
-/// The elementwise activations as methods on [`Var`]: `x.relu()`, `x.mish()`,
-/// `x.leaky_relu(0.1)`, … (each the same as the function of this module with that name).
-///
-/// ```
-/// use autograd::Var;
-/// use nn::ActivationExt;
-/// use tensor::Tensor;
-///
-/// let x = Var::parameter(Tensor::from_vec(vec![-1.0, 0.0, 2.0], [3]));
-/// let y = x.relu();
-/// assert_eq!(y.value().to_vec(), vec![0.0, 0.0, 2.0]);
-/// y.sum_all().backward();
-/// assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.0, 1.0]); // ReLU′(0) = 0
-/// ```
-pub trait ActivationExt {
-    /// [`relu`].
-    fn relu(&self) -> Var;
-    /// [`relu6`].
-    fn relu6(&self) -> Var;
-    /// [`leaky_relu`].
-    fn leaky_relu(&self, negative_slope: f32) -> Var;
-    /// [`elu`].
-    fn elu(&self, alpha: f32) -> Var;
-    /// [`selu`].
-    fn selu(&self) -> Var;
-    /// [`celu`].
-    fn celu(&self, alpha: f32) -> Var;
-    /// [`gelu`] (exact).
-    fn gelu(&self) -> Var;
-    /// [`gelu_tanh`].
-    fn gelu_tanh(&self) -> Var;
-    /// [`silu`].
-    fn silu(&self) -> Var;
-    /// [`swish`].
-    fn swish(&self, beta: f32) -> Var;
-    /// [`mish`].
-    fn mish(&self) -> Var;
-    /// [`sigmoid`].
-    fn sigmoid(&self) -> Var;
-    /// [`tanh`].
-    fn tanh(&self) -> Var;
-    /// [`softplus`] with PyTorch's defaults `beta = 1`, `threshold = 20`.
-    fn softplus(&self) -> Var;
-    /// [`softsign`].
-    fn softsign(&self) -> Var;
-    /// [`hardtanh`].
-    fn hardtanh(&self, min_val: f32, max_val: f32) -> Var;
-    /// [`hardsigmoid`].
-    fn hardsigmoid(&self) -> Var;
-    /// [`hardswish`].
-    fn hardswish(&self) -> Var;
-    /// [`logsigmoid`].
-    fn logsigmoid(&self) -> Var;
-    /// [`tanhshrink`].
-    fn tanhshrink(&self) -> Var;
-    /// [`softshrink`].
-    fn softshrink(&self, lambd: f32) -> Var;
-    /// [`hardshrink`].
-    fn hardshrink(&self, lambd: f32) -> Var;
-    /// [`squared_relu`].
-    fn squared_relu(&self) -> Var;
-    /// [`squareplus`].
-    fn squareplus(&self, b: f32) -> Var;
-    /// [`snake`].
-    fn snake(&self, alpha: f32) -> Var;
-    /// [`glu`].
-    fn glu(&self, dim: isize) -> Var;
-    /// [`swiglu`].
-    fn swiglu(&self, dim: isize) -> Var;
-    /// [`geglu`].
-    fn geglu(&self, dim: isize) -> Var;
-}
-
-impl ActivationExt for Var {
-    fn relu(&self) -> Var {
-        relu(self)
-    }
-    fn relu6(&self) -> Var {
-        relu6(self)
-    }
-    fn leaky_relu(&self, negative_slope: f32) -> Var {
-        leaky_relu(self, negative_slope)
-    }
-    fn elu(&self, alpha: f32) -> Var {
-        elu(self, alpha)
-    }
-    fn selu(&self) -> Var {
-        selu(self)
-    }
-    fn celu(&self, alpha: f32) -> Var {
-        celu(self, alpha)
-    }
-    fn gelu(&self) -> Var {
-        gelu(self)
-    }
-    fn gelu_tanh(&self) -> Var {
-        gelu_tanh(self)
-    }
-    fn silu(&self) -> Var {
-        silu(self)
-    }
-    fn swish(&self, beta: f32) -> Var {
-        swish(self, beta)
-    }
-    fn mish(&self) -> Var {
-        mish(self)
-    }
-    fn sigmoid(&self) -> Var {
-        sigmoid(self)
-    }
-    fn tanh(&self) -> Var {
-        tanh(self)
-    }
-    fn softplus(&self) -> Var {
-        softplus(self, 1.0, 20.0)
-    }
-    fn softsign(&self) -> Var {
-        softsign(self)
-    }
-    fn hardtanh(&self, min_val: f32, max_val: f32) -> Var {
-        hardtanh(self, min_val, max_val)
-    }
-    fn hardsigmoid(&self) -> Var {
-        hardsigmoid(self)
-    }
-    fn hardswish(&self) -> Var {
-        hardswish(self)
-    }
-    fn logsigmoid(&self) -> Var {
-        logsigmoid(self)
-    }
-    fn tanhshrink(&self) -> Var {
-        tanhshrink(self)
-    }
-    fn softshrink(&self, lambd: f32) -> Var {
-        softshrink(self, lambd)
-    }
-    fn hardshrink(&self, lambd: f32) -> Var {
-        hardshrink(self, lambd)
-    }
-    fn squared_relu(&self) -> Var {
-        squared_relu(self)
-    }
-    fn squareplus(&self, b: f32) -> Var {
-        squareplus(self, b)
-    }
-    fn snake(&self, alpha: f32) -> Var {
-        snake(self, alpha)
-    }
-    fn glu(&self, dim: isize) -> Var {
-        glu(self, dim)
-    }
-    fn swiglu(&self, dim: isize) -> Var {
-        swiglu(self, dim)
-    }
-    fn geglu(&self, dim: isize) -> Var {
-        geglu(self, dim)
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! `nn` — modules, layers, activations and losses for minidl (being built).
+//! `nn` — modules, layers, activations and losses for minidl: the [`Module`] trait and
+//! [`Sequential`], the layers (linear, convolution, pooling, normalisation, dropout, embedding),
+//! every activation ([`activation`], [`functional`]), losses, checkpoints and diagnostics.
 
 pub mod activation;
 pub mod batch_norm;
@@ -17,12 +19,8 @@ pub mod pool;
 pub mod sequential;
 pub mod state;
 
-pub use activation::{
-    learnable, ActivationSpec, Celu, Elu, GeGlu, Gelu, GeluTanh, Glu, Hardshrink, Hardsigmoid,
-    Hardswish, Hardtanh, LeakyRelu, LogSigmoid, LogSoftmax, Mish, PRelu, Param, ParseError,
-    PointwiseLayer, RRelu, Relu, Relu6, Selu, Sigmoid, Snake, Softmax, Softmin, Softplus,
-    Softshrink, Softsign, SquaredRelu, Squareplus, SwiGlu, Swish, Tanh, Tanhshrink, Threshold,
-};
+pub use activation::layers::*;
+pub use activation::{learnable, ActivationSpec, Param, ParseError, PointwiseLayer};
 pub use batch_norm::{BatchNorm1d, BatchNorm2d};
 pub use conv2d::{Conv2d, Conv2dConfig};
 pub use diagnostics::{ActivationStats, Diagnostics, ParamGradStats, SATURATION_THRESHOLD};

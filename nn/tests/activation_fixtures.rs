@@ -4,11 +4,16 @@
 //! include −1e4, −100, −20, −5, −1, −0.1, 0, 0.1, 1, 5, 20, 100, 1e4 and every kink, so the
 //! conventions at kinks (ReLU′(0) = 0, LeakyReLU′(0) = negative_slope, SELU′(0) = λ·α, …) are
 //! checked against PyTorch's own. Tolerance: 1e-5 relative plus 1e-6 absolute.
+//!
+//! An activation that PyTorch lacks can say so in its entry ([`Entry::no_pytorch`]); then it
+//! needs no case here, and its `f(x)`, a formula in `x`, evaluated in `f64`
+//! ([`Formula::reference`]) is its reference instead, at the same points and tolerance (its
+//! gradients are checked against its values by `activations.rs`, like every entry's).
 
 use std::collections::HashSet;
 
 use autograd::Var;
-use nn::activation::{self, ActivationSpec};
+use nn::activation::{self, ActivationSpec, Category, Entry, Formula};
 use tensor::Tensor;
 
 const FIXTURE: &str = include_str!("fixtures/activations.txt");
@@ -56,7 +61,8 @@ fn tensor(values: &[f64], shape: &[usize]) -> Tensor {
     Tensor::from_vec(values.iter().map(|&v| v as f32).collect(), shape)
 }
 
-/// `ours` within 1e-6 + 1e-5·|reference| of `reference`, element by element.
+/// `ours` within 1e-6 + 1e-5·|reference| of `reference` (PyTorch's, or a formula's in `f64`),
+/// element by element.
 fn check(
     spec: &str,
     what: &str,
@@ -70,7 +76,7 @@ fn check(
         let ok = o.is_finite() && (f64::from(o) - r).abs() <= 1e-6 + 1e-5 * r.abs();
         if !ok {
             let at = x.get(i).map_or(String::new(), |x| format!(" at x = {x}"));
-            failures.push(format!("{spec}: {what}[{i}]{at}: ours {o}, PyTorch {r}"));
+            failures.push(format!("{spec}: {what}[{i}]{at}: ours {o}, reference {r}"));
         }
     }
 }
@@ -144,11 +150,87 @@ fn every_activation_matches_pytorch() {
         failures.len(),
         failures.join("\n")
     );
-    // every registered activation has at least one case
+    // every registered activation that PyTorch has has at least one case
     let missing: Vec<&str> = activation::all()
         .iter()
+        .filter(|e| e.pytorch_fixture)
         .map(|e| e.name)
         .filter(|n| !covered.contains(n))
         .collect();
     assert!(missing.is_empty(), "no PyTorch fixture for {missing:?}");
+}
+
+/// The points of the `f64` reference check: the fixture's.
+const POINTS: [f64; 13] = [
+    -1e4, -100.0, -20.0, -5.0, -1.0, -0.1, 0.0, 0.1, 1.0, 5.0, 20.0, 100.0, 1e4,
+];
+
+/// Where `entry`'s layer (default arguments, evaluation mode) differs from its `f(x)` read as a
+/// formula and evaluated in `f64`, at [`POINTS`] and its kinks; empty if nowhere.
+fn reference_failures(entry: &'static Entry) -> Vec<String> {
+    let formula = match Formula::parse(entry.formula) {
+        Ok(f) => f,
+        Err(e) => return vec![format!("{}: f(x) is not a formula in x: {e}", entry.name)],
+    };
+    let kinks = entry.kinks.iter().map(|&k| f64::from(k));
+    let xs: Vec<f64> = POINTS.iter().copied().chain(kinks).collect();
+    let layer = ActivationSpec::with_defaults(entry).build();
+    layer.eval();
+    let x = Var::constant(tensor(&xs, &[xs.len()]));
+    let y = layer.forward(&x).value();
+    let mut failures = Vec::new();
+    for (i, &xi) in xs.iter().enumerate() {
+        // the input as the layer saw it, rounded to f32
+        match formula.reference(f64::from(xi as f32)) {
+            Some(r) => {
+                let ours = &y.data()[i..=i];
+                check(
+                    entry.name,
+                    "y (f64 formula)",
+                    &xs[i..=i],
+                    ours,
+                    &[r],
+                    &mut failures,
+                );
+            }
+            None => failures.push(format!("{}: {} has no f64 form", entry.name, entry.formula)),
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_activation_without_pytorch_matches_its_formula_in_f64() {
+    let mut failures = Vec::new();
+    for entry in activation::all().iter().filter(|e| !e.pytorch_fixture) {
+        failures.extend(reference_failures(entry));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The reference check catches a rule that is not its formula: Mish's rule under SERF's
+/// formula, and a formula the parser cannot read.
+#[test]
+fn the_f64_reference_check_can_fail() {
+    static WRONG_RULE: Entry = Entry::new("wrong_rule", Category::SelfGated, |_| {
+        Ok(Box::new(nn::Mish))
+    })
+    .formula("x·erf(softplus(x))", "")
+    .no_pytorch("none");
+    let failures = reference_failures(&WRONG_RULE);
+    assert!(failures.len() >= 5, "{failures:?}");
+    assert!(
+        failures[0].starts_with("wrong_rule: y (f64 formula)"),
+        "{failures:?}"
+    );
+    static NOT_A_FORMULA: Entry = Entry::new("not_a_formula", Category::SelfGated, |_| {
+        Ok(Box::new(nn::Mish))
+    })
+    .formula("x if x > 0, else 0", "")
+    .no_pytorch("none");
+    let failures = reference_failures(&NOT_A_FORMULA);
+    assert!(
+        failures[0].contains("f(x) is not a formula in x"),
+        "{failures:?}"
+    );
 }

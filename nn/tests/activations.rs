@@ -19,7 +19,7 @@
 
 use autograd::{no_grad, Var};
 use nn::activation::{self, ActivationSpec, Entry};
-use nn::{ActivationExt, Module};
+use nn::{learnable, ActivationExt, Elu, LeakyRelu, Module, Sigmoid};
 use tensor::Tensor;
 
 /// The style guide's points (section 3.5).
@@ -447,4 +447,41 @@ fn layer_function_and_name_agree_and_parameters_train() {
     let printed = format!("{model}");
     assert!(printed.contains("(1): ELU(alpha="), "{printed}");
     assert!(printed.contains("(learnable)"), "{printed}");
+}
+
+// The blanket `Module` impl of `PointwiseLayer` (activation/layer.rs), through three rules.
+
+#[test]
+fn pointwise_layers_list_only_learnable_params() {
+    let fixed = LeakyRelu::new(0.1);
+    assert!(fixed.named_parameters().is_empty());
+    assert_eq!(fixed.describe(), "LeakyReLU(negative_slope=0.1)");
+    let learns = Elu::new(learnable(0.5));
+    let named = learns.named_parameters();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].0, "alpha");
+    assert_eq!(learns.describe(), "ELU(alpha=0.5 (learnable))");
+}
+
+#[test]
+fn pointwise_layers_are_activations_with_their_df() {
+    let x = Tensor::from_vec(vec![-2.0, 0.5], [1, 2]);
+    let leaky = LeakyRelu::new(0.1);
+    assert!(leaky.is_activation());
+    assert_eq!(leaky.derivative(&x).unwrap().to_vec(), vec![0.1, 1.0]);
+    let d = Sigmoid.derivative(&x).unwrap();
+    assert_eq!(d.dims(), [1, 2]);
+    let s = 1.0 / (1.0 + 2f32.exp());
+    assert!((d.data()[0] - s * (1.0 - s)).abs() < 1e-7);
+}
+
+#[test]
+fn a_learnable_parameter_trains() {
+    // ∂/∂α Σ elu(x) at x = [-1, -2, 3] is Σ_{x≤0} (eˣ − 1).
+    let elu = Elu::new(learnable(1.0));
+    let x = Var::constant(Tensor::from_vec(vec![-1.0, -2.0, 3.0], [3]));
+    elu.forward(&x).sum_all().backward();
+    let g = elu.parameters()[0].grad().unwrap().item();
+    let want = ((-1f32).exp() - 1.0) + ((-2f32).exp() - 1.0);
+    assert!((g - want).abs() < 1e-6, "{g} vs {want}");
 }

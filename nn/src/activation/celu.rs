@@ -1,19 +1,34 @@
-//! CELU, the continuously differentiable ELU (Barron 2017, arXiv:1704.07483). Same as
-//! `torch.nn.CELU(alpha=1.0)`.
+//! CELU, the continuously differentiable ELU (Barron 2017, arXiv:1704.07483).
 //!
-//! f(x)  = x if x > 0, else α·(e^(x/α) − 1)
-//! f′(x) = 1 if x > 0, else e^(x/α)
 //! ∂f/∂α = 0 if x > 0, else (e^(x/α) − 1) − (x/α)·e^(x/α)
 //!
 //! Unlike ELU, f′ is continuous at 0 for every α (f′(0) = 1 from both sides, and PyTorch's
 //! value), so there is no kink. α must not be 0. Beyond PyTorch: α can learn.
+//!
+//! f, f′ and the PyTorch equivalent: [`Celu`].
 use super::prelude::*;
 
-/// CELU: `x` for `x > 0`, `α·(e^(x/α) − 1)` otherwise.
-#[doc(alias = "CELU")]
-#[derive(Clone, Debug)]
-pub struct Celu {
-    p: RuleParams<1>,
+documented! {
+    /// CELU: `x` for `x > 0`, `α·(e^(x/α) − 1)` otherwise.
+    #[doc(alias = "CELU")]
+    #[derive(Clone, Debug)]
+    pub struct Celu {
+        p: RuleParams<1>,
+    }
+
+    f "x if x > 0, else α·(e^(x/α) − 1)",
+    df "1 if x > 0, else e^(x/α)",
+    pytorch "torch.nn.CELU(alpha=1.0)",
+    entry Entry::new("celu", Category::NonSaturating, |a| {
+        let alpha = a.param("alpha");
+        if alpha.value == 0.0 {
+            return Err(a.invalid("alpha", "a non-zero number"));
+        }
+        Ok(Box::new(Celu::new(alpha)))
+    })
+    .args(&[Arg::param("alpha", "1.0")])
+    .about("ELU with the exponent scaled by 1/α, so f′ is continuous for every α")
+    .range("(−α, ∞)"),
 }
 
 impl Celu {
@@ -71,20 +86,3 @@ impl PointwiseLayer for Celu {
     const LAYER_NAME: &'static str = "CELU";
     const PARAM_NAMES: &'static [&'static str] = &["alpha"];
 }
-
-/// Registry entry `celu[:alpha]`.
-pub const ENTRY: Entry = Entry::new("celu", Category::NonSaturating, |a| {
-    let alpha = a.param("alpha");
-    if alpha.value == 0.0 {
-        return Err(a.invalid("alpha", "a non-zero number"));
-    }
-    Ok(Box::new(Celu::new(alpha)))
-})
-.args(&[Arg::param("alpha", "1.0")])
-.about("ELU with the exponent scaled by 1/α, so f′ is continuous for every α")
-.formula(
-    "x if x > 0, else α·(e^(x/α) − 1)",
-    "1 if x > 0, else e^(x/α)",
-)
-.range("(−α, ∞)")
-.pytorch("torch.nn.CELU(alpha=1.0)");

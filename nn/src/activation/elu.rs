@@ -1,20 +1,33 @@
 //! ELU, the exponential linear unit (Clevert, Unterthiner & Hochreiter 2015,
-//! arXiv:1511.07289). Same as `torch.nn.ELU(alpha=1.0)`.
+//! arXiv:1511.07289).
 //!
-//! f(x)  = x if x > 0, else α·(eˣ − 1)
-//! f′(x) = 1 if x > 0, else α·eˣ
 //! ∂f/∂α = 0 if x > 0, else eˣ − 1
 //!
 //! `eˣ − 1` is computed by `expm1`, accurate near 0. Kink at 0 when α ≠ 1: f′(0) = α,
 //! PyTorch's convention (its backward takes the `x ≤ 0` branch at 0). Beyond PyTorch: α can
 //! learn (`elu:alpha=learnable`).
+//!
+//! f, f′ and the PyTorch equivalent: [`Elu`].
 use super::prelude::*;
 
-/// ELU: `x` for `x > 0`, `α·(eˣ − 1)` otherwise.
-#[doc(alias = "ELU")]
-#[derive(Clone, Debug)]
-pub struct Elu {
-    p: RuleParams<1>,
+documented! {
+    /// ELU: `x` for `x > 0`, `α·(eˣ − 1)` otherwise.
+    #[doc(alias = "ELU")]
+    #[derive(Clone, Debug)]
+    pub struct Elu {
+        p: RuleParams<1>,
+    }
+
+    f "x if x > 0, else α·(eˣ − 1)",
+    df "1 if x > 0, else α·eˣ  (f′(0) = α)",
+    pytorch "torch.nn.ELU(alpha=1.0)",
+    entry Entry::new("elu", Category::NonSaturating, |a| {
+        Ok(Box::new(Elu::new(a.param("alpha"))))
+    })
+    .args(&[Arg::param("alpha", "1.0")])
+    .kinks(&[0.0])
+    .about("identity for x > 0, smooth exponential saturation to −α below: mean activations near 0")
+    .range("(−α, ∞)"),
 }
 
 impl Elu {
@@ -70,17 +83,3 @@ impl PointwiseLayer for Elu {
     const LAYER_NAME: &'static str = "ELU";
     const PARAM_NAMES: &'static [&'static str] = &["alpha"];
 }
-
-/// Registry entry `elu[:alpha]`.
-pub const ENTRY: Entry = Entry::new("elu", Category::NonSaturating, |a| {
-    Ok(Box::new(Elu::new(a.param("alpha"))))
-})
-.args(&[Arg::param("alpha", "1.0")])
-.kinks(&[0.0])
-.about("identity for x > 0, smooth exponential saturation to −α below: mean activations near 0")
-.formula(
-    "x if x > 0, else α·(eˣ − 1)",
-    "1 if x > 0, else α·eˣ  (f′(0) = α)",
-)
-.range("(−α, ∞)")
-.pytorch("torch.nn.ELU(alpha=1.0)");

@@ -2,17 +2,15 @@
 //! `torch.nn.GELU(approximate='none')` ([`Gelu`]) and `torch.nn.GELU(approximate='tanh')`
 //! ([`GeluTanh`]).
 //!
-//! Exact:
-//! f(x)  = x·Φ(x),              Φ(x) = ½·erfc(−x/√2), the standard normal CDF
-//! f′(x) = Φ(x) + x·φ(x),       φ(x) = e^(−x²/2)/√(2π)
-//!
-//! Tanh approximation, with u = √(2/π)·(x + 0.044715·x³):
-//! f(x)  = ½·x·(1 + tanh(u)) = x·σ(2u)
-//! f′(x) = σ(2u) + x·σ(2u)·σ(−2u)·2u′,    u′ = √(2/π)·(1 + 3·0.044715·x²)
+//! Φ(x) = ½·erfc(−x/√2) is the standard normal CDF and φ(x) = e^(−x²/2)/√(2π) its density.
+//! The tanh approximation, with u = √(2/π)·(x + 0.044715·x³), is ½·x·(1 + tanh(u)) = x·σ(2u),
+//! with f′(x) = σ(2u) + x·σ(2u)·σ(−2u)·2u′, u′ = √(2/π)·(1 + 3·0.044715·x²).
 //!
 //! Φ is computed through `erfc` (not `½(1 + erf)`, which cancels to 0 for x ≪ 0), and
 //! `½(1 + tanh(u))` as `σ(2u)` for the same reason; the derivative is the derivative of the
 //! same form (burn once paired an exact forward with the tanh form's derivative). Smooth: no kink.
+//!
+//! f, f′ and the PyTorch equivalent: [`Gelu`].
 use super::prelude::*;
 
 /// √(2/π).
@@ -20,10 +18,25 @@ const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 /// The cubic coefficient of the tanh approximation.
 const KAPPA: f32 = 0.044_715;
 
-/// GELU, exact: `x·Φ(x)`.
-#[doc(alias = "GELU")]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Gelu;
+documented! {
+    /// GELU, exact: `x·Φ(x)`.
+    #[doc(alias = "GELU")]
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Gelu;
+
+    f "x·Φ(x)   (tanh: ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))))",
+    df "Φ(x) + x·φ(x)",
+    pytorch "torch.nn.GELU(approximate='none')",
+    entry Entry::new("gelu", Category::SelfGated, |a| {
+        Ok(match a.choice("approximate") {
+            "tanh" => Box::new(GeluTanh),
+            _ => Box::new(Gelu),
+        })
+    })
+    .args(&[Arg::choice("approximate", &["none", "tanh"])])
+    .about("x weighted by the Gaussian CDF Φ(x): smooth ReLU of transformers (BERT, GPT)")
+    .range("[≈ −0.1700, ∞)"),
+}
 
 impl Pointwise for Gelu {
     fn name(&self) -> &'static str {
@@ -86,19 +99,3 @@ impl PointwiseLayer for GeluTanh {
         "approximate='tanh'".into()
     }
 }
-
-/// Registry entry `gelu[:approximate]`, `approximate` = `none` (exact) or `tanh`.
-pub const ENTRY: Entry = Entry::new("gelu", Category::SelfGated, |a| {
-    Ok(match a.choice("approximate") {
-        "tanh" => Box::new(GeluTanh),
-        _ => Box::new(Gelu),
-    })
-})
-.args(&[Arg::choice("approximate", &["none", "tanh"])])
-.about("x weighted by the Gaussian CDF Φ(x): smooth ReLU of transformers (BERT, GPT)")
-.formula(
-    "x·Φ(x)   (tanh: ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))))",
-    "Φ(x) + x·φ(x)",
-)
-.range("[≈ −0.1700, ∞)")
-.pytorch("torch.nn.GELU(approximate='none')");

@@ -1,17 +1,33 @@
-//! Hard shrinkage (hard thresholding). Same as `torch.nn.Hardshrink(lambd=0.5)`.
-//!
-//! f(x)  = x if |x| > λ, else 0
-//! f′(x) = 1 if |x| > λ, else 0
+//! Hard shrinkage (hard thresholding).
 //!
 //! f jumps at ±λ, so ∂f/∂λ is 0 almost everywhere (a Dirac spike at the jumps): λ is a fixed
 //! number and cannot learn. Kinks (jumps) at ±λ: f′(±λ) = 0, PyTorch's convention.
+//!
+//! f, f′ and the PyTorch equivalent: [`Hardshrink`].
 use super::prelude::*;
 
-/// Hard shrinkage: `x` outside `[−λ, λ]`, 0 inside.
-#[derive(Clone, Copy, Debug)]
-pub struct Hardshrink {
-    /// λ ≥ 0.
-    pub lambd: f32,
+documented! {
+    /// Hard shrinkage: `x` outside `[−λ, λ]`, 0 inside.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Hardshrink {
+        /// λ ≥ 0.
+        pub lambd: f32,
+    }
+
+    f "x if |x| > λ, else 0",
+    df "1 if |x| > λ, else 0  (0 at ±λ)",
+    pytorch "torch.nn.Hardshrink(lambd=0.5)",
+    entry Entry::new("hardshrink", Category::NonSaturating, |a| {
+        let lambd = a.number("lambd");
+        if lambd < 0.0 {
+            return Err(a.invalid("lambd", "a number ≥ 0"));
+        }
+        Ok(Box::new(Hardshrink::new(lambd)))
+    })
+    .args(&[Arg::number("lambd", "0.5")])
+    .kinks(&[-0.5, 0.5])
+    .about("hard thresholding: x outside [−λ, λ], 0 inside")
+    .range("(−∞, −λ) ∪ {0} ∪ (λ, ∞)"),
 }
 
 impl Hardshrink {
@@ -58,18 +74,3 @@ impl PointwiseLayer for Hardshrink {
         format_float(self.lambd)
     }
 }
-
-/// Registry entry `hardshrink[:lambd]`.
-pub const ENTRY: Entry = Entry::new("hardshrink", Category::NonSaturating, |a| {
-    let lambd = a.number("lambd");
-    if lambd < 0.0 {
-        return Err(a.invalid("lambd", "a number ≥ 0"));
-    }
-    Ok(Box::new(Hardshrink::new(lambd)))
-})
-.args(&[Arg::number("lambd", "0.5")])
-.kinks(&[-0.5, 0.5])
-.about("hard thresholding: x outside [−λ, λ], 0 inside")
-.formula("x if |x| > λ, else 0", "1 if |x| > λ, else 0  (0 at ±λ)")
-.range("(−∞, −λ) ∪ {0} ∪ (λ, ∞)")
-.pytorch("torch.nn.Hardshrink(lambd=0.5)");

@@ -1,20 +1,36 @@
-//! HardTanh (Collobert 2004, "Large scale machine learning"). Same as
-//! `torch.nn.Hardtanh(min_val=-1.0, max_val=1.0)`.
+//! HardTanh (Collobert 2004, "Large scale machine learning").
 //!
-//! f(x)     = min_val if x < min_val, max_val if x > max_val, else x
-//! f′(x)    = 1 if min_val < x < max_val, else 0
 //! ∂f/∂min_val = 1 if x ≤ min_val, else 0;   ∂f/∂max_val = 1 if x ≥ max_val, else 0
 //!
 //! Kinks at min_val and max_val: f′ = 0 there, PyTorch's convention (its backward passes the
 //! gradient only strictly inside); at those points the bound gets the gradient instead.
 //! Beyond PyTorch: either bound can learn.
+//!
+//! f, f′ and the PyTorch equivalent: [`Hardtanh`].
 use super::prelude::*;
 
-/// HardTanh: `x` clamped to `[min_val, max_val]`.
-#[doc(alias = "HardTanh")]
-#[derive(Clone, Debug)]
-pub struct Hardtanh {
-    p: RuleParams<2>,
+documented! {
+    /// HardTanh: `x` clamped to `[min_val, max_val]`.
+    #[doc(alias = "HardTanh")]
+    #[derive(Clone, Debug)]
+    pub struct Hardtanh {
+        p: RuleParams<2>,
+    }
+
+    f "min_val if x < min_val, max_val if x > max_val, else x",
+    df "1 if min_val < x < max_val, else 0  (0 at both bounds)",
+    pytorch "torch.nn.Hardtanh(min_val=-1.0, max_val=1.0)",
+    entry Entry::new("hardtanh", Category::Saturating, |a| {
+        let (lo, hi) = (a.param("min_val"), a.param("max_val"));
+        if lo.value >= hi.value {
+            return Err(a.invalid("min_val", &format!("a number < max_val ({})", hi.value)));
+        }
+        Ok(Box::new(Hardtanh::new(lo, hi)))
+    })
+    .args(&[Arg::param("min_val", "-1.0"), Arg::param("max_val", "1.0")])
+    .kinks(&[-1.0, 1.0])
+    .about("x clamped to [min_val, max_val]: a piecewise-linear tanh")
+    .range("[min_val, max_val]"),
 }
 
 impl Hardtanh {
@@ -73,21 +89,3 @@ impl PointwiseLayer for Hardtanh {
     const LAYER_NAME: &'static str = "Hardtanh";
     const PARAM_NAMES: &'static [&'static str] = &["min_val", "max_val"];
 }
-
-/// Registry entry `hardtanh[:min_val,max_val]`.
-pub const ENTRY: Entry = Entry::new("hardtanh", Category::Saturating, |a| {
-    let (lo, hi) = (a.param("min_val"), a.param("max_val"));
-    if lo.value >= hi.value {
-        return Err(a.invalid("min_val", &format!("a number < max_val ({})", hi.value)));
-    }
-    Ok(Box::new(Hardtanh::new(lo, hi)))
-})
-.args(&[Arg::param("min_val", "-1.0"), Arg::param("max_val", "1.0")])
-.kinks(&[-1.0, 1.0])
-.about("x clamped to [min_val, max_val]: a piecewise-linear tanh")
-.formula(
-    "min_val if x < min_val, max_val if x > max_val, else x",
-    "1 if min_val < x < max_val, else 0  (0 at both bounds)",
-)
-.range("[min_val, max_val]")
-.pytorch("torch.nn.Hardtanh(min_val=-1.0, max_val=1.0)");

@@ -1,19 +1,32 @@
 //! Leaky ReLU (Maas, Hannun & Ng 2013, "Rectifier nonlinearities improve neural network
-//! acoustic models"). Same as `torch.nn.LeakyReLU(negative_slope=0.01)`.
+//! acoustic models").
 //!
-//! f(x)  = x if x > 0, else a·x          (a = negative_slope)
-//! f′(x) = 1 if x > 0, else a
-//! ∂f/∂a = 0 if x > 0, else x
+//! a = negative_slope; ∂f/∂a = 0 if x > 0, else x
 //!
 //! Kink at 0: f′(0) = a, PyTorch's convention. Beyond PyTorch: `a` can learn
 //! (`leaky_relu:learnable`), which makes it a one-parameter PReLU.
+//!
+//! f, f′ and the PyTorch equivalent: [`LeakyRelu`].
 use super::prelude::*;
 
-/// Leaky ReLU: `x` for `x > 0`, `negative_slope·x` otherwise.
-#[doc(alias = "LeakyReLU")]
-#[derive(Clone, Debug)]
-pub struct LeakyRelu {
-    p: RuleParams<1>,
+documented! {
+    /// Leaky ReLU: `x` for `x > 0`, `negative_slope·x` otherwise.
+    #[doc(alias = "LeakyReLU")]
+    #[derive(Clone, Debug)]
+    pub struct LeakyRelu {
+        p: RuleParams<1>,
+    }
+
+    f "x if x > 0, else a·x",
+    df "1 if x > 0, else a  (f′(0) = a)",
+    pytorch "torch.nn.LeakyReLU(negative_slope=0.01)",
+    entry Entry::new("leaky_relu", Category::NonSaturating, |a| {
+        Ok(Box::new(LeakyRelu::new(a.param("negative_slope"))))
+    })
+    .args(&[Arg::param("negative_slope", "0.01")])
+    .kinks(&[0.0])
+    .about("ReLU with a small slope a for x ≤ 0, so that no unit dies")
+    .range("(−∞, ∞)"),
 }
 
 impl LeakyRelu {
@@ -39,26 +52,48 @@ impl Pointwise for LeakyRelu {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            x
-        } else {
-            p[0] * x
-        }
+        leaky(x, p[0])
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            1.0
-        } else {
-            p[0]
-        }
+        leaky_df(x, p[0])
     }
     #[inline(always)]
     fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
-        dp[0] = if x > 0.0 { 0.0 } else { x };
+        dp[0] = leaky_da(x);
     }
     fn params(&self) -> &[Var] {
         &self.p
+    }
+}
+
+/// f(x) with slope `a` for x ≤ 0: the rule of this file, which PReLU shares.
+#[inline(always)]
+pub(crate) fn leaky(x: f32, a: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        a * x
+    }
+}
+
+/// f′(x) with slope `a` (f′(0) = a).
+#[inline(always)]
+pub(crate) fn leaky_df(x: f32, a: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else {
+        a
+    }
+}
+
+/// ∂f/∂a.
+#[inline(always)]
+pub(crate) fn leaky_da(x: f32) -> f32 {
+    if x > 0.0 {
+        0.0
+    } else {
+        x
     }
 }
 
@@ -66,14 +101,3 @@ impl PointwiseLayer for LeakyRelu {
     const LAYER_NAME: &'static str = "LeakyReLU";
     const PARAM_NAMES: &'static [&'static str] = &["negative_slope"];
 }
-
-/// Registry entry `leaky_relu[:negative_slope]`.
-pub const ENTRY: Entry = Entry::new("leaky_relu", Category::NonSaturating, |a| {
-    Ok(Box::new(LeakyRelu::new(a.param("negative_slope"))))
-})
-.args(&[Arg::param("negative_slope", "0.01")])
-.kinks(&[0.0])
-.about("ReLU with a small slope a for x ≤ 0, so that no unit dies")
-.formula("x if x > 0, else a·x", "1 if x > 0, else a  (f′(0) = a)")
-.range("(−∞, ∞)")
-.pytorch("torch.nn.LeakyReLU(negative_slope=0.01)");

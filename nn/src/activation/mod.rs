@@ -1,10 +1,12 @@
-//! Activations: every one defined once, in its own file, and listed once, in [`REGISTRY`].
+//! Activations: every one defined once, in its own file, and listed once, in the list of
+//! `for_each_activation` below, from which [`REGISTRY`], the function forms and the methods
+//! come.
 //!
 //! Each file `activation/<name>.rs` holds the struct (its parameters), the scalar rule
 //! (`f(x)`, `f′(x)`, `∂f/∂p` — an [`autograd::Pointwise`]) or, for the few that need more
-//! than one element at a time, a [`Module`] composing `Var` ops, a `//!` doc with both formulas,
-//! the PyTorch equivalent and the paper, and a `pub const ENTRY` for the registry. Every
-//! activation is then usable three ways:
+//! than one element at a time, a [`Module`](crate::Module) composing `Var` ops, docs with both
+//! formulas, the PyTorch equivalent and the paper, and a `pub const ENTRY` for the registry.
+//! Every activation is then usable three ways:
 //!
 //! | as | example |
 //! | --- | --- |
@@ -13,7 +15,7 @@
 //! | a name | `ActivationSpec::parse("leaky_relu:0.1")?.build()` |
 //!
 //! # One fused kernel for every scalar rule
-//! A [`Pointwise`] rule becomes a layer through [`PointwiseLayer`] (its
+//! A [`Pointwise`](autograd::Pointwise) rule becomes a layer through [`PointwiseLayer`] (its
 //! PyTorch class name and parameter names) and the blanket `impl<T: PointwiseLayer> Module for
 //! T`, whose `forward` is [`autograd::pointwise`]: one pass computing `f` forward, one pass
 //! computing `g·f′(x)` backward (plus one for the parameter sums when a parameter learns), no
@@ -21,9 +23,9 @@
 //!
 //! # Parameters: fixed or learnable by one switch
 //! Every real hyperparameter of a formula (`negative_slope`, `alpha`, `beta`, `lambd`, …) is a
-//! one-element [`Var`] returned by `params()`: a constant when fixed, a parameter when
-//! learnable ([`Param`], [`learnable`]). The rule's `dparams` gives `∂f/∂p` for all of them,
-//! and the fused op computes the sums only for those that learn. A learnable one shows up in
+//! one-element [`Var`](autograd::Var) returned by `params()`: a constant when fixed, a
+//! parameter when learnable ([`Param`], [`learnable`]). The rule's `dparams` gives `∂f/∂p` for
+//! all of them, and the fused op computes the sums only for those that learn. A learnable one shows up in
 //! `named_parameters()` under its name (`alpha`), so an optimizer trains it and the diagnostics
 //! report its value. From a spec: `elu:alpha=learnable`, `swish:learnable`.
 //!
@@ -36,8 +38,8 @@
 //! # Your own activation, three ways
 //! (`examples/custom_activation.rs` shows and trains all three.)
 //!
-//! **1. Compose `Var` ops** in a closure or a [`Module`]: every op has its backward, so yours
-//! comes free. Best for a quick idea, or for what is not elementwise.
+//! **1. Compose `Var` ops** in a closure or a [`Module`](crate::Module): every op has its
+//! backward, so yours comes free. Best for a quick idea, or for what is not elementwise.
 //! ```
 //! use nn::{Module, Sigmoid};
 //! use autograd::Var;
@@ -56,8 +58,8 @@
 //! autograd::gradcheck(|v: &[Var]| SigmoidSquared.forward(&v[0]), &[t], 1e-2, 1e-2).unwrap();
 //! ```
 //!
-//! **2. Give f and f′** (and `∂f/∂p` for a learnable parameter) as a [`Pointwise`] rule plus
-//! [`PointwiseLayer`]: the fused op makes one forward and one backward pass of it, compiled for
+//! **2. Give f and f′** (and `∂f/∂p` for a learnable parameter) as a
+//! [`Pointwise`](autograd::Pointwise) rule plus [`PointwiseLayer`]: the fused op makes one forward and one backward pass of it, compiled for
 //! the CPU's vector instructions (mark `f` and `df` `#[inline(always)]`), with no
 //! intermediate tensors. [`autograd::gradcheck_pointwise`] checks f′ and ∂f/∂p against
 //! differences of f. Best for speed, and for an activation you will keep (then give it a file
@@ -78,352 +80,116 @@
 //! ```
 //!
 //! # Adding an activation
-//! One file (copy `mish.rs`, or `squareplus.rs` for one with a parameter), then two lines here:
-//! `pub mod <name>;` and `<name>::ENTRY,` in [`REGISTRY`] (a `pub use` for the type is a
-//! convenience). The registry-wide tests (`nn/tests/activations.rs`) then gradcheck its input
-//! and parameter gradients in both modes, and check finiteness and kinks, with no new test
-//! code. The PyTorch comparison (`nn/tests/activation_fixtures.rs`) insists on a case for every
-//! registered name: one line in `nn/tests/fixtures/make_activation_fixtures.py` (PyTorch's
-//! function, or the formula in torch ops), then rerun the script.
+//! One file and one line:
+//! 1. `activation/<name>.rs`. For a scalar rule without parameters, copy `serf.rs` (18 lines):
+//!    `fused_rule!` takes f and f′ once, as the text that the docs and `--describe` show and as
+//!    the code; it makes the struct, the rule, the layer and `ENTRY`. With parameters, copy
+//!    `squareplus.rs`; along an axis, `softmax.rs` ([`normalize`]); gated, `glu.rs` ([`gated`]).
+//! 2. One line in the list of `for_each_activation` below, e.g. `serf [Serf] fn serf() = Serf;`:
+//!    it declares the module, re-exports the type (here and at `nn`'s root), registers `ENTRY`
+//!    (its place in the list is its place in `--help`), and makes `nn::functional::serf(&x)`
+//!    and `x.serf()`.
+//!
+//! The registry-wide tests (`nn/tests/activations.rs`) then gradcheck its input and parameter
+//! gradients in both modes, and check finiteness and kinks, with no new test code. The PyTorch
+//! comparison (`nn/tests/activation_fixtures.rs`) wants a case for every entry PyTorch has: one
+//! line in `nn/tests/fixtures/make_activation_fixtures.py` (PyTorch's function, or the formula
+//! in torch ops), then rerun the script. An entry without a PyTorch counterpart says
+//! `no_pytorch "what to write instead"` ([`Entry::no_pytorch`]): then its `f(x)` must be a
+//! formula in `x` ([`formula`]), and the test compares the layer with that formula evaluated in
+//! `f64` ([`Formula::reference`]) instead.
 
-use autograd::{Pointwise, Var};
-use tensor::{shape_panic, Shape, Tensor};
-
-use crate::module::{format_float, join_name, Module};
-
+// The order of the parts, each using only those before it: `suggest`, `scalar`, `error`, `arg`,
+// `layer` -> `entry`, `rule` -> `prelude` -> `normalize`, `gated` -> the activations ->
+// `registry` -> `formula` (`real` -> `tree` -> `parse`, `eval`, `reference`) -> `spec`.
+mod arg;
+mod entry;
+mod error;
 pub mod formula;
+pub mod gated;
+mod layer;
+pub mod normalize;
 pub mod prelude;
 pub mod registry;
+mod rule;
 pub mod scalar;
+mod spec;
+mod suggest;
 
-pub mod celu;
-pub mod elu;
-pub mod geglu;
-pub mod gelu;
-pub mod glu;
-pub mod hardshrink;
-pub mod hardsigmoid;
-pub mod hardswish;
-pub mod hardtanh;
-pub mod leaky_relu;
-pub mod log_softmax;
-pub mod logsigmoid;
-pub mod mish;
-pub mod prelu;
-pub mod relu;
-pub mod relu6;
-pub mod rrelu;
-pub mod selu;
-pub mod sigmoid;
-pub mod snake;
-pub mod softmax;
-pub mod softmin;
-pub mod softplus;
-pub mod softshrink;
-pub mod softsign;
-pub mod squared_relu;
-pub mod squareplus;
-pub mod swiglu;
-pub mod swish;
-pub mod tanh;
-pub mod tanhshrink;
-pub mod threshold;
+pub use arg::{Arg, ArgKind};
+pub use entry::{Args, BuildFn, Category, Entry};
+pub use error::{FormulaError, ParseError};
+pub use formula::{Formula, FormulaLayer};
+pub use layer::{learnable, resolve_dim, Param, PointwiseLayer};
+pub use registry::{all, find, names, REGISTRY};
+pub use spec::ActivationSpec;
 
-pub use celu::Celu;
-pub use elu::Elu;
-pub use formula::{Formula, FormulaError, FormulaLayer};
-pub use geglu::GeGlu;
-pub use gelu::{Gelu, GeluTanh};
-pub use glu::Glu;
-pub use hardshrink::Hardshrink;
-pub use hardsigmoid::Hardsigmoid;
-pub use hardswish::Hardswish;
-pub use hardtanh::Hardtanh;
-pub use leaky_relu::LeakyRelu;
-pub use log_softmax::LogSoftmax;
-pub use logsigmoid::LogSigmoid;
-pub use mish::Mish;
-pub use prelu::PRelu;
-pub use registry::{
-    all, find, names, ActivationSpec, Arg, ArgKind, Args, Category, Entry, ParseError,
-};
-pub use relu::Relu;
-pub use relu6::Relu6;
-pub use rrelu::RRelu;
-pub use selu::Selu;
-pub use sigmoid::Sigmoid;
-pub use snake::Snake;
-pub use softmax::Softmax;
-pub use softmin::Softmin;
-pub use softplus::Softplus;
-pub use softshrink::Softshrink;
-pub use softsign::Softsign;
-pub use squared_relu::SquaredRelu;
-pub use squareplus::Squareplus;
-pub use swiglu::SwiGlu;
-pub use swish::Swish;
-pub use tanh::Tanh;
-pub use tanhshrink::Tanhshrink;
-pub use threshold::Threshold;
-
-/// Every activation, in the order `--help` lists them: PyTorch's, then the others.
-pub const REGISTRY: &[Entry] = &[
-    relu::ENTRY,
-    relu6::ENTRY,
-    leaky_relu::ENTRY,
-    prelu::ENTRY,
-    rrelu::ENTRY,
-    elu::ENTRY,
-    selu::ENTRY,
-    celu::ENTRY,
-    gelu::ENTRY,
-    swish::ENTRY,
-    mish::ENTRY,
-    sigmoid::ENTRY,
-    tanh::ENTRY,
-    softplus::ENTRY,
-    softsign::ENTRY,
-    hardtanh::ENTRY,
-    hardsigmoid::ENTRY,
-    hardswish::ENTRY,
-    logsigmoid::ENTRY,
-    tanhshrink::ENTRY,
-    softshrink::ENTRY,
-    hardshrink::ENTRY,
-    threshold::ENTRY,
-    softmax::ENTRY,
-    log_softmax::ENTRY,
-    softmin::ENTRY,
-    glu::ENTRY,
-    squared_relu::ENTRY,
-    squareplus::ENTRY,
-    snake::ENTRY,
-    swiglu::ENTRY,
-    geglu::ENTRY,
-];
-
-/// The initial value of a scalar hyperparameter, and whether it learns. An `f32` converts to a
-/// fixed one: `LeakyRelu::new(0.1)`, `LeakyRelu::new(learnable(0.1))`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Param {
-    /// The (initial) value.
-    pub value: f32,
-    /// Whether it is a learnable parameter (else a constant).
-    pub learnable: bool,
-}
-
-impl Param {
-    /// A constant.
-    pub const fn fixed(value: f32) -> Param {
-        Param {
-            value,
-            learnable: false,
+/// The list of every activation, once, in the order `--help` lists them (PyTorch's, then the
+/// others); it hands the list to the macro `$then`, which makes one thing from it: the modules
+/// and `pub use`s here, [`REGISTRY`] (in `registry.rs`), and the function forms and
+/// [`ActivationExt`](crate::ActivationExt) methods (in `functional.rs`).
+///
+/// A line is `file [Types] forms;`: the file `activation/<file>.rs` (which defines
+/// `pub const ENTRY`), the types it exports, then its function forms, each `fn name(args) =
+/// layer` (`nn::functional::name(&x, args)` and `x.name(args)`), `function …` (the function
+/// only) or `method …` (the method only), where `layer` is the layer applied once. PReLU and
+/// RReLU's functions take a weight and a generator, so `functional.rs` writes them by hand.
+macro_rules! for_each_activation {
+    ($then:ident) => {
+        $then! {
+            relu [Relu] fn relu() = Relu;
+            relu6 [Relu6] fn relu6() = Relu6;
+            leaky_relu [LeakyRelu] fn leaky_relu(negative_slope: f32) = LeakyRelu::new(negative_slope);
+            prelu [PRelu];
+            rrelu [RRelu];
+            elu [Elu] fn elu(alpha: f32) = Elu::new(alpha);
+            selu [Selu] fn selu() = Selu;
+            celu [Celu] fn celu(alpha: f32) = Celu::new(alpha);
+            gelu [Gelu, GeluTanh] fn gelu() = Gelu, fn gelu_tanh() = GeluTanh;
+            swish [Swish] fn swish(beta: f32) = Swish::new(beta), fn silu() = Swish::silu();
+            mish [Mish] fn mish() = Mish;
+            sigmoid [Sigmoid] fn sigmoid() = Sigmoid;
+            tanh [Tanh] fn tanh() = Tanh;
+            softplus [Softplus]
+                function softplus(beta: f32, threshold: f32) = Softplus::new(beta, threshold),
+                method softplus() = Softplus::default();
+            softsign [Softsign] fn softsign() = Softsign;
+            hardtanh [Hardtanh] fn hardtanh(min_val: f32, max_val: f32) = Hardtanh::new(min_val, max_val);
+            hardsigmoid [Hardsigmoid] fn hardsigmoid() = Hardsigmoid;
+            hardswish [Hardswish] fn hardswish() = Hardswish;
+            logsigmoid [LogSigmoid] fn logsigmoid() = LogSigmoid;
+            tanhshrink [Tanhshrink] fn tanhshrink() = Tanhshrink;
+            softshrink [Softshrink] fn softshrink(lambd: f32) = Softshrink::new(lambd);
+            hardshrink [Hardshrink] fn hardshrink(lambd: f32) = Hardshrink::new(lambd);
+            threshold [Threshold] function threshold(threshold: f32, value: f32) = Threshold::new(threshold, value);
+            softmax [Softmax] function softmax(dim: isize) = Softmax::new(dim);
+            log_softmax [LogSoftmax] function log_softmax(dim: isize) = LogSoftmax::new(dim);
+            softmin [Softmin] function softmin(dim: isize) = Softmin::new(dim);
+            glu [Glu] fn glu(dim: isize) = Glu::new(dim);
+            squared_relu [SquaredRelu] fn squared_relu() = SquaredRelu;
+            squareplus [Squareplus] fn squareplus(b: f32) = Squareplus::new(b);
+            snake [Snake] fn snake(alpha: f32) = Snake::new(alpha);
+            swiglu [SwiGlu] fn swiglu(dim: isize) = SwiGlu::new(dim);
+            geglu [GeGlu] fn geglu(dim: isize) = GeGlu::new(dim);
+            serf [Serf] fn serf() = Serf;
         }
-    }
+    };
+}
+pub(crate) use for_each_activation;
 
-    /// A learnable parameter starting at `value`.
-    pub const fn learnable(value: f32) -> Param {
-        Param {
-            value,
-            learnable: true,
+/// The modules and `pub use`s of [`for_each_activation`]'s list, and [`layers`].
+macro_rules! declare {
+    ($($file:ident [$($ty:ident),*] $($kind:ident $f:ident ($($a:ident: $t:ty),*) = $rule:expr),*;)*) => {
+        $(
+            pub mod $file;
+            pub use $file::{$($ty),*};
+        )*
+
+        /// Every activation's type, for a glob import (`nn`'s root re-exports them:
+        /// `nn::Mish`, `nn::LeakyRelu`, …).
+        pub mod layers {
+            $(pub use super::$file::{$($ty),*};)*
         }
-    }
-
-    /// The one-element `Var` (shape `[1]`, like PyTorch's `PReLU.weight`): a
-    /// [`Var::parameter`] if learnable, else a [`Var::constant`].
-    pub fn var(self) -> Var {
-        let t = Tensor::from_vec(vec![self.value], [1]);
-        if self.learnable {
-            Var::parameter(t)
-        } else {
-            Var::constant(t)
-        }
-    }
+    };
 }
-
-impl From<f32> for Param {
-    fn from(value: f32) -> Param {
-        Param::fixed(value)
-    }
-}
-
-/// A learnable parameter starting at `value`: `Elu::new(learnable(1.0))`.
-pub fn learnable(value: f32) -> Param {
-    Param::learnable(value)
-}
-
-/// A [`Pointwise`] rule that is also a layer: its PyTorch class name and the names of its
-/// `params()`. Every such rule is a [`Module`] by the blanket impl below, whose `forward` is the
-/// fused [`autograd::pointwise`] op.
-///
-/// ```
-/// use nn::activation::prelude::*;
-///
-/// /// f(x) = x·σ(x)², a made-up activation.
-/// #[derive(Clone)]
-/// struct Sig2;
-///
-/// impl Pointwise for Sig2 {
-///     fn name(&self) -> &'static str { "sig2" }
-///     fn f(&self, x: f32, _: &[f32]) -> f32 { x * sigmoid(x) * sigmoid(x) }
-///     fn df(&self, x: f32, _: &[f32]) -> f32 {
-///         let (s, c) = sigmoid_pair(x);
-///         s * s + 2.0 * x * s * s * c
-///     }
-/// }
-///
-/// impl PointwiseLayer for Sig2 {
-///     const LAYER_NAME: &'static str = "Sig2";
-/// }
-///
-/// let layer: Box<dyn Module> = Box::new(Sig2);
-/// let y = layer.forward(&Var::constant(Tensor::from_vec(vec![0.0, 2.0], [2])));
-/// assert_eq!(y.value().get(&[0]), 0.0);
-/// assert_eq!(layer.describe(), "Sig2()");
-/// ```
-pub trait PointwiseLayer: Pointwise {
-    /// The class name PyTorch prints (`"LeakyReLU"`).
-    const LAYER_NAME: &'static str;
-
-    /// The names of `params()`, in order (`["negative_slope"]`): the names learnable ones get
-    /// in `named_parameters()`, and the keys of [`extra_repr`](PointwiseLayer::extra_repr).
-    const PARAM_NAMES: &'static [&'static str] = &[];
-
-    /// What goes inside the parentheses when printed, like PyTorch's `extra_repr`. Default:
-    /// `name=value` for each parameter (`negative_slope=0.01`), `(learnable)` after one that
-    /// learns.
-    fn extra_repr(&self) -> String {
-        let parts: Vec<String> = Self::PARAM_NAMES
-            .iter()
-            .zip(self.params())
-            .map(|(name, p)| {
-                let learns = if p.requires_grad() {
-                    " (learnable)"
-                } else {
-                    ""
-                };
-                format!("{name}={}{learns}", format_float(p.item()))
-            })
-            .collect();
-        parts.join(", ")
-    }
-}
-
-impl<T: PointwiseLayer> Module for T {
-    /// `f` elementwise, through the one fused op.
-    fn forward(&self, x: &Var) -> Var {
-        x.pointwise(self)
-    }
-
-    /// The learnable ones among `params()`, named by `PARAM_NAMES`.
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Var)) {
-        debug_assert_eq!(
-            T::PARAM_NAMES.len(),
-            self.params().len(),
-            "{}",
-            T::LAYER_NAME
-        );
-        for (name, p) in T::PARAM_NAMES.iter().zip(self.params()) {
-            if p.requires_grad() {
-                f(&join_name(prefix, name), p);
-            }
-        }
-    }
-
-    /// `LAYER_NAME(extra_repr)`: `"LeakyReLU(negative_slope=0.01)"`.
-    fn describe(&self) -> String {
-        format!("{}({})", T::LAYER_NAME, self.extra_repr())
-    }
-
-    /// Always `true`: a scalar rule is an activation.
-    fn is_activation(&self) -> bool {
-        true
-    }
-
-    /// The rule's `df` at every element of `x`, at the parameters' current values.
-    fn derivative(&self, x: &Tensor) -> Option<Tensor> {
-        let p = self.param_values();
-        Some(x.map(|v| self.df(v, &p)))
-    }
-}
-
-/// A PyTorch-style `dim` (negative counts from the end) as an axis of `shape`.
-///
-/// # Panics
-/// If `dim` is outside `-rank..rank`, naming `op` and the shape.
-#[track_caller]
-pub fn resolve_dim(op: &str, dim: isize, shape: &Shape) -> usize {
-    let rank = shape.rank() as isize;
-    let axis = if dim < 0 { dim + rank } else { dim };
-    if axis < 0 || axis >= rank {
-        shape_panic(
-            op,
-            format_args!("dim {dim} is out of range for shape {shape:?} (rank {rank})"),
-        );
-    }
-    axis as usize
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn param_makes_constant_or_parameter() {
-        let fixed = Param::from(0.5).var();
-        assert!(!fixed.requires_grad());
-        assert_eq!(fixed.value().to_vec(), vec![0.5]);
-        let learns = learnable(2.0).var();
-        assert!(learns.requires_grad());
-        assert_eq!(learns.dims(), vec![1]);
-    }
-
-    #[test]
-    fn resolve_dim_counts_from_the_end() {
-        let s = Shape::from([2, 3, 4]);
-        assert_eq!(resolve_dim("softmax", -1, &s), 2);
-        assert_eq!(resolve_dim("softmax", 0, &s), 0);
-        assert_eq!(resolve_dim("softmax", -3, &s), 0);
-    }
-
-    #[test]
-    #[should_panic(expected = "softmax: dim -4 is out of range for shape [2, 3, 4] (rank 3)")]
-    fn resolve_dim_rejects_out_of_range() {
-        resolve_dim("softmax", -4, &Shape::from([2, 3, 4]));
-    }
-
-    #[test]
-    fn pointwise_layers_list_only_learnable_params() {
-        let fixed = LeakyRelu::new(0.1);
-        assert!(fixed.named_parameters().is_empty());
-        assert_eq!(fixed.describe(), "LeakyReLU(negative_slope=0.1)");
-        let learns = Elu::new(learnable(0.5));
-        let named = learns.named_parameters();
-        assert_eq!(named.len(), 1);
-        assert_eq!(named[0].0, "alpha");
-        assert_eq!(learns.describe(), "ELU(alpha=0.5 (learnable))");
-    }
-
-    #[test]
-    fn pointwise_layers_are_activations_with_their_df() {
-        let x = Tensor::from_vec(vec![-2.0, 0.5], [1, 2]);
-        let leaky = LeakyRelu::new(0.1);
-        assert!(leaky.is_activation());
-        assert_eq!(leaky.derivative(&x).unwrap().to_vec(), vec![0.1, 1.0]);
-        let d = Sigmoid.derivative(&x).unwrap();
-        assert_eq!(d.dims(), [1, 2]);
-        let s = 1.0 / (1.0 + 2f32.exp());
-        assert!((d.data()[0] - s * (1.0 - s)).abs() < 1e-7);
-    }
-
-    #[test]
-    fn a_learnable_parameter_trains() {
-        // ∂/∂α Σ elu(x) at x = [-1, -2, 3] is Σ_{x≤0} (eˣ − 1).
-        let elu = Elu::new(learnable(1.0));
-        let x = Var::constant(Tensor::from_vec(vec![-1.0, -2.0, 3.0], [3]));
-        elu.forward(&x).sum_all().backward();
-        let g = elu.parameters()[0].grad().unwrap().item();
-        let want = ((-1f32).exp() - 1.0) + ((-2f32).exp() - 1.0);
-        assert!((g - want).abs() < 1e-6, "{g} vs {want}");
-    }
-}
+for_each_activation!(declare);

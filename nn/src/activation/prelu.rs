@@ -1,21 +1,38 @@
-//! PReLU, the parametric ReLU (He, Zhang, Ren & Sun 2015, arXiv:1502.01852). Same as
-//! `torch.nn.PReLU(num_parameters=1, init=0.25)`.
+//! PReLU, the parametric ReLU (He, Zhang, Ren & Sun 2015, arXiv:1502.01852).
 //!
-//! f(x)  = x if x > 0, else w·x          (w learned: one per channel, or one for all)
-//! f′(x) = 1 if x > 0, else w
-//! ∂f/∂w = 0 if x > 0, else x
+//! w is learned, one per channel or one for all; ∂f/∂w = 0 if x > 0, else x.
 //!
 //! With one parameter it is a scalar rule through the fused op. With `num_parameters = C` the
 //! input's axis 1 is the channel axis, as in PyTorch (`[N, C]`, `[N, C, H, W]`), and the layer
 //! composes `Var` ops: `x·m + (x·(1 − m))·w` with the constant mask `m = [x > 0]`, `w` reshaped
 //! to broadcast along axis 1. Kink at 0: f′(0) = w, PyTorch's convention.
+//!
+//! f, f′ and the PyTorch equivalent: [`PRelu`].
+use super::leaky_relu::{leaky, leaky_da, leaky_df};
 use super::prelude::*;
 
-/// PReLU: `x` for `x > 0`, `w·x` otherwise, `w` learned (shape `[num_parameters]`).
-#[doc(alias = "PReLU")]
-#[derive(Clone, Debug)]
-pub struct PRelu {
-    weight: RuleParams<1>,
+documented! {
+    /// PReLU: `x` for `x > 0`, `w·x` otherwise, `w` learned (shape `[num_parameters]`).
+    #[doc(alias = "PReLU")]
+    #[derive(Clone, Debug)]
+    pub struct PRelu {
+        weight: RuleParams<1>,
+    }
+
+    f "x if x > 0, else w·x",
+    df "1 if x > 0, else w  (f′(0) = w)",
+    pytorch "torch.nn.PReLU(num_parameters=1, init=0.25)",
+    entry Entry::new("prelu", Category::Learnable, |a| {
+        let n = a.int("num_parameters");
+        if n < 1 {
+            return Err(a.invalid("num_parameters", "an integer ≥ 1"));
+        }
+        Ok(Box::new(PRelu::new(n as usize, a.number("init"))))
+    })
+    .args(&[Arg::int("num_parameters", "1"), Arg::number("init", "0.25")])
+    .kinks(&[0.0])
+    .about("leaky ReLU whose negative slope is learned (per channel or shared)")
+    .range("(−∞, ∞)"),
 }
 
 impl PRelu {
@@ -33,6 +50,13 @@ impl PRelu {
         }
     }
 
+    /// Around a caller's `weight` (shape `[num_parameters]`), for `nn::functional::prelu`.
+    pub(crate) fn with_weight(weight: Var) -> PRelu {
+        PRelu {
+            weight: RuleParams::new([weight]),
+        }
+    }
+
     /// The slopes, shape `[num_parameters]`.
     pub fn weight(&self) -> &Var {
         &self.weight[0]
@@ -43,16 +67,18 @@ impl PRelu {
         self.weight[0].shape().numel()
     }
 
-    /// One slope per channel (axis 1): composed from `Var` ops.
+    /// One slope per channel (axis 1), composed from `Var` ops: `x·m + (x·(1 − m))·w`.
+    ///
+    /// # Panics
+    /// If `x` does not have that many channels on axis 1; the message ends with
+    /// `({count} {num_parameters})`, `count` saying where the number comes from.
     #[track_caller]
-    fn per_channel(&self, x: &Var) -> Var {
+    pub(crate) fn per_channel(&self, x: &Var, count: &str) -> Var {
         let (c, shape) = (self.num_parameters(), x.shape());
         if shape.rank() < 2 || shape.dim(1) != c {
             shape_panic(
                 "prelu",
-                format_args!(
-                    "input {shape:?} must have {c} channels on axis 1 (num_parameters = {c})"
-                ),
+                format_args!("input {shape:?} must have {c} channels on axis 1 ({count} {c})"),
             );
         }
         let positive = x.value().gt_mask(&Tensor::scalar(0.0));
@@ -71,7 +97,7 @@ impl Default for PRelu {
     }
 }
 
-/// The scalar rule, used when there is a single slope.
+/// The scalar rule, used when there is a single slope: leaky ReLU's, with the slope learned.
 impl Pointwise for PRelu {
     const CHEAP_DF: bool = true; // a comparison and a select
     fn name(&self) -> &'static str {
@@ -79,23 +105,15 @@ impl Pointwise for PRelu {
     }
     #[inline(always)]
     fn f(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            x
-        } else {
-            p[0] * x
-        }
+        leaky(x, p[0])
     }
     #[inline(always)]
     fn df(&self, x: f32, p: &[f32]) -> f32 {
-        if x > 0.0 {
-            1.0
-        } else {
-            p[0]
-        }
+        leaky_df(x, p[0])
     }
     #[inline(always)]
     fn dparams(&self, x: f32, _: &[f32], dp: &mut [f32]) {
-        dp[0] = if x > 0.0 { 0.0 } else { x };
+        dp[0] = leaky_da(x);
     }
     fn params(&self) -> &[Var] {
         &self.weight
@@ -110,7 +128,7 @@ impl Module for PRelu {
         if self.num_parameters() == 1 {
             x.pointwise(self)
         } else {
-            self.per_channel(x)
+            self.per_channel(x, "num_parameters =")
         }
     }
     fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Var)) {
@@ -128,7 +146,7 @@ impl Module for PRelu {
         let w = self.weight[0].value();
         let w = w.data();
         if let [a] = *w {
-            return Some(x.map(|v| if v > 0.0 { 1.0 } else { a }));
+            return Some(x.map(|v| leaky_df(v, a)));
         }
         let dims = x.dims();
         if dims.len() < 2 || dims[1] != w.len() {
@@ -150,21 +168,6 @@ impl Module for PRelu {
         Some(Tensor::from_vec(d, dims))
     }
 }
-
-/// Registry entry `prelu[:num_parameters,init]`.
-pub const ENTRY: Entry = Entry::new("prelu", Category::Learnable, |a| {
-    let n = a.int("num_parameters");
-    if n < 1 {
-        return Err(a.invalid("num_parameters", "an integer ≥ 1"));
-    }
-    Ok(Box::new(PRelu::new(n as usize, a.number("init"))))
-})
-.args(&[Arg::int("num_parameters", "1"), Arg::number("init", "0.25")])
-.kinks(&[0.0])
-.about("leaky ReLU whose negative slope is learned (per channel or shared)")
-.formula("x if x > 0, else w·x", "1 if x > 0, else w  (f′(0) = w)")
-.range("(−∞, ∞)")
-.pytorch("torch.nn.PReLU(num_parameters=1, init=0.25)");
 
 #[cfg(test)]
 mod tests {

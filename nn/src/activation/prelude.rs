@@ -4,10 +4,13 @@
 pub use autograd::{Pointwise, RuleParams, Var};
 pub use tensor::{shape_panic, Tensor};
 
-pub use super::registry::{Arg, Args, Category, Entry, ParseError};
+pub use super::arg::Arg;
+pub use super::entry::{Args, Category, Entry};
+pub use super::error::ParseError;
+pub use super::layer::{learnable, resolve_dim, Param, PointwiseLayer};
+pub(crate) use super::rule::{documented, fused_rule};
 pub use super::scalar::{
-    erf, erfc, exp, expm1, ln_1p_unit, log_sigmoid, normal_cdf, normal_cdf_pdf, normal_pdf,
-    sigmoid, sigmoid_pair, softplus, softplus_beta, tanh,
+    erf, erfc, exp, exp_neg_square, expm1, ln_1p_unit, log_sigmoid, normal_cdf, normal_cdf_pdf,
+    normal_pdf, sigmoid, sigmoid_pair, softplus, softplus_beta, tanh,
 };
-pub use super::{learnable, resolve_dim, Param, PointwiseLayer};
 pub use crate::module::{format_float, join_name, Module};

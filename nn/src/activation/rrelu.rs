@@ -1,34 +1,59 @@
 //! RReLU, the randomized leaky ReLU (Xu, Wang, Chen & Li 2015, "Empirical evaluation of
-//! rectified activations in convolutional network", arXiv:1505.00853). Same as
-//! `torch.nn.RReLU(lower=1/8, upper=1/3)`.
+//! rectified activations in convolutional network", arXiv:1505.00853).
 //!
 //! Training: f(x) = x if x > 0, else a·x, with a fresh slope a ~ U(lower, upper) drawn for every
 //! element at every forward pass (or, with `per_tensor`, one slope for the whole tensor per
 //! pass) from the layer's own generator, seeded at construction.
 //! Evaluation: the fixed slope a = (lower + upper)/2, i.e. leaky ReLU.
-//! f′(x) = 1 if x > 0, else a;  f′(0) = a, PyTorch's convention.
 //!
 //! Composite: training mode multiplies `x` by a constant tensor of slopes (1 where x > 0), so
 //! the backward uses the slopes drawn in the forward; evaluation uses the fused leaky-ReLU rule.
 //! Differences from PyTorch: the random numbers differ (our generator, and we draw a slope for
 //! every element, not only for the non-positive ones); `per_tensor` is ours.
+//!
+//! f, f′ and the PyTorch equivalent: [`RRelu`].
 use std::cell::{Cell, RefCell};
 
 use tensor::{rng, zip_with, Rng};
 
+use super::leaky_relu::LeakyRelu;
 use super::prelude::*;
-use super::LeakyRelu;
 
-/// RReLU: leaky ReLU with a random slope in `[lower, upper)` while training, the mean slope
-/// in evaluation.
-#[doc(alias = "RReLU")]
-#[derive(Debug)]
-pub struct RRelu {
-    lower: f32,
-    upper: f32,
-    per_tensor: bool,
-    rng: RefCell<Rng>,
-    training: Cell<bool>,
+documented! {
+    /// RReLU: leaky ReLU with a random slope in `[lower, upper)` while training, the mean slope
+    /// in evaluation.
+    #[doc(alias = "RReLU")]
+    #[derive(Debug)]
+    pub struct RRelu {
+        lower: f32,
+        upper: f32,
+        per_tensor: bool,
+        rng: RefCell<Rng>,
+        training: Cell<bool>,
+    }
+
+    f "x if x > 0, else a·x;  a ~ U(lower, upper) training, (lower + upper)/2 eval",
+    df "1 if x > 0, else a  (f′(0) = a)",
+    pytorch "torch.nn.RReLU(lower=0.125, upper=0.3333333333333333)",
+    entry Entry::new("rrelu", Category::Randomized, |a| {
+        let (lower, upper) = (a.number("lower"), a.number("upper"));
+        if lower > upper {
+            return Err(a.invalid("lower", &format!("a number ≤ upper ({upper})")));
+        }
+        let seed = (a.int("seed") as u64).wrapping_add(a.instance());
+        Ok(Box::new(
+            RRelu::new(lower, upper, seed).per_tensor(a.flag("per_tensor")),
+        ))
+    })
+    .args(&[
+        Arg::number("lower", "0.125"),
+        Arg::number("upper", "0.33333334"),
+        Arg::flag("per_tensor", "false"),
+        Arg::int("seed", "0"),
+    ])
+    .kinks(&[0.0])
+    .about("leaky ReLU with a random slope in [lower, upper) while training, the mean in eval")
+    .range("(−∞, ∞)"),
 }
 
 impl RRelu {
@@ -122,33 +147,6 @@ impl Module for RRelu {
         self.training.get()
     }
 }
-
-/// Registry entry `rrelu[:lower,upper,per_tensor,seed]`. Each layer built from one spec gets
-/// `seed + k` for the k-th build, so the layers of a model draw different slopes.
-pub const ENTRY: Entry = Entry::new("rrelu", Category::Randomized, |a| {
-    let (lower, upper) = (a.number("lower"), a.number("upper"));
-    if lower > upper {
-        return Err(a.invalid("lower", &format!("a number ≤ upper ({upper})")));
-    }
-    let seed = (a.int("seed") as u64).wrapping_add(a.instance());
-    Ok(Box::new(
-        RRelu::new(lower, upper, seed).per_tensor(a.flag("per_tensor")),
-    ))
-})
-.args(&[
-    Arg::number("lower", "0.125"),
-    Arg::number("upper", "0.33333334"),
-    Arg::flag("per_tensor", "false"),
-    Arg::int("seed", "0"),
-])
-.kinks(&[0.0])
-.about("leaky ReLU with a random slope in [lower, upper) while training, the mean in eval")
-.formula(
-    "x if x > 0, else a·x;  a ~ U(lower, upper) training, (lower + upper)/2 eval",
-    "1 if x > 0, else a  (f′(0) = a)",
-)
-.range("(−∞, ∞)")
-.pytorch("torch.nn.RReLU(lower=0.125, upper=0.3333333333333333)");
 
 #[cfg(test)]
 mod tests {

@@ -10,16 +10,15 @@
 //! - **Fast, branch-free, inlinable.** Every helper is plain arithmetic (a polynomial after a
 //!   range reduction) with `if`s that compile to selects, so the fused op's loop over a slice is
 //!   auto-vectorised. The `libm` functions behind `f32::exp` or `f32::ln_1p` are opaque calls
-//!   that stop vectorisation (softplus through `ln_1p` took 19 ms forward on 1M elements, 4.8 ms
-//!   with [`ln_1p_unit`]). For the same reason every rule marks its `f` and `df`
-//!   `#[inline(always)]`: exact GELU's loop, not inlined, took 38 ms forward and backward, 11 ms
-//!   inlined.
+//!   that stop vectorisation (hence [`ln_1p_unit`] for softplus). For the same reason every rule
+//!   marks its `f` and `df` `#[inline(always)]`.
 //! - **Fused multiply-adds.** The polynomials are evaluated by Horner's rule with
 //!   `f32::mul_add`, which rounds once: where the CPU has FMA that is one instruction instead of
-//!   a multiply and an add (Rust never fuses `a * b + c` by itself), which made exact GELU's
-//!   forward pass 30% faster (1.18 → 0.84 ms on 1M elements, AVX-512). It rounds the same way
+//!   a multiply and an add (Rust never fuses `a * b + c` by itself). It rounds the same way
 //!   on every CPU, so the kernels still give the same bits everywhere; on an x86-64 CPU
 //!   without FMA it is a library call, and slow.
+//!
+//! `cargo bench --bench activations` (in `benches/`) measures the kernels built on these.
 //!
 //! Accuracy: relative error ≤ 5e-7 (a few ulp) for every helper on normal results, checked in
 //! the tests against values computed at 30 digits. Results below about 2⁻¹²⁵ ≈ 2.4e-38 are

@@ -1,19 +1,35 @@
 //! Snake (Liu Ziyin, Hartwig & Ueda 2020, "Neural networks fail to learn periodic functions
 //! and how to fix it", arXiv:2006.08195). Not in PyTorch.
 //!
-//! f(x)  = x + sin²(αx)/α
-//! f′(x) = 1 + sin(2αx)
 //! ∂f/∂α = x·sin(2αx)/α − sin²(αx)/α²
 //!
 //! A monotone trend plus a periodic ripple of frequency α, which lets a network extrapolate
 //! periodic signals. α ≠ 0; it learns by default, as in the paper (`snake:fixed` to keep it).
 //! Smooth: no kink.
+//!
+//! f, f′ and the PyTorch equivalent: [`Snake`].
 use super::prelude::*;
 
-/// Snake: `x + sin²(αx)/α`.
-#[derive(Clone, Debug)]
-pub struct Snake {
-    p: RuleParams<1>,
+documented! {
+    /// Snake: `x + sin²(αx)/α`.
+    #[derive(Clone, Debug)]
+    pub struct Snake {
+        p: RuleParams<1>,
+    }
+
+    f "x + sin²(αx)/α",
+    df "1 + sin(2αx)",
+    pytorch "none: x + torch.sin(alpha * x) ** 2 / alpha",
+    entry Entry::new("snake", Category::Learnable, |a| {
+        let alpha = a.param("alpha");
+        if alpha.value == 0.0 {
+            return Err(a.invalid("alpha", "a non-zero number"));
+        }
+        Ok(Box::new(Snake::new(alpha)))
+    })
+    .args(&[Arg::learnable("alpha", "1.0")])
+    .about("x + sin²(αx)/α: a periodic ripple on a linear trend, for periodic data; α learns")
+    .range("(−∞, ∞)"),
 }
 
 impl Snake {
@@ -62,17 +78,3 @@ impl PointwiseLayer for Snake {
     const LAYER_NAME: &'static str = "Snake";
     const PARAM_NAMES: &'static [&'static str] = &["alpha"];
 }
-
-/// Registry entry `snake[:alpha]` (learnable unless `fixed`).
-pub const ENTRY: Entry = Entry::new("snake", Category::Learnable, |a| {
-    let alpha = a.param("alpha");
-    if alpha.value == 0.0 {
-        return Err(a.invalid("alpha", "a non-zero number"));
-    }
-    Ok(Box::new(Snake::new(alpha)))
-})
-.args(&[Arg::learnable("alpha", "1.0")])
-.about("x + sin²(αx)/α: a periodic ripple on a linear trend, for periodic data; α learns")
-.formula("x + sin²(αx)/α", "1 + sin(2αx)")
-.range("(−∞, ∞)")
-.pytorch("none: x + torch.sin(alpha * x) ** 2 / alpha");

@@ -1,20 +1,36 @@
 //! Softplus (Dugas et al. 2001, "Incorporating second-order functional knowledge for better
-//! option pricing"). Same as `torch.nn.Softplus(beta=1.0, threshold=20.0)`.
+//! option pricing").
 //!
-//! f(x)  = ln(1 + e^(βx))/β,  and x where βx > threshold
-//! f′(x) = σ(βx),             and 1 where βx > threshold
 //! ∂f/∂β = (x·σ(βx) − f(x))/β, and 0 where βx > threshold
 //!
 //! `ln(1 + e^z)` is computed as `max(z, 0) + ln(1 + e^(−|z|))`: finite for every z. The
 //! threshold is PyTorch's switch to the identity, where the two agree to `f32` precision, so
 //! it is a fixed number, not a learnable parameter. Beyond PyTorch: β can learn.
+//!
+//! f, f′ and the PyTorch equivalent: [`Softplus`].
 use super::prelude::*;
 
-/// Softplus: `ln(1 + e^(βx))/β`, linear above the threshold.
-#[derive(Clone, Debug)]
-pub struct Softplus {
-    p: RuleParams<1>,
-    threshold: f32,
+documented! {
+    /// Softplus: `ln(1 + e^(βx))/β`, linear above the threshold.
+    #[derive(Clone, Debug)]
+    pub struct Softplus {
+        p: RuleParams<1>,
+        threshold: f32,
+    }
+
+    f "ln(1 + e^(βx))/β  (x where βx > threshold)",
+    df "σ(βx)  (1 where βx > threshold)",
+    pytorch "torch.nn.Softplus(beta=1.0, threshold=20.0)",
+    entry Entry::new("softplus", Category::NonSaturating, |a| {
+        let beta = a.param("beta");
+        if beta.value == 0.0 {
+            return Err(a.invalid("beta", "a non-zero number"));
+        }
+        Ok(Box::new(Softplus::new(beta, a.number("threshold"))))
+    })
+    .args(&[Arg::param("beta", "1.0"), Arg::number("threshold", "20.0")])
+    .about("smooth ReLU, ln(1 + e^(βx))/β; its derivative is σ(βx)")
+    .range("(0, ∞)"),
 }
 
 impl Softplus {
@@ -81,20 +97,3 @@ impl PointwiseLayer for Softplus {
         )
     }
 }
-
-/// Registry entry `softplus[:beta,threshold]`.
-pub const ENTRY: Entry = Entry::new("softplus", Category::NonSaturating, |a| {
-    let beta = a.param("beta");
-    if beta.value == 0.0 {
-        return Err(a.invalid("beta", "a non-zero number"));
-    }
-    Ok(Box::new(Softplus::new(beta, a.number("threshold"))))
-})
-.args(&[Arg::param("beta", "1.0"), Arg::number("threshold", "20.0")])
-.about("smooth ReLU, ln(1 + e^(βx))/β; its derivative is σ(βx)")
-.formula(
-    "ln(1 + e^(βx))/β  (x where βx > threshold)",
-    "σ(βx)  (1 where βx > threshold)",
-)
-.range("(0, ∞)")
-.pytorch("torch.nn.Softplus(beta=1.0, threshold=20.0)");

@@ -1,17 +1,34 @@
 //! Soft shrinkage, the proximal operator of λ·|x| (soft thresholding in sparse coding,
-//! Donoho 1995). Same as `torch.nn.Softshrink(lambd=0.5)`.
+//! Donoho 1995).
 //!
-//! f(x)  = x − λ if x > λ, x + λ if x < −λ, else 0
-//! f′(x) = 1 if |x| > λ, else 0
 //! ∂f/∂λ = −1 if x > λ, 1 if x < −λ, else 0
 //!
 //! Kinks at ±λ: f′(±λ) = 0, PyTorch's convention. Beyond PyTorch: λ can learn.
+//!
+//! f, f′ and the PyTorch equivalent: [`Softshrink`].
 use super::prelude::*;
 
-/// Soft shrinkage: moves `x` towards 0 by `λ`, and to 0 inside `[−λ, λ]`.
-#[derive(Clone, Debug)]
-pub struct Softshrink {
-    p: RuleParams<1>,
+documented! {
+    /// Soft shrinkage: moves `x` towards 0 by `λ`, and to 0 inside `[−λ, λ]`.
+    #[derive(Clone, Debug)]
+    pub struct Softshrink {
+        p: RuleParams<1>,
+    }
+
+    f "x − λ if x > λ, x + λ if x < −λ, else 0",
+    df "1 if |x| > λ, else 0  (0 at ±λ)",
+    pytorch "torch.nn.Softshrink(lambd=0.5)",
+    entry Entry::new("softshrink", Category::NonSaturating, |a| {
+        let lambd = a.param("lambd");
+        if lambd.value < 0.0 {
+            return Err(a.invalid("lambd", "a number ≥ 0"));
+        }
+        Ok(Box::new(Softshrink::new(lambd)))
+    })
+    .args(&[Arg::param("lambd", "0.5")])
+    .kinks(&[-0.5, 0.5])
+    .about("soft thresholding: shrinks x towards 0 by λ, zero inside [−λ, λ]")
+    .range("(−∞, ∞)"),
 }
 
 impl Softshrink {
@@ -81,21 +98,3 @@ impl PointwiseLayer for Softshrink {
         format!("{}{learns}", format_float(self.p[0].item()))
     }
 }
-
-/// Registry entry `softshrink[:lambd]`.
-pub const ENTRY: Entry = Entry::new("softshrink", Category::NonSaturating, |a| {
-    let lambd = a.param("lambd");
-    if lambd.value < 0.0 {
-        return Err(a.invalid("lambd", "a number ≥ 0"));
-    }
-    Ok(Box::new(Softshrink::new(lambd)))
-})
-.args(&[Arg::param("lambd", "0.5")])
-.kinks(&[-0.5, 0.5])
-.about("soft thresholding: shrinks x towards 0 by λ, zero inside [−λ, λ]")
-.formula(
-    "x − λ if x > λ, x + λ if x < −λ, else 0",
-    "1 if |x| > λ, else 0  (0 at ±λ)",
-)
-.range("(−∞, ∞)")
-.pytorch("torch.nn.Softshrink(lambd=0.5)");

@@ -1,18 +1,34 @@
 //! Squareplus (Barron 2021, arXiv:2112.11687): a softplus-like smooth ReLU made of a square
 //! root instead of exp and log. Not in PyTorch.
 //!
-//! f(x)  = (x + √(x² + b))/2
-//! f′(x) = (1 + x/√(x² + b))/2
 //! ∂f/∂b = 1/(4·√(x² + b))
 //!
 //! For x < 0 both are rewritten without cancellation (x + √(x² + b) = b/(√(x² + b) − x)).
 //! b > 0; smooth, no kink. b can learn (`squareplus:learnable`).
+//!
+//! f, f′ and the PyTorch equivalent: [`Squareplus`].
 use super::prelude::*;
 
-/// Squareplus: `(x + √(x² + b))/2`.
-#[derive(Clone, Debug)]
-pub struct Squareplus {
-    p: RuleParams<1>,
+documented! {
+    /// Squareplus: `(x + √(x² + b))/2`.
+    #[derive(Clone, Debug)]
+    pub struct Squareplus {
+        p: RuleParams<1>,
+    }
+
+    f "(x + √(x² + b))/2",
+    df "(1 + x/√(x² + b))/2",
+    pytorch "none: (x + torch.sqrt(x * x + b)) / 2",
+    entry Entry::new("squareplus", Category::NonSaturating, |a| {
+        let b = a.param("b");
+        if b.value <= 0.0 {
+            return Err(a.invalid("b", "a number > 0"));
+        }
+        Ok(Box::new(Squareplus::new(b)))
+    })
+    .args(&[Arg::param("b", "4.0")])
+    .about("(x + √(x² + b))/2: a softplus-like smooth ReLU using only a square root")
+    .range("(0, ∞)"),
 }
 
 impl Squareplus {
@@ -78,17 +94,3 @@ impl PointwiseLayer for Squareplus {
     const LAYER_NAME: &'static str = "Squareplus";
     const PARAM_NAMES: &'static [&'static str] = &["b"];
 }
-
-/// Registry entry `squareplus[:b]`.
-pub const ENTRY: Entry = Entry::new("squareplus", Category::NonSaturating, |a| {
-    let b = a.param("b");
-    if b.value <= 0.0 {
-        return Err(a.invalid("b", "a number > 0"));
-    }
-    Ok(Box::new(Squareplus::new(b)))
-})
-.args(&[Arg::param("b", "4.0")])
-.about("(x + √(x² + b))/2: a softplus-like smooth ReLU using only a square root")
-.formula("(x + √(x² + b))/2", "(1 + x/√(x² + b))/2")
-.range("(0, ∞)")
-.pytorch("none: (x + torch.sqrt(x * x + b)) / 2");

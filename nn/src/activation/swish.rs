@@ -2,21 +2,34 @@
 //! Uchibe & Doya 2017, arXiv:1702.03118; Hendrycks & Gimpel 2016). `silu` is `torch.nn.SiLU()`;
 //! PyTorch has no Swish with β ≠ 1 (write `x * torch.sigmoid(beta * x)`).
 //!
-//! f(x)  = x·σ(βx)
-//! f′(x) = σ(βx) + βx·σ(βx)·(1 − σ(βx))
 //! ∂f/∂β = x²·σ(βx)·(1 − σ(βx))
 //!
 //! `1 − σ(βx)` is computed as `σ(−βx)` (from the same exponential), never by subtraction.
 //! Smooth: no kink. β fixed (`swish:beta=1.5`) or learnable (`swish:learnable`, the paper's
 //! trainable β).
+//!
+//! f, f′ and the PyTorch equivalent: [`Swish`].
 use super::prelude::*;
 
-/// Swish: `x·σ(βx)`; β = 1 is SiLU.
-#[doc(alias = "SiLU")]
-#[doc(alias = "silu")]
-#[derive(Clone, Debug)]
-pub struct Swish {
-    p: RuleParams<1>,
+documented! {
+    /// Swish: `x·σ(βx)`; β = 1 is SiLU.
+    #[doc(alias = "SiLU")]
+    #[doc(alias = "silu")]
+    #[derive(Clone, Debug)]
+    pub struct Swish {
+        p: RuleParams<1>,
+    }
+
+    f "x·σ(βx)",
+    df "σ(βx) + βx·σ(βx)·(1 − σ(βx))",
+    pytorch "torch.nn.SiLU() (β = 1); x * torch.sigmoid(beta * x) otherwise",
+    entry Entry::new("swish", Category::SelfGated, |a| {
+        Ok(Box::new(Swish::new(a.param("beta"))))
+    })
+    .aliases(&["silu"])
+    .args(&[Arg::param("beta", "1.0")])
+    .about("x gated by σ(βx): smooth, non-monotonic; β = 1 is SiLU, β → ∞ approaches ReLU")
+    .range("[≈ −0.2785/β, ∞)"),
 }
 
 impl Swish {
@@ -71,14 +84,3 @@ impl PointwiseLayer for Swish {
     const LAYER_NAME: &'static str = "Swish";
     const PARAM_NAMES: &'static [&'static str] = &["beta"];
 }
-
-/// Registry entry `swish[:beta]`, alias `silu`.
-pub const ENTRY: Entry = Entry::new("swish", Category::SelfGated, |a| {
-    Ok(Box::new(Swish::new(a.param("beta"))))
-})
-.aliases(&["silu"])
-.args(&[Arg::param("beta", "1.0")])
-.about("x gated by σ(βx): smooth, non-monotonic; β = 1 is SiLU, β → ∞ approaches ReLU")
-.formula("x·σ(βx)", "σ(βx) + βx·σ(βx)·(1 − σ(βx))")
-.range("[≈ −0.2785/β, ∞)")
-.pytorch("torch.nn.SiLU() (β = 1); x * torch.sigmoid(beta * x) otherwise");

@@ -1,19 +1,38 @@
-//! Threshold. Same as `torch.nn.Threshold(threshold, value)` (both required, as in PyTorch).
+//! Threshold.
 //!
-//! f(x)   = x if x > threshold, else value
-//! f′(x)  = 1 if x > threshold, else 0
 //! ∂f/∂value = 0 if x > threshold, else 1
 //!
 //! f jumps at the threshold (unless value = threshold), so the threshold is a fixed number (its
 //! gradient would be a Dirac spike); `value` can learn. Kink (jump) at the threshold:
 //! f′ = 0 there, PyTorch's convention (`x ≤ threshold` gets `value`).
+//!
+//! f, f′ and the PyTorch equivalent: [`Threshold`].
 use super::prelude::*;
 
-/// Threshold: `x` above `threshold`, `value` at or below it.
-#[derive(Clone, Debug)]
-pub struct Threshold {
-    threshold: f32,
-    p: RuleParams<1>,
+documented! {
+    /// Threshold: `x` above `threshold`, `value` at or below it.
+    #[derive(Clone, Debug)]
+    pub struct Threshold {
+        threshold: f32,
+        p: RuleParams<1>,
+    }
+
+    f "x if x > threshold, else value",
+    df "1 if x > threshold, else 0",
+    pytorch "torch.nn.Threshold(threshold, value)",
+    entry Entry::new("threshold", Category::NonSaturating, |a| {
+        Ok(Box::new(Threshold::new(
+            a.number("threshold"),
+            a.param("value"),
+        )))
+    })
+    .args(&[
+        Arg::number("threshold", "0.1").required(),
+        Arg::param("value", "20").required(),
+    ])
+    .kinks(&[0.1])
+    .about("x above a threshold, a constant value at or below it")
+    .range("{value} ∪ (threshold, ∞)"),
 }
 
 impl Threshold {
@@ -73,23 +92,3 @@ impl PointwiseLayer for Threshold {
         )
     }
 }
-
-/// Registry entry `threshold:threshold,value` (PyTorch's example values: `threshold:0.1,20`).
-pub const ENTRY: Entry = Entry::new("threshold", Category::NonSaturating, |a| {
-    Ok(Box::new(Threshold::new(
-        a.number("threshold"),
-        a.param("value"),
-    )))
-})
-.args(&[
-    Arg::number("threshold", "0.1").required(),
-    Arg::param("value", "20").required(),
-])
-.kinks(&[0.1])
-.about("x above a threshold, a constant value at or below it")
-.formula(
-    "x if x > threshold, else value",
-    "1 if x > threshold, else 0",
-)
-.range("{value} ∪ (threshold, ∞)")
-.pytorch("torch.nn.Threshold(threshold, value)");
