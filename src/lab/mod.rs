@@ -14,7 +14,7 @@
 //!    `DataLoader::shuffle(seed).epoch(e)` gives — a permutation drawn from ChaCha8 seeded with
 //!    the seed, on stream `e` — so the order depends only on `(seed, epoch)` and a resumed run
 //!    needs no generator state. Each step: the learning rate for this point of the run
-//!    ([`RunConfig::lr_at`]: a cosine from `--lr` to 0 over the planned epochs, or a factor
+//!    ([`RunConfig::schedule`]: a cosine from `--lr` to 0 over the planned epochs, or a factor
 //!    per epoch), forward, cross-entropy, `backward`, optimizer step; training accuracy comes
 //!    from the logits already computed. Gradient norms are measured by [`nn::Diagnostics`]'
 //!    hooks on the parameters.
@@ -85,7 +85,7 @@ pub use architecture::{
 };
 pub use cause::NonFiniteCause;
 pub use checkpoint::{LAB_VERSION, LAB_VERSION_KEY};
-pub use config::RunConfig;
+pub use config::{RunConfig, RunSchedule};
 pub use data::{load_data, Data, SYNTHETIC_SIZES};
 pub use error::{once_each, parse_activation, LabError, MAX_LIST};
 pub use init::{build_optimizer, init_weights, nonlinearity};

@@ -7,7 +7,7 @@ use datasets::{DataLoader, Dataset};
 use nn::activation::ActivationSpec;
 use nn::loss::{cross_entropy, cross_entropy_with, Reduction};
 use nn::{Diagnostics, Module, Sequential};
-use optim::Optimizer;
+use optim::{LrSchedule, Optimizer};
 use tensor::Tensor;
 
 use super::architecture::MODEL_FLAGS;
@@ -281,11 +281,11 @@ impl Trainer {
         self.model.train();
         let start = Instant::now();
         let (mut loss_sum, mut batches, mut correct, mut seen) = (0.0f64, 0usize, 0usize, 0usize);
-        let steps_per_epoch = loader.num_batches();
+        let schedule = self.config.schedule(loader.num_batches());
+        let first = epoch * loader.num_batches();
         let mut failure = None;
         for (t, (x, y)) in loader.epoch(epoch as u64).enumerate() {
-            let lr = self.config.lr_at(epoch, t, steps_per_epoch);
-            self.optimizer.set_lr(lr);
+            schedule.apply(self.optimizer.as_mut(), first + t);
             let logits = self.model.forward(&Var::constant(x));
             let loss = cross_entropy(&logits, &y);
             let value = loss.item();
@@ -523,7 +523,7 @@ mod tests {
         assert!(t.is_finished());
         assert_eq!((m.epoch, m.steps, t.steps()), (1, 4, 4));
         assert_eq!(t.history().step_losses.len(), 4);
-        assert!((t.optimizer().lr() - c.lr_at(0, 3, 4)).abs() < 1e-12);
+        assert!((t.optimizer().lr() - c.schedule(4).lr_at(3)).abs() < 1e-12);
         let names: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["0.weight", "1", "2.weight"]);
         assert!(m.params.contains_key("1.beta"), "{:?}", m.params);
