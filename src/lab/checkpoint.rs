@@ -1,24 +1,32 @@
-//! Checkpoints: [`Trainer::save`] and [`Trainer::resume`] (see the [lab docs](super)).
+//! Checkpoints: [`Run::save`] and [`Run::resume`], a run with its model and optimizer, in one
+//! safetensors file (see the [lab docs](super)); [`Trainer::save`] and [`Trainer::resume`]
+//! for a [`Trainer`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use autograd::Var;
 use datasets::DataLoader;
-use nn::Module;
+use nn::{Module, Sequential};
+use optim::Optimizer;
 use tensor::Tensor;
 
 use super::data::Data;
 use super::error::LabError;
 use super::init::build_optimizer;
+use super::run::Run;
 use super::trainer::Trainer;
 use crate::cli::LrDecay;
 use crate::metrics::EpochMetrics;
 
-impl Trainer {
+impl Run {
     /// The metadata that identifies this run's architecture and settings, as
     /// `(key, description, value)`: a checkpoint resumes only where all of them agree.
-    fn identity(&self, data: &Data) -> Vec<(&'static str, &'static str, String)> {
+    fn identity(
+        &self,
+        model: &Sequential,
+        data: &Data,
+    ) -> Vec<(&'static str, &'static str, String)> {
         vec![
             ("activation", "activation", self.spec.to_string()),
             ("architecture", "model", {
@@ -27,7 +35,7 @@ impl Trainer {
                     .describe(data.input_shape(), data.classes())
             }),
             ("hidden", "hidden sizes", self.config.architecture.sizes()),
-            (nn::state::MODEL_KEY, "layers", self.model.to_string()),
+            (nn::state::MODEL_KEY, "layers", model.to_string()),
             ("optimizer", "optimizer", self.config.optimizer.to_string()),
             ("lr", "learning rate", self.config.lr.to_string()),
             (
@@ -54,20 +62,31 @@ impl Trainer {
     }
 
     /// Every metadata key [`save`](Self::save) writes (and `nn::state::save` adds).
-    fn metadata_keys(&self, data: &Data) -> Vec<&'static str> {
-        let mut keys: Vec<&'static str> = self.identity(data).iter().map(|(k, _, _)| *k).collect();
+    fn metadata_keys(&self, model: &Sequential, data: &Data) -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = self
+            .identity(model, data)
+            .iter()
+            .map(|(k, _, _)| *k)
+            .collect();
         keys.extend(SAVED_KEYS);
         keys
     }
 
-    /// Saves the run as it is now to `path` (atomically; see the [module docs](self)).
+    /// Saves the run of `model` and `optimizer` as it is now to `path` (atomically; see the
+    /// [lab docs](super)).
     ///
     /// # Errors
     /// [`LabError::Checkpoint`] if the file cannot be written.
-    pub fn save(&self, path: &Path, data: &Data) -> Result<(), LabError> {
-        let mut tensors = nn::state::state_dict(&self.model);
+    pub fn save(
+        &self,
+        model: &Sequential,
+        optimizer: &dyn Optimizer,
+        path: &Path,
+        data: &Data,
+    ) -> Result<(), LabError> {
+        let mut tensors = nn::state::state_dict(model);
         tensors.extend(
-            self.optimizer
+            optimizer
                 .state_dict()
                 .into_iter()
                 .map(|(n, t)| (format!("{}{n}", nn::state::OPTIM_PREFIX), t)),
@@ -76,7 +95,7 @@ impl Trainer {
         let n = losses.len();
         tensors.push((STEP_LOSSES.to_string(), Tensor::from_vec(losses, [n])));
         let mut meta: BTreeMap<String, String> = self
-            .identity(data)
+            .identity(model, data)
             .into_iter()
             .map(|(k, _, v)| (k.to_string(), v))
             .collect();
@@ -96,15 +115,22 @@ impl Trainer {
         })
     }
 
-    /// Restores the run saved in `path` by [`save`](Self::save): model, optimizer state, step,
-    /// history. The next [`run_epoch`](Self::run_epoch) continues where it stopped.
+    /// Restores the run saved in `path` by [`save`](Self::save) into this run, `model` and
+    /// `optimizer`: the weights, the optimizer state, the step, the history. The next epoch
+    /// continues where it stopped.
     ///
     /// # Errors
     /// [`LabError::Checkpoint`] if the file is missing, truncated or corrupt;
     /// [`LabError::Resume`] if it was not written by the lab, or was saved from another
     /// architecture or other settings (naming each difference), or its contents do not fit
     /// the model. Nothing changes on error.
-    pub fn resume(&mut self, path: &Path, data: &Data) -> Result<(), LabError> {
+    pub fn resume(
+        &mut self,
+        model: &Sequential,
+        optimizer: &mut dyn Optimizer,
+        path: &Path,
+        data: &Data,
+    ) -> Result<(), LabError> {
         let resume_err = |reason: String| LabError::Resume {
             path: path.to_path_buf(),
             reason,
@@ -112,12 +138,8 @@ impl Trainer {
         // Bounded before anything is read: the model, an optimizer's state of up to three
         // buffers a parameter, one loss a step, and the metadata; every tensor F32 as --save
         // writes it. A FIFO, device or folder is refused before it is opened.
-        let limits = nn::state::Limits::for_module(
-            &self.model,
-            4 * optim::MAX_STEP,
-            MAX_CHECKPOINT_HEADER,
-            true,
-        );
+        let limits =
+            nn::state::Limits::for_module(model, 4 * optim::MAX_STEP, MAX_CHECKPOINT_HEADER, true);
         let mut ckpt =
             nn::state::load_with(path, &limits).map_err(|source| LabError::Checkpoint {
                 flag: "--resume",
@@ -147,7 +169,7 @@ impl Trainer {
                 )))
             }
         }
-        let written = self.metadata_keys(data);
+        let written = self.metadata_keys(model, data);
         if let Some(key) = meta.keys().find(|k| !written.contains(&k.as_str())) {
             return Err(resume_err(format!(
                 "its metadata has `{key}`, which --save does not write; the file was edited or \
@@ -175,7 +197,7 @@ impl Trainer {
         }
         let mut differences = Vec::new();
         let mut epochs_differ = false;
-        for (key, what, ours) in self.identity(data) {
+        for (key, what, ours) in self.identity(model, data) {
             let theirs = meta.get(key).map(String::as_str).unwrap_or("(none)");
             // The printed model differs whenever the activation or the sizes do; name it only
             // when nothing more specific differs.
@@ -290,7 +312,7 @@ impl Trainer {
         let mut scratch = build_optimizer(
             self.config.optimizer,
             self.config.lr,
-            self.model
+            model
                 .parameters()
                 .iter()
                 .map(|p| Var::parameter(p.value()))
@@ -311,9 +333,8 @@ impl Trainer {
                 nn::state::OPTIM_PREFIX
             )));
         }
-        nn::state::load_state_dict(&self.model, &ckpt.tensors)
-            .map_err(|e| resume_err(e.to_string()))?;
-        self.optimizer
+        nn::state::load_state_dict(model, &ckpt.tensors).map_err(|e| resume_err(e.to_string()))?;
+        optimizer
             .load_state_dict(&optim_state)
             .map_err(|e| resume_err(e.to_string()))?;
         self.step = step;
@@ -325,6 +346,27 @@ impl Trainer {
             .map(|(i, l)| (i + 1, l))
             .collect();
         Ok(())
+    }
+}
+
+impl Trainer {
+    /// Saves the run as it is now to `path` (atomically; see the [lab docs](super)).
+    ///
+    /// # Errors
+    /// [`LabError::Checkpoint`] if the file cannot be written.
+    pub fn save(&self, path: &Path, data: &Data) -> Result<(), LabError> {
+        self.run
+            .save(&self.model, self.optimizer.as_ref(), path, data)
+    }
+
+    /// Restores the run saved in `path` by [`save`](Self::save): model, optimizer state, step,
+    /// history. The next [`run_epoch`](Self::run_epoch) continues where it stopped.
+    ///
+    /// # Errors
+    /// As [`Run::resume`]. Nothing changes on error.
+    pub fn resume(&mut self, path: &Path, data: &Data) -> Result<(), LabError> {
+        self.run
+            .resume(&self.model, self.optimizer.as_mut(), path, data)
     }
 }
 

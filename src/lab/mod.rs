@@ -65,8 +65,7 @@ use std::io::Write;
 use nn::Module;
 
 use crate::cli::LabArgs;
-use crate::metrics::{MetricsWriter, RunHistory};
-use crate::report::{format_comparison_table, format_epoch_line, format_layer_table, write_report};
+use crate::metrics::RunHistory;
 
 mod architecture;
 mod cause;
@@ -77,6 +76,8 @@ mod error;
 mod init;
 mod paths;
 mod probe;
+mod run;
+mod session;
 mod trainer;
 
 pub use architecture::{
@@ -91,161 +92,33 @@ pub use error::{once_each, parse_activation, LabError, MAX_LIST};
 pub use init::{build_optimizer, init_weights, nonlinearity};
 pub use paths::{check_paths, RunPath};
 pub use probe::check_activation_fits;
-pub use trainer::{EpochTraining, Evaluation, Trainer, EVAL_BATCH};
+pub use run::{EpochTraining, Evaluation, Run, EVAL_BATCH};
+pub use session::{Activation, Session};
+pub use trainer::Trainer;
 
-use paths::{data_files, lab_paths};
-
-// ---------------------------------------------------------------------------------------------
-// The whole lab
-
-/// The `mnist` example: trains every activation `args` names, one after another with the same
-/// seed and data order, printing an epoch line and a layer table per epoch (only the lines
-/// with `--quiet`) to `out`, a comparison table when there are several, and writes the
-/// `--metrics` file, the `--save` checkpoint and the `--report`. Returns the histories.
+/// The `mnist` example in one call, with the library's loop ([`Trainer`]'s) where the example
+/// writes its own: trains every activation `args` names, one after another with the same seed
+/// and data order, printing to `out` what the example prints, and writes the `--metrics`
+/// file, the `--save` checkpoint and the `--report`. Returns the histories, equal to the
+/// example's.
 ///
 /// # Errors
 /// Any [`LabError`]; input errors (activation specs, flags, the report folder, the metrics
 /// file, `--resume`) are found before training starts.
 pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabError> {
-    let config = RunConfig::from_args(args)?;
-    let specs = args.activation_specs();
-    let flag = if args.compare.is_some() {
-        "--compare"
-    } else {
-        "--activation"
-    };
-    if specs.is_empty() {
-        return Err(LabError::Usage(format!("{flag}: no activation given")));
-    }
-    once_each(flag, &specs)?;
-    for spec in &specs {
-        parse_activation(spec, flag)?;
-    }
-    if specs.len() > 1 && (args.save.is_some() || args.resume.is_some()) {
-        return Err(LabError::Usage(
-            "--save and --resume hold one run: use them with a single --activation, not \
-             with --compare"
-                .into(),
-        ));
-    }
-    if let Some(n) = args.train.threads {
-        tensor::set_num_threads(n);
-    }
-    // anomaly mode for this thread (where the training runs), until `run` returns
-    let _anomaly = args.train.detect_anomaly.then(autograd::AnomalyGuard::new);
-    // every output checked (and the folders made) before the data loads or anything trains
-    check_paths(&lab_paths(args, &data_files(&args.data)))?;
-    let data = load_data(&args.data, out)?;
-    writeln!(
-        out,
-        "data: {}: {} training and {} test images",
-        data.description,
-        data.train.len(),
-        data.test.len()
-    )?;
-    let mut metrics = match &args.output.metrics {
-        Some(path) if args.resume.is_none() => Some(MetricsWriter::create(path)?),
-        _ => None,
-    };
-    if specs.len() > 1 {
-        // every activation fits the network before the first one trains
-        for spec in &specs {
-            Trainer::new(&config, spec, &data)?;
+    let mut lab = Session::new(args, out)?;
+    for act in lab.activations() {
+        let mut rng = tensor::rng(lab.config().seed);
+        let model = lab.build(&act.spec, &mut rng)?;
+        let (kind, lr) = (lab.config().optimizer, lab.config().lr);
+        let mut opt = build_optimizer(kind, lr, model.parameters());
+        let mut run = lab.begin(&act, &model, opt.as_mut(), &mut rng)?;
+        while !run.is_finished() {
+            let train = lab.data().train.clone();
+            trainer::train_epoch(&mut run, &model, opt.as_mut(), &train, true)?;
+            lab.end_epoch(&mut run, &model, opt.as_ref())?;
         }
+        lab.end_run(run);
     }
-    let report_settings = || {
-        let mut settings = config.settings(&data);
-        let names: Vec<&str> = specs.iter().map(String::as_str).collect();
-        settings.insert(0, ("activations".into(), names.join(", ")));
-        settings
-    };
-    let mut histories: Vec<RunHistory> = Vec::with_capacity(specs.len());
-    for spec in &specs {
-        let mut trainer = Trainer::new(&config, spec, &data)?;
-        if let Some(path) = &args.resume {
-            trainer.resume(path, &data)?;
-            writeln!(
-                out,
-                "resumed {} at epoch {} (step {}) from {}",
-                trainer.activation(),
-                trainer.epochs_done(),
-                trainer.steps(),
-                path.display()
-            )?;
-            if let Some(mpath) = &args.output.metrics {
-                metrics = Some(MetricsWriter::with_records(
-                    mpath,
-                    &trainer.history().epochs,
-                )?);
-            }
-            if trainer.is_finished() {
-                writeln!(
-                    out,
-                    "the checkpoint already holds {} epochs: nothing to train (raise --epochs \
-                     to go on)",
-                    trainer.epochs_done()
-                )?;
-            }
-        }
-        if histories.is_empty() {
-            writeln!(
-                out,
-                "model: {} ({} parameters), init {}; {}, batch {}, {} epoch{}, seed {}",
-                config
-                    .architecture
-                    .describe(data.input_shape(), data.classes()),
-                trainer.model().num_parameters(),
-                config.init,
-                config.optimizer_text(),
-                config.batch_size,
-                config.epochs,
-                if config.epochs == 1 { "" } else { "s" },
-                config.seed
-            )?;
-        }
-        while !trainer.is_finished() {
-            let m = trainer.try_run_epoch(&data)?.clone();
-            // the epoch's files first: if standard output fails at its line, they are on disk
-            if let Some(path) = &args.save {
-                trainer.save(path, &data)?;
-            }
-            if let Some(w) = metrics.as_mut() {
-                w.append(&m)?;
-            }
-            let printed = writeln!(out, "{}", format_epoch_line(&m)).and_then(|()| {
-                if !config.quiet {
-                    for line in format_layer_table(&m.layers).lines() {
-                        writeln!(out, "  {line}")?;
-                    }
-                }
-                Ok(())
-            });
-            if let Err(e) = printed {
-                // stopping: the report shows the finished epochs too (best effort, since the
-                // error to report is standard output's)
-                if let Some(dir) = &args.output.report {
-                    let mut done = histories.clone();
-                    done.push(trainer.history().clone());
-                    let _ = write_report(dir, &done, &report_settings());
-                }
-                return Err(LabError::Output(e));
-            }
-        }
-        histories.push(trainer.into_history());
-    }
-    // the report first, so that it is written even if standard output fails at the table
-    let written = match &args.output.report {
-        Some(dir) => write_report(dir, &histories, &report_settings())?,
-        None => Vec::new(),
-    };
-    if histories.len() > 1 {
-        writeln!(out, "\n{}", format_comparison_table(&histories))?;
-    }
-    if let Some(index) = written.last() {
-        writeln!(out, "report: {}", index.display())?;
-    }
-    if let Some(w) = &metrics {
-        writeln!(out, "metrics: {} ({} lines)", w.path().display(), w.len())?;
-    }
-    Ok(histories)
+    lab.finish()
 }

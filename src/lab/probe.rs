@@ -1,11 +1,13 @@
-//! Probes that run a model on a made-up input with a panic caught: whether an activation
-//! fits the network ([`check_activation_fits`]).
+//! Probes that run a model or an activation on made-up inputs with a panic caught: whether an
+//! activation fits the network ([`check_activation_fits`]), and whether it is finite on
+//! ordinary inputs (what [`NonFiniteCause::Activation`] reports).
 
 use autograd::{no_grad, Var};
 use nn::activation::ActivationSpec;
 use nn::{Module, Sequential};
 use tensor::Tensor;
 
+use super::cause::NonFiniteCause;
 use super::error::LabError;
 
 /// Runs `f` with the panic hook silenced, so a panic it catches prints nothing (the caller
@@ -64,4 +66,88 @@ pub fn check_activation_fits(
         "activation {}: does not fit the network: {why}{hint}",
         given.trim()
     )))
+}
+
+/// The activation on ordinary inputs — values from −3 to 3, the nearest to 0 first — and
+/// its gradient there: the first input where its value is not finite, else the first
+/// where its gradient is not, if any. A fresh layer of
+/// `spec` is probed (its learnable values at their start), in a shape that every
+/// activation that fits the network accepts; the probe's own anomaly is forgotten.
+pub(super) fn probe_activation(spec: &ActivationSpec, given: &str) -> Option<NonFiniteCause> {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    const SIDE: usize = 2; // every axis but the first even: gated activations halve one
+    let mut grid: Vec<f32> = (-24..=24).map(|i| i as f32 / 8.0).collect();
+    grid.sort_by(|a, b| a.abs().total_cmp(&b.abs()).then(a.total_cmp(b)));
+    let per = SIDE * SIDE * SIDE;
+    let values: Vec<f32> = grid
+        .iter()
+        .flat_map(|&v| std::iter::repeat_n(v, per))
+        .collect();
+    let x = Var::parameter(Tensor::from_vec(values, [grid.len(), SIDE, SIDE, SIDE]));
+    let module = spec.build();
+    let probe = || {
+        let y = module.forward(&x);
+        let out = y.value();
+        y.sum_all().backward();
+        (out, x.grad())
+    };
+    let result = quietly(|| catch_unwind(AssertUnwindSafe(probe)));
+    let _ = autograd::take_anomaly();
+    let (out, grad) = result.ok()?;
+    // the first sample (one input value, broadcast over its row) that is not finite
+    let bad = |t: &Tensor| {
+        let row = t.numel() / grid.len();
+        (row > 0 && t.numel() == row * grid.len())
+            .then(|| {
+                t.data()
+                    .chunks_exact(row)
+                    .position(|r| r.iter().any(|v| !v.is_finite()))
+                    .map(|i| {
+                        let v = *t.data()[i * row..(i + 1) * row]
+                            .iter()
+                            .find(|v| !v.is_finite())
+                            .expect("found above");
+                        (i, v)
+                    })
+            })
+            .flatten()
+    };
+    let found_value = bad(&out).map(|(i, v)| (i, v, false));
+    let found_grad = grad.as_ref().and_then(bad).map(|(i, v)| (i, v, true));
+    // a value that is not finite explains a NaN loss more directly than a gradient
+    let (i, output, gradient) = found_value.or(found_grad)?;
+    Some(NonFiniteCause::Activation {
+        activation: given.to_string(),
+        input: grid[i],
+        output,
+        gradient,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_finds_an_activation_that_is_not_finite_on_ordinary_inputs() {
+        let probe = |spec: &str| {
+            let act = ActivationSpec::parse(spec).unwrap();
+            probe_activation(&act, spec)
+        };
+        assert_eq!(probe("relu"), None);
+        assert_eq!(probe("mish"), None);
+        assert_eq!(probe("softmax"), None);
+        match probe("x/0") {
+            Some(NonFiniteCause::Activation {
+                input, gradient, ..
+            }) => assert_eq!((input, gradient), (0.0, false)),
+            other => panic!("{other:?}"),
+        }
+        match probe("sqrt(abs(x))") {
+            Some(NonFiniteCause::Activation {
+                input, gradient, ..
+            }) => assert_eq!((input, gradient), (0.0, true)),
+            other => panic!("{other:?}"),
+        }
+    }
 }
