@@ -35,7 +35,7 @@
 
 mod common;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -107,10 +107,7 @@ struct Run {
 }
 
 fn main() -> ExitCode {
-    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.exit(),
-    }
+    common::run_main(run)
 }
 
 /// The whole example, printing to `out`.

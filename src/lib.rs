@@ -17,33 +17,34 @@ pub mod lab;
 pub mod metrics;
 pub mod report;
 
-/// What a training script names, in one `use minidl::prelude::*;`: values and the graph
-/// ([`Tensor`], [`Var`], [`no_grad`]), the [`Module`] trait and [`Sequential`], the common
-/// layers and activations, the losses, the [`Optimizer`] trait with the optimizers and
-/// schedules, the data ([`Dataset`], [`DataLoader`], [`SyntheticDigits`], [`Mnist`]), the
-/// activation methods on [`Var`] ([`ActivationExt`]: `x.relu()`, `x.mish()`) and
-/// [`ActivationSpec`] (an activation named on a command line: `"leaky_relu:0.1"`, a formula).
-///
-/// ```
-/// use minidl::prelude::*;
-///
-/// let mut rng = tensor::rng(0);
-/// let act = ActivationSpec::parse("mish").unwrap();
-/// let model = Sequential::new()
-///     .push(Linear::new(4, 8, true, &mut rng))
-///     .push_boxed(act.build())
-///     .push(Linear::new(8, 3, true, &mut rng));
-/// let mut opt = Adam::new(model.parameters(), 1e-3);
-/// let x = Var::constant(Tensor::randn([2, 4], &mut rng));
-/// let y = Tensor::from_vec(vec![0.0, 2.0], [2]);
-/// let loss = cross_entropy(&model.forward(&x), &y);
-/// opt.zero_grad();
-/// loss.backward();
-/// opt.step();
-/// assert!(loss.item().is_finite());
-/// assert!(x.relu().value().data().iter().all(|&v| v >= 0.0));
-/// ```
 pub mod prelude {
+    //! What a training script names, in one `use minidl::prelude::*;`: values and the graph
+    //! ([`Tensor`], [`Var`], [`no_grad`]), the [`Module`] trait and [`Sequential`], the common
+    //! layers and activations, the losses, the [`Optimizer`] trait with the optimizers and
+    //! schedules, the data ([`Dataset`], [`DataLoader`], [`SyntheticDigits`], [`Mnist`]), the
+    //! activation methods on [`Var`] ([`ActivationExt`]: `x.relu()`, `x.mish()`) and
+    //! [`ActivationSpec`] (an activation named on a command line: `"leaky_relu:0.1"`, a formula).
+    //!
+    //! ```
+    //! use minidl::prelude::*;
+    //!
+    //! let mut rng = tensor::rng(0);
+    //! let act = ActivationSpec::parse("mish").unwrap();
+    //! let model = Sequential::new()
+    //!     .push(Linear::new(4, 8, true, &mut rng))
+    //!     .push_boxed(act.build())
+    //!     .push(Linear::new(8, 3, true, &mut rng));
+    //! let mut opt = Adam::new(model.parameters(), 1e-3);
+    //! let x = Var::constant(Tensor::randn([2, 4], &mut rng));
+    //! let y = Tensor::from_vec(vec![0.0, 2.0], [2]);
+    //! let loss = cross_entropy(&model.forward(&x), &y);
+    //! opt.zero_grad();
+    //! loss.backward();
+    //! opt.step();
+    //! assert!(loss.item().is_finite());
+    //! assert!(x.relu().value().data().iter().all(|&v| v >= 0.0));
+    //! ```
+
     pub use autograd::{no_grad, Var};
     pub use datasets::{DataLoader, Dataset, FashionMnist, Mnist, SyntheticDigits};
     pub use nn::loss::{

@@ -1,4 +1,4 @@
-//! The `mnist` example end to end, on a small synthetic data set (a few seconds): the metrics
+//! The `mnist` example end to end, on a small synthetic data set: the metrics
 //! file and the report make sense, a resumed run equals an uninterrupted one, checkpoints from
 //! another architecture and truncated ones are refused, and bad input ends the real program
 //! with `error: …` and exit status 2.

@@ -1,14 +1,28 @@
-//! What the phenomenon examples (`dead_relu`, `vanishing_gradients`, `convergence`) share:
-//! their start (checked activation specs, the data set), aligned text tables, means and
-//! spreads, and number formatting. Each example uses a part.
+//! What the examples `dead_relu`, `vanishing_gradients`, `convergence` and `bench` share: their
+//! `main` ([`run_main`]), the phenomenon examples' start (checked activation specs, the data
+//! set), aligned text tables, means and spreads, and number formatting. Each example uses a
+//! part.
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use clap::Parser;
 use minidl::cli::{split_specs, DataArgs, LabArgs};
 pub use minidl::lab::once_each;
 use minidl::lab::{load_data, parse_activation, Data, LabError, RunConfig};
+
+/// An example's `main`: parses its flags `A` (clap's errors end the program with status 2),
+/// runs `run` with standard output, and turns a [`LabError`] into `error: …` on stderr and its
+/// exit status ([`LabError::exit`]).
+pub fn run_main<A: Parser>(
+    run: impl FnOnce(&A, &mut dyn Write) -> Result<(), LabError>,
+) -> ExitCode {
+    match run(&minidl::cli::parse_args(), &mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
 
 /// The start every phenomenon example shares: the specs of `--activations`, each checked so
 /// that a typo fails before any training, then the data set, announced on `out`.

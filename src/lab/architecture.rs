@@ -35,7 +35,8 @@ pub const MAX_BATCH_VALUES: usize = 1 << 27;
 /// backward, whatever its width, so depth costs time even when the parameters are few:
 /// `--depth 100000 --width 1` has 200,000 parameters but did not finish one epoch of 256
 /// images in two minutes. 1000 layers is a hundred times the deepest network the examples
-/// study (9) and trains such a run in seconds.
+/// study (9): `--depth 1000 --width 64` trains one epoch of 256 images in 0.4 s (release
+/// build, one thread, `--dataset synthetic --limit-train 256`).
 pub const MAX_HIDDEN_LAYERS: usize = 1000;
 
 /// The flags that shape the lab's MLP, for messages that ask for a smaller one.

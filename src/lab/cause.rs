@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// What made a run's values NaN or ±inf, as far as the lab can tell after the fact: the hint
-/// of [`LabError::Diverged`] and [`LabError::Anomaly`]. Only an overflow is helped by a
+/// of [`LabError::Diverged`](super::LabError::Diverged) and
+/// [`LabError::Anomaly`](super::LabError::Anomaly). Only an overflow is helped by a
 /// lower learning rate; saying so for the others sends the user the wrong way.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NonFiniteCause {

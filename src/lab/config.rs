@@ -27,7 +27,7 @@ pub struct RunConfig {
     pub batch_size: usize,
     /// Seed of the weights and the data order.
     pub seed: u64,
-    /// No progress bar (and, in [`run`], no layer tables).
+    /// No progress bar (and, in the `mnist` example, no layer tables).
     pub quiet: bool,
 }
 

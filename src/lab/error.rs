@@ -47,7 +47,7 @@ pub enum LabError {
     /// The report could not be written.
     Report(ReportError),
     /// An output path (`--save`, `--metrics`, `--report`, or an example's own output flag)
-    /// cannot be written: found by [`check_paths`] before the run starts.
+    /// cannot be written: found by [`check_paths`](super::check_paths) before the run starts.
     OutputPath {
         /// The flag that named the path, e.g. `"--save"`.
         flag: &'static str,

@@ -1,27 +1,44 @@
-//! The activation lab: the training loop every example uses, from a command line to metrics,
-//! charts and checkpoints.
+//! The activation lab: the training bookkeeping every example uses, from a command line to
+//! metrics, charts and checkpoints.
 //!
-//! [`run`] is the whole `mnist` example: it loads the data ([`load_data`]), and for each
-//! activation builds the network ([`Architecture::build`], [`init_weights`]), the optimizer
-//! ([`build_optimizer`]) and a [`Trainer`], which trains epoch by epoch with a progress bar,
-//! evaluates on the test set, and collects the per-layer diagnostics; `run` prints one line
-//! and a layer table per epoch, appends to the `--metrics` file, saves the `--save`
-//! checkpoint, and at the end draws the `--report`. Examples with a different experiment use
-//! the same pieces.
+//! The `mnist` example writes the model, the optimizer and the training loop itself and takes
+//! the rest from here: a [`Session`] checks its flags and output paths ([`check_paths`]),
+//! loads the data ([`load_data`]), and around the loop resumes, saves, prints and reports; a
+//! [`Run`] does one activation's bookkeeping inside the loop (learning rate, checks, step
+//! records) and after each epoch (evaluation, per-layer diagnostics). The examples that study
+//! one phenomenon use a [`Trainer`]: a [`Run`] with its model ([`Architecture::build`],
+//! [`init_weights`]) and optimizer ([`build_optimizer`]), whose epoch is the example's loop;
+//! [`run`] is the `mnist` example with that loop.
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `error.rs` | [`LabError`], the list and activation flag checks ([`once_each`], [`parse_activation`]) |
+//! | `cause.rs` | [`NonFiniteCause`]: what made a run's values NaN or ±inf |
+//! | `data.rs` | [`Data`], [`load_data`] |
+//! | `architecture.rs` | [`Architecture`], its size, and the limits it is checked against |
+//! | `init.rs` | [`init_weights`], [`nonlinearity`], [`build_optimizer`] |
+//! | `config.rs` | [`RunConfig`], its learning-rate schedule ([`RunSchedule`], from `optim`) |
+//! | `probe.rs` | [`check_activation_fits`], the probe of an activation on ordinary inputs |
+//! | `run.rs` | [`Run`]: one activation's run around its caller's loop |
+//! | `trainer.rs` | [`Trainer`]: a run with its model and optimizer |
+//! | `checkpoint.rs` | [`Run::save`], [`Run::resume`] |
+//! | `paths.rs` | [`check_paths`], [`RunPath`] |
+//! | `session.rs` | [`Session`]: the `mnist` command line around the loop |
 //!
 //! # What one epoch does
-//! 1. **Train** ([`Trainer::train_epoch`]): the training set in the order
+//! 1. **Train** ([`Run::batches`], then each step): the training set in the order
 //!    `DataLoader::shuffle(seed).epoch(e)` gives — a permutation drawn from ChaCha8 seeded with
 //!    the seed, on stream `e` — so the order depends only on `(seed, epoch)` and a resumed run
 //!    needs no generator state. Each step: the learning rate for this point of the run
-//!    ([`RunConfig::schedule`]: a cosine from `--lr` to 0 over the planned epochs, or a factor
-//!    per epoch), forward, cross-entropy, `backward`, optimizer step; training accuracy comes
-//!    from the logits already computed. Gradient norms are measured by [`nn::Diagnostics`]'
-//!    hooks on the parameters.
-//! 2. **Evaluate** ([`Trainer::evaluate`]): the test set in batches of 1000, in evaluation
-//!    mode and under `no_grad`, with the activation probes on: dead and saturated units, mean
-//!    and spread of each activation's output are measured here, on the test images, so they
-//!    cost training nothing.
+//!    ([`Run::lr`] from [`RunConfig::schedule`]: a cosine from `--lr` to 0 over the planned
+//!    epochs, or a factor per epoch), forward, cross-entropy, [`Run::check`], `backward`,
+//!    [`Run::check_grads`], optimizer step, [`Run::record`]; training accuracy comes from the
+//!    logits already computed. Gradient norms are measured by [`nn::Diagnostics`]' hooks on
+//!    the parameters.
+//! 2. **Evaluate** ([`Run::end_epoch`], [`Run::evaluate`]): the test set in batches of 1000,
+//!    in evaluation mode and under `no_grad`, with the activation probes on: dead and
+//!    saturated units, mean and spread of each activation's output are measured here, on the
+//!    test images, so they cost training nothing.
 //!
 //! # Checkpoints
 //! `--save FILE` writes, after every epoch, one safetensors file (atomically) holding the
@@ -33,8 +50,9 @@
 //! goes on at the next epoch; the resumed run's metrics equal an uninterrupted run's, except
 //! the timings. Under the cosine decay the run must keep its `--epochs` (the curve spans
 //! them); under a per-epoch decay (`--lr-decay 0.5`) a finished run can be resumed for more
-//! epochs, and equals a run that was that long from the start. (A randomised activation such as `rrelu` draws its slopes from its own
-//! generator, which is not saved: its resumed run is the same in distribution only.)
+//! epochs, and equals a run that was that long from the start. (A randomised activation such
+//! as `rrelu` draws its slopes from its own generator, which is not saved: its resumed run is
+//! the same in distribution only.)
 //! Before it reads a byte `--resume` refuses what is not a regular file (a FIFO, a device, a
 //! folder) and a file larger than a checkpoint of this model can be; then it refuses values
 //! no saved run has — NaN or ±inf weights or moments, a negative second moment, a step count
