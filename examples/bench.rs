@@ -26,7 +26,9 @@
 //! batch above the lab's size limits), an unknown activation or one that does not fit the
 //! network is one line on stderr, `error: …`, and exit status 2.
 
-use std::io::{self, Write};
+mod common;
+
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -103,8 +105,8 @@ struct Args {
 /// How many batches of random images the bench cycles through.
 const BATCHES: usize = 64;
 
-/// The most timed steps: at the smallest batch a million steps take minutes; more is a slip
-/// that would run for days.
+/// The most timed steps: two thousand times the default (500); a larger count is a slip, not
+/// a measurement.
 const MAX_STEPS: usize = 1_000_000;
 
 /// `--steps`: a whole number from 1 to [`MAX_STEPS`].
@@ -113,18 +115,15 @@ fn steps(s: &str) -> Result<usize, String> {
 }
 
 fn main() -> ExitCode {
-    match run(&minidl::cli::parse_args()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.exit(),
-    }
+    common::run_main(run)
 }
 
-/// Checks the flags, times the steps and prints `samples_per_sec=<float>`.
+/// Checks the flags, times the steps and prints `samples_per_sec=<float>` to `out`.
 ///
 /// # Errors
 /// A [`LabError`] for an unknown activation or one that does not fit the network, a network
 /// or batch too large, or a failed write to standard output.
-fn run(args: &Args) -> Result<(), LabError> {
+fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     let activation = parse_activation(&args.activation, "--activation")?;
     let architecture = match args.model {
         Model::Mlp => Architecture::Mlp {
@@ -149,7 +148,7 @@ fn run(args: &Args) -> Result<(), LabError> {
     }
     tensor::set_num_threads(args.threads);
     let rate = samples_per_sec(args, &activation)?;
-    writeln!(io::stdout().lock(), "samples_per_sec={rate:.1}")?;
+    writeln!(out, "samples_per_sec={rate:.1}")?;
     Ok(())
 }
 

@@ -35,20 +35,21 @@
 
 mod common;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
 use minidl::autograd::Var;
-use minidl::cli::{DataArgs, MAX_EPOCHS};
+use minidl::cli::MAX_EPOCHS;
 use minidl::datasets::DataLoader;
 use minidl::lab::{build_optimizer, Data, LabError, Trainer};
 use minidl::metrics::{EpochMetrics, RunHistory};
 use minidl::nn::{cross_entropy, Module};
-use minidl::report::write_report;
 
-use common::{list, mean_std, mnist_config, once_each, pct, specs_and_data, table};
+use common::{
+    list, mean_std, mnist_config, once_each, pct, report, specs_and_data, table, CommonArgs,
+};
 
 /// The most steps `--at` may name: 1,000,000 steps of 64 images, about 1,000 epochs of MNIST.
 const MAX_STEPS: usize = 1_000_000;
@@ -89,13 +90,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1e-3, value_parser = minidl::cli::positive_number, allow_negative_numbers = true)]
     lr: f32,
     #[command(flatten)]
-    data: DataArgs,
-    /// Write the charts and an index.html into this folder.
-    #[arg(long, value_name = "DIR")]
-    report: Option<std::path::PathBuf>,
-    /// Print nothing while training.
-    #[arg(long, short)]
-    quiet: bool,
+    common: CommonArgs,
 }
 
 /// One trained run: the training loss at each measured step, and the test accuracy.
@@ -107,13 +102,11 @@ struct Run {
 }
 
 fn main() -> ExitCode {
-    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.exit(),
-    }
+    common::run_main(run)
 }
 
-/// The whole example, printing to `out`.
+/// Trains every activation with every seed, measuring the training loss at the `--at` steps
+/// and the test accuracy at the end, and prints the table and the conclusion to `out`.
 ///
 /// # Errors
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
@@ -121,7 +114,7 @@ fn main() -> ExitCode {
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     once_each("--seeds", &args.seeds)?;
     once_each("--at", &args.at)?;
-    let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
+    let (specs, data) = specs_and_data(&args.activations, &args.common.data, out)?;
     let per_epoch = data.train.len().div_ceil(64).max(1);
     let steps = match args.epochs {
         // at most 10,000 epochs of at most 2^64 / 64 batches: no overflow
@@ -154,7 +147,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
         for &seed in &args.seeds {
             let start = Instant::now();
             let r = train(spec, seed, steps, &at, args, &data)?;
-            if !args.quiet {
+            if !args.common.quiet {
                 let losses: Vec<String> = r.losses.iter().map(|l| format!("{l:.4}")).collect();
                 writeln!(
                     out,
@@ -169,7 +162,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     }
     writeln!(out, "\n{}", results_table(&runs, &specs, &at))?;
     writeln!(out, "conclusion: {}", conclusion(&runs, &specs, &at))?;
-    if let Some(dir) = &args.report {
+    if let Some(dir) = &args.common.report {
         let settings = vec![
             ("model".to_string(), "MLP 784-128-64-10".to_string()),
             (
@@ -180,12 +173,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
             ("data".into(), data.description.clone()),
         ];
         let histories: Vec<RunHistory> = runs.into_iter().map(|r| r.history).collect();
-        let written = write_report(dir, &histories, &settings)?;
-        writeln!(
-            out,
-            "report: {}",
-            written.last().expect("index.html").display()
-        )?;
+        report(dir, &histories, &settings, out)?;
     }
     Ok(())
 }

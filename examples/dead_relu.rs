@@ -40,18 +40,18 @@
 
 mod common;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use minidl::cli::DataArgs;
 use minidl::lab::{Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
 use minidl::nn::{ActivationStats, Module};
-use minidl::report::write_report;
 use minidl::tensor::Tensor;
 
-use common::{list, mean_std, mnist_config, once_each, pct, specs_and_data, table};
+use common::{
+    list, mean_std, mnist_config, once_each, pct, report, specs_and_data, table, CommonArgs,
+};
 
 /// Dead ReLUs: dead-unit fractions per layer before and after training.
 #[derive(Parser)]
@@ -76,13 +76,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1, value_parser = minidl::cli::epochs, allow_negative_numbers = true)]
     epochs: usize,
     #[command(flatten)]
-    data: DataArgs,
-    /// Write the charts and an index.html into this folder.
-    #[arg(long, value_name = "DIR")]
-    report: Option<std::path::PathBuf>,
-    /// No progress bars.
-    #[arg(long, short)]
-    quiet: bool,
+    common: CommonArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,20 +135,18 @@ struct Run {
 }
 
 fn main() -> ExitCode {
-    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.exit(),
-    }
+    common::run_main(run)
 }
 
-/// The whole example, printing to `out`.
+/// Trains every activation with every seed in each setup, measuring the dead units before and
+/// after, and prints the table and the conclusion of each setup to `out`.
 ///
 /// # Errors
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     once_each("--seeds", &args.seeds)?;
-    let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
+    let (specs, data) = specs_and_data(&args.activations, &args.common.data, out)?;
     for setup in args.setup.list() {
         writeln!(
             out,
@@ -173,7 +165,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
         }
         writeln!(out, "{}", results_table(&runs, args.epochs))?;
         writeln!(out, "conclusion: {}", conclusion(&runs, setup))?;
-        if let Some(dir) = &args.report {
+        if let Some(dir) = &args.common.report {
             let dir = if args.setup == Setup::Both {
                 dir.join(setup.name())
             } else {
@@ -186,12 +178,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
                 ("seeds".into(), format!("{:?}", args.seeds)),
             ];
             let histories: Vec<RunHistory> = runs.into_iter().map(|r| r.history).collect();
-            let written = write_report(&dir, &histories, &settings)?;
-            writeln!(
-                out,
-                "report: {}",
-                written.last().expect("index.html").display()
-            )?;
+            report(&dir, &histories, &settings, out)?;
         }
     }
     Ok(())
@@ -201,7 +188,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
 fn train(setup: Setup, spec: &str, seed: u64, args: &Args, data: &Data) -> Result<Run, LabError> {
     let bias = setup.params().1;
     let mut config = mnist_config(&setup.flags(args.epochs, seed))?;
-    config.quiet = args.quiet;
+    config.quiet = args.common.quiet;
     let mut trainer = Trainer::new(&config, spec, data)?;
     if let Some(b) = bias {
         let biases: Vec<_> = trainer

@@ -2,46 +2,76 @@
 //!
 //! ```text
 //! cargo run --release --example mnist -- --activation mish
-//! cargo run --release --example mnist -- --compare relu,sigmoid,mish --epochs 1 \
-//!     --metrics m.jsonl --report out
+//! cargo run --release --example mnist -- --compare relu,sigmoid,mish --epochs 1 --report out
 //! cargo run --release --example mnist -- --model cnn --activation leaky_relu:0.1 --epochs 1
 //! cargo run --release --example mnist -- --help
 //! ```
 //!
-//! Each epoch trains on the 60,000 training images (a progress bar shows the running loss,
-//! accuracy and speed), then evaluates on the 10,000 test images and prints one line —
-//! training loss, test loss, test accuracy, seconds, samples per second — and a table with a
-//! row per weight (its gradient norm, averaged over the epoch's steps) and per activation layer
-//! (the share of dead units, which output exactly 0 for every test image; the share of
-//! saturated outputs, where |f′(x)| < 0.01 so that almost no gradient flows back; and the mean
-//! and spread of its output).
-//!
-//! `--compare A,B,C` trains one activation after another with the same seed, hence the same
-//! initial weights and data order, and ends with a comparison table; `--report DIR` draws the
-//! loss, accuracy, gradient-norm and dead-unit charts of all of them into `DIR/index.html`,
-//! and `--metrics FILE` keeps every epoch as a JSON line. `--save FILE` checkpoints after every
-//! epoch; `--resume FILE` continues exactly where that run stopped.
-//!
-//! The activation is any registry name with its arguments (`leaky_relu:0.1`, `elu:alpha=0.5`,
-//! `swish:learnable`) or a formula in x. Without the MNIST files (looked for in `--data-dir`,
-//! then `$MNIST_DIR`, then `data/mnist`) the lab trains on synthetic digits and says so;
-//! `--download` fetches the real ones.
-//!
-//! Everything shared with the other examples — the flags, the training loop, the diagnostics,
-//! the checkpoints, the report — lives in the `minidl` facade (`minidl::cli`, `minidl::lab`),
-//! so this file is only the command line and the exit status: any bad input (an unknown
-//! activation, a missing data set, a checkpoint from another architecture, a folder that
-//! cannot be written) ends with `error: …` and exit status 2.
+//! This file is the model, the optimizer and the training loop. `minidl::lab::Session` does the
+//! rest the flags ask for: it checks them and every output path before anything trains, loads
+//! MNIST (from `--data-dir`, `$MNIST_DIR` or `data/mnist`; else synthetic digits, saying so),
+//! and ends each epoch with an evaluation on the test images, one line (losses, accuracy,
+//! time) and a table per layer (gradient norms; dead and saturated units). `--compare A,B,C`
+//! trains one activation after another from the same seed; `--metrics FILE` keeps each epoch
+//! as a JSON line, `--report DIR` draws charts, `--save`/`--resume FILE` checkpoint a run.
+//! Bad input ends with `error: …` and exit status 2.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use minidl::cli::LabArgs;
-use minidl::lab;
+use minidl::cli::{LabArgs, OptimizerKind};
+use minidl::lab::{build_optimizer, LabError, Session};
+use minidl::metrics::RunHistory;
+use minidl::prelude::*;
 
 fn main() -> ExitCode {
-    let args: LabArgs = minidl::cli::parse_args();
-    match lab::run(&args, &mut std::io::stdout().lock()) {
+    match train(&minidl::cli::parse_args(), &mut std::io::stdout().lock()) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => e.exit(),
     }
+}
+
+/// Trains each activation the flags name, one after another; returns their histories.
+pub fn train(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabError> {
+    let mut lab = Session::new(args, out)?;
+    for act in lab.activations() {
+        let mut rng = tensor::rng(args.train.seed); // every activation: the same start
+        let model = match lab.hidden_layers() {
+            Some(hidden) => {
+                // 784 → hidden… → 10, the activation after each hidden layer
+                let mut model = Sequential::new();
+                let mut width = lab.data().input_shape().iter().product();
+                for h in hidden {
+                    let layer = Linear::new(width, h, true, &mut rng);
+                    model = model.push(layer).push_boxed(act.spec.build());
+                    width = h;
+                }
+                model.push(Linear::new(width, lab.data().classes(), true, &mut rng))
+            }
+            None => lab.build(&act.spec, &mut rng)?, // --model cnn
+        };
+        let lr = lab.config().lr;
+        let mut opt: Box<dyn Optimizer> = match args.train.optimizer {
+            OptimizerKind::Adam => Box::new(Adam::new(model.parameters(), lr)),
+            other => build_optimizer(other, lr, model.parameters()), // sgd, momentum, adamw
+        };
+        // --init; with --resume, the weights, optimizer state and epoch the checkpoint holds
+        let mut run = lab.begin(&act, &model, opt.as_mut(), &mut rng)?;
+        for epoch in run.epochs() {
+            for (x, y) in run.batches(epoch) {
+                opt.set_lr(run.lr()); // --lr-decay
+                let logits = model.forward(&Var::constant(x));
+                let loss = cross_entropy(&logits, &y);
+                run.check(&loss)?; // stop at a NaN loss (--detect-anomaly: at the op)
+                opt.zero_grad();
+                loss.backward();
+                run.check_grads()?; // --detect-anomaly, before the update
+                opt.step();
+                run.record(&loss, &logits, &y); // loss, accuracy, progress bar
+            }
+            lab.end_epoch(&mut run, &model, opt.as_ref())?; // test, --save, --metrics, table
+        }
+        lab.end_run(run);
+    }
+    lab.finish() // the comparison table, --report
 }

@@ -34,16 +34,15 @@
 
 mod common;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use minidl::cli::{DataArgs, InitKind};
+use minidl::cli::InitKind;
 use minidl::lab::{Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
-use minidl::report::write_report;
 
-use common::{list, mnist_config, num, once_each, pct, specs_and_data, table};
+use common::{list, mnist_config, num, once_each, pct, report, specs_and_data, table, CommonArgs};
 
 /// Vanishing gradients: per-layer gradient norms of a deep narrow MLP.
 #[derive(Parser)]
@@ -75,13 +74,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0, value_parser = minidl::cli::seed, allow_negative_numbers = true)]
     seed: u64,
     #[command(flatten)]
-    data: DataArgs,
-    /// Write the charts and an index.html into this folder.
-    #[arg(long, value_name = "DIR")]
-    report: Option<std::path::PathBuf>,
-    /// No progress bars.
-    #[arg(long, short)]
-    quiet: bool,
+    common: CommonArgs,
 }
 
 /// One trained run: per weight `(name, norm on the first batch, mean norm over the last epoch)`.
@@ -102,13 +95,11 @@ impl Run {
 }
 
 fn main() -> ExitCode {
-    match run(&minidl::cli::parse_args(), &mut io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.exit(),
-    }
+    common::run_main(run)
 }
 
-/// The whole example, printing to `out`.
+/// Trains every activation with each initialisation, measuring every weight's gradient norm,
+/// and prints the tables and the conclusion to `out`.
 ///
 /// # Errors
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
@@ -117,7 +108,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     once_each("--inits", &args.inits)?;
     // the sizes, before the data is read: a --depth or --width too large for any data
     let config = mnist_config(&flags(InitKind::Default, args))?;
-    let (specs, data) = specs_and_data(&args.activations, &args.data, out)?;
+    let (specs, data) = specs_and_data(&args.activations, &args.common.data, out)?;
     // and on these images, before anything trains
     let batch = config.batch_size.min(data.train.len()).max(1);
     config.architecture.check(
@@ -143,7 +134,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
             "\ninit {init}: weight-gradient norm ||dL/dW||, first batch -> mean over the last epoch"
         )?;
         writeln!(out, "{}", norms_table(&these))?;
-        if let Some(dir) = &args.report {
+        if let Some(dir) = &args.common.report {
             let dir = if args.inits.len() > 1 {
                 dir.join(init.to_string())
             } else {
@@ -156,12 +147,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
                 ("data".into(), data.description.clone()),
             ];
             let histories: Vec<RunHistory> = these.iter().map(|r| r.history.clone()).collect();
-            let written = write_report(&dir, &histories, &settings)?;
-            writeln!(
-                out,
-                "report: {}",
-                written.last().expect("index.html").display()
-            )?;
+            report(&dir, &histories, &settings, out)?;
         }
         runs.extend(these);
     }
@@ -182,7 +168,7 @@ fn flags(init: InitKind, args: &Args) -> String {
 
 fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, LabError> {
     let mut config = mnist_config(&flags(init, args))?;
-    config.quiet = args.quiet;
+    config.quiet = args.common.quiet;
     let mut trainer = Trainer::new(&config, spec, data)?;
     while !trainer.is_finished() {
         trainer.run_epoch(data);

@@ -1,14 +1,19 @@
-//! The `mnist` example end to end, on a small synthetic data set (a few seconds): the metrics
+//! The `mnist` example end to end, on a small synthetic data set: the metrics
 //! file and the report make sense, a resumed run equals an uninterrupted one, checkpoints from
 //! another architecture and truncated ones are refused, and bad input ends the real program
 //! with `error: …` and exit status 2.
 //!
-//! Most tests call `minidl::lab::run` — what the example's `main` calls — in this process; the
-//! exit-status tests run the example's binary, built by `cargo build --example mnist` with the
-//! profile and target folder of this test.
+//! Most tests call the example's `train` — what its `main` calls, with its loop — in this
+//! process (the example's file is a module of this test); one checks that `minidl::lab::run`,
+//! the library's loop, makes the same runs; the exit-status tests run the example's binary,
+//! built by `cargo build --example mnist` with the profile and target folder of this test.
 
 mod common;
 use common::{example_binary, TempDir};
+
+#[allow(dead_code)] // its `main`
+#[path = "../examples/mnist.rs"]
+mod mnist;
 
 use std::path::Path;
 use std::process::Command;
@@ -37,10 +42,10 @@ fn args(extra: &[&str]) -> LabArgs {
     LabArgs::try_parse_from(all).expect("valid flags")
 }
 
-/// Runs the lab in this process; returns its result and what it printed.
+/// Runs the example in this process; returns its result and what it printed.
 fn run(extra: &[&str]) -> (Result<Vec<RunHistory>, LabError>, String) {
     let mut out = Vec::new();
-    let result = lab::run(&args(extra), &mut out);
+    let result = mnist::train(&args(extra), &mut out);
     (result, String::from_utf8(out).unwrap())
 }
 
@@ -180,24 +185,99 @@ fn metrics_file_and_report_make_sense() {
 
 #[test]
 fn a_formula_trains_like_a_registered_activation() {
+    // Mish written as a formula and the registered mish, from the same seed: the same
+    // weights, the same data order and the same function, evaluated by the formula's
+    // interpreter or by the fused kernel, which round differently in the last bits of f32.
+    let formula = "x * tanh(softplus(x))";
     let (runs, out) = run_ok(&[
         "--epochs",
         "1",
-        "--activation",
-        "x * tanh(softplus(x))",
+        "--compare",
+        &format!("{formula};mish"),
         "--quiet",
     ]);
     assert!(
-        out.contains("x * tanh(softplus(x))  epoch 1  train loss"),
+        out.contains(&format!("{formula}  epoch 1  train loss")),
         "{out}"
     );
-    let m = &runs[0].epochs[0];
-    assert!(m.test_accuracy > 0.3, "{m:?}");
-    assert_eq!(m.layers[1].name, "1");
-    assert!(
-        m.layers[1].std.unwrap() > 0.0,
-        "the formula layer is probed: {m:?}"
+    let (f, m) = (&runs[0].epochs[0], &runs[1].epochs[0]);
+    assert_eq!(
+        (runs[0].activation.as_str(), runs[1].activation.as_str()),
+        (formula, "mish")
     );
+    assert!(f.test_accuracy > 0.3, "{f:?}");
+    assert_eq!(f.layers[1].name, "1");
+    assert!(
+        f.layers[1].std.unwrap() > 0.0,
+        "the formula layer is probed: {f:?}"
+    );
+    // 32 steps apart only by rounding: every step's loss within 1e-4 of the other's (a
+    // different function, e.g. swish for mish, is 1e-2 apart already at the first step).
+    assert_eq!(runs[0].step_losses.len(), runs[1].step_losses.len());
+    for (&(step, a), &(_, b)) in runs[0].step_losses.iter().zip(&runs[1].step_losses) {
+        assert!((a - b).abs() < 1e-4, "step {step}: formula {a}, mish {b}");
+    }
+    assert!((f.test_loss - m.test_loss).abs() < 1e-4, "{f:?}\n{m:?}");
+    assert!(
+        (f.test_accuracy - m.test_accuracy).abs() <= 0.002,
+        "{f:?}\n{m:?}"
+    );
+    let (fs, ms) = (&f.layers[1], &m.layers[1]);
+    assert!(
+        (fs.mean.unwrap() - ms.mean.unwrap()).abs() < 1e-3,
+        "{fs:?}\n{ms:?}"
+    );
+}
+
+#[test]
+fn the_library_loop_makes_the_same_runs_as_the_example() {
+    // lab::run trains with the Trainer's loop; the example writes its own with the same
+    // pieces. Every flag that changes a step: momentum (state), a per-epoch decay, a
+    // learnable and a randomised activation, anomaly mode, --init, the CNN.
+    let mlp = args(&[
+        "--compare",
+        "relu;swish:learnable;rrelu",
+        "--optimizer",
+        "momentum",
+        "--lr-decay",
+        "0.5",
+        "--detect-anomaly",
+    ]);
+    let cnn = LabArgs::try_parse_from([
+        "mnist",
+        "--dataset",
+        "synthetic",
+        "--limit-train",
+        "256",
+        "--epochs",
+        "1",
+        "--model",
+        "cnn",
+        "--init",
+        "kaiming",
+    ])
+    .unwrap();
+    // the lines without their timings (the columns that end in "s" or "/s")
+    let timeless = |out: Vec<u8>| -> Vec<String> {
+        let out = String::from_utf8(out).unwrap();
+        let columns = |l: &str| -> String {
+            l.split("  ")
+                .filter(|c| !c.ends_with(" s") && !c.ends_with("/s"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        out.lines().map(columns).collect()
+    };
+    for args in [mlp, cnn] {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let example = mnist::train(&args, &mut a).unwrap();
+        let library = lab::run(&args, &mut b).unwrap();
+        assert_eq!(example.len(), library.len());
+        for (x, y) in example.iter().zip(&library) {
+            assert_same_run(x, y);
+        }
+        assert_eq!(timeless(a), timeless(b));
+    }
 }
 
 #[test]

@@ -1,14 +1,43 @@
-//! What the phenomenon examples (`dead_relu`, `vanishing_gradients`, `convergence`) share:
-//! their start (checked activation specs, the data set), aligned text tables, means and
-//! spreads, and number formatting. Each example uses a part.
+//! What the examples `dead_relu`, `vanishing_gradients`, `convergence` and `bench` share: their
+//! `main` ([`run_main`]), the phenomenon examples' start (checked activation specs, the data
+//! set), aligned text tables, means and spreads, and number formatting. Each example uses a
+//! part.
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use clap::Parser;
 use minidl::cli::{split_specs, DataArgs, LabArgs};
 pub use minidl::lab::once_each;
 use minidl::lab::{load_data, parse_activation, Data, LabError, RunConfig};
+use minidl::metrics::RunHistory;
+
+/// The flags every phenomenon example has besides its own: the data set, `--report` and
+/// `--quiet`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Write the charts and an index.html into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
+    /// Print nothing while training (no progress bars, no line per run).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// An example's `main`: parses its flags `A` (clap's errors end the program with status 2),
+/// runs `run` with standard output, and turns a [`LabError`] into `error: …` on stderr and its
+/// exit status ([`LabError::exit`]).
+pub fn run_main<A: Parser>(
+    run: impl FnOnce(&A, &mut dyn Write) -> Result<(), LabError>,
+) -> ExitCode {
+    match run(&minidl::cli::parse_args(), &mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
 
 /// The start every phenomenon example shares: the specs of `--activations`, each checked so
 /// that a typo fails before any training, then the data set, announced on `out`.
@@ -40,6 +69,25 @@ pub fn specs_and_data(
         data.test.len()
     )?;
     Ok((specs, data))
+}
+
+/// Writes the charts of `histories` and an `index.html` showing `settings` into `dir`, and
+/// says where on `out`.
+///
+/// # Errors
+/// [`LabError::Report`] if the report cannot be written; [`LabError::Output`] if `out` fails.
+pub fn report(
+    dir: &std::path::Path,
+    histories: &[RunHistory],
+    settings: &[(String, String)],
+    out: &mut dyn Write,
+) -> Result<(), LabError> {
+    let written = minidl::report::write_report(dir, histories, settings)?;
+    let index = written
+        .last()
+        .expect("the report's last file is index.html");
+    writeln!(out, "report: {}", index.display())?;
+    Ok(())
 }
 
 /// The settings the `mnist` example takes from `flags` (`"--hidden 256,256 --optimizer sgd"`):

@@ -5,6 +5,7 @@
 //! | schedule | η(t) | PyTorch |
 //! | --- | --- | --- |
 //! | [`StepLr`] | η₀·γ^⌊t/s⌋ | `StepLR` |
+//! | [`ExponentialLr`] | η₀·γ^(t/P), P = 1 by default | `ExponentialLR` (P = 1) |
 //! | [`CosineAnnealingLr`] | η_min + (η₀ − η_min)·(1 + cos(π·t/T))/2 | `CosineAnnealingLR` |
 //! | [`LinearWarmup`] | η₀·(f + (1 − f)·t/W) for t < W, then another schedule at t − W | `LinearLR` (+ `SequentialLR`) |
 //! | [`OneCycleLr`] | η_max/d → η_max → η_max/(d·d_f), cosine or linear ramps | `OneCycleLR` (without momentum cycling) |
@@ -58,6 +59,58 @@ impl LrSchedule for StepLr {
     }
 }
 
+/// Multiplies the rate by γ every `period` steps, smoothly: η(t) = η₀·γ^(t/P), P = `period`.
+///
+/// With P = 1 it is PyTorch's `ExponentialLR` (η₀·γ^t) stepped at every step. With P the
+/// batches of an epoch, it is a decay by γ per epoch spread over the epoch's steps, for which
+/// PyTorch has no scheduler: `ExponentialLR(gamma=γ^(1/P))` stepped at every batch comes
+/// closest, but rounds γ^(1/P) first. The exponent is taken as ⌊t/P⌋ + (t mod P)/P, so at the
+/// start of each period it is a whole number; the rate is computed in `f64` from η₀ and γ as
+/// the `f32`s they are (as [`CosineAnnealingLr`]) and rounded once.
+#[derive(Clone, Copy, Debug)]
+pub struct ExponentialLr {
+    /// η₀.
+    pub base_lr: f32,
+    /// The factor γ over one period.
+    pub gamma: f32,
+    /// Steps over which the rate falls by γ (1: at every step, as PyTorch).
+    pub period: usize,
+}
+
+impl ExponentialLr {
+    /// Decay by `gamma` at every step from `base_lr` (PyTorch's `ExponentialLR`).
+    pub fn new(base_lr: f32, gamma: f32) -> ExponentialLr {
+        ExponentialLr {
+            base_lr,
+            gamma,
+            period: 1,
+        }
+    }
+
+    /// Decay by γ over `steps` steps instead, smoothly (a fraction of γ at every step).
+    ///
+    /// # Panics
+    /// If `steps` is 0.
+    #[track_caller]
+    pub fn per(mut self, steps: usize) -> ExponentialLr {
+        check(
+            steps > 0,
+            "ExponentialLR",
+            "the period must be at least 1 step",
+        );
+        self.period = steps;
+        self
+    }
+}
+
+impl LrSchedule for ExponentialLr {
+    fn lr_at(&self, step: usize) -> f32 {
+        let p = self.period;
+        let exponent = (step / p) as f64 + (step % p) as f64 / p as f64;
+        (f64::from(self.base_lr) * f64::from(self.gamma).powf(exponent)) as f32
+    }
+}
+
 /// Cosine annealing from η₀ down to η_min over `t_max` steps:
 /// η(t) = η_min + (η₀ − η_min)·(1 + cos(π·t/T_max))/2 (periodic past T_max, like PyTorch's).
 #[derive(Clone, Copy, Debug)]
@@ -87,8 +140,12 @@ impl CosineAnnealingLr {
 }
 
 impl LrSchedule for CosineAnnealingLr {
+    /// Computed in `f64` from the rates as the `f32`s they are, not from the decimals they
+    /// print as (the other schedules' [`widen`]): the rates are then those of the runs the
+    /// `minidl` lab has made and saved, whose cosine decay was written that way. The two differ
+    /// by at most one unit in the last place of the `f32` rate.
     fn lr_at(&self, step: usize) -> f32 {
-        let (b, m) = (widen(self.base_lr), widen(self.eta_min));
+        let (b, m) = (f64::from(self.base_lr), f64::from(self.eta_min));
         let c = (PI * step as f64 / self.t_max as f64).cos();
         (m + (b - m) * (1.0 + c) / 2.0) as f32
     }
@@ -257,6 +314,28 @@ mod tests {
         let s = StepLr::new(0.1, 3, 0.5);
         let lrs: Vec<f32> = (0..7).map(|t| s.lr_at(t)).collect();
         assert_eq!(lrs, vec![0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025]);
+    }
+
+    #[test]
+    fn exponential_per_step_and_per_period() {
+        let s = ExponentialLr::new(1.0, 0.5);
+        let lrs: Vec<f32> = (0..4).map(|t| s.lr_at(t)).collect();
+        assert_eq!(lrs, vec![1.0, 0.5, 0.25, 0.125]);
+        // γ = 0.5 per 4 steps: whole powers at the period's start, 0.5^(1/4) steps between
+        let s = ExponentialLr::new(0.1, 0.5).per(4);
+        assert_eq!(s.lr_at(0), 0.1);
+        assert_eq!(s.lr_at(4), (f64::from(0.1f32) * 0.5) as f32);
+        assert_eq!(s.lr_at(8), (f64::from(0.1f32) * 0.25) as f32);
+        let between = |x: f64| (f64::from(0.1f32) * 0.5f64.powf(x)) as f32;
+        assert_eq!(s.lr_at(1), between(0.25));
+        assert_eq!(s.lr_at(6), between(1.5));
+        assert_eq!(ExponentialLr::new(0.3, 1.0).per(7).lr_at(1000), 0.3);
+    }
+
+    #[test]
+    #[should_panic(expected = "ExponentialLR: the period must be at least 1 step")]
+    fn exponential_with_an_empty_period_panics() {
+        ExponentialLr::new(1.0, 0.5).per(0);
     }
 
     #[test]
