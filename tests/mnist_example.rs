@@ -96,29 +96,11 @@ fn metrics_file_and_report_make_sense() {
     assert_eq!(text.lines().count(), 4, "{text}");
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        for key in [
-            "activation",
-            "epoch",
-            "steps",
-            "train_loss",
-            "test_loss",
-            "test_accuracy",
-            "seconds",
-            "samples_per_sec",
-            "params",
-            "layers",
-        ] {
+        for key in minidl::metrics::EPOCH_KEYS {
             assert!(v.get(key).is_some(), "no {key} in {line}");
         }
         for layer in v["layers"].as_array().unwrap() {
-            for key in [
-                "name",
-                "dead_fraction",
-                "saturated_fraction",
-                "mean",
-                "std",
-                "grad_norm",
-            ] {
+            for key in minidl::metrics::LAYER_KEYS {
                 assert!(layer.get(key).is_some(), "no {key} in {layer}");
             }
         }
@@ -323,6 +305,30 @@ fn assert_same_run(a: &RunHistory, b: &RunHistory) {
         assert_eq!(untimed(x), untimed(y));
     }
     assert_eq!(a.step_losses, b.step_losses);
+}
+
+/// A learnable activation's value changes as it trains: the checkpoint must still match the
+/// model a resumed run builds afresh (it once compared the printed models, trained values and
+/// all, and refused every such checkpoint).
+#[test]
+fn a_run_with_a_learnable_activation_resumes() {
+    let t = TempDir::new("resume-learnable");
+    let (whole, half) = (t.path("whole.st"), t.path("half.st"));
+    let common = ["--activation", "elu:alpha=learnable", "--lr-decay", "0.5"];
+    let (uninterrupted, _) = run_ok(&[&common[..], &["--save", &whole]].concat());
+    interrupted_after_one_epoch(&common, &half);
+    let (resumed, out) = run_ok(&[&common[..], &["--resume", &half]].concat());
+    assert!(
+        out.contains("resumed elu:alpha=learnable at epoch 1"),
+        "{out}"
+    );
+    assert_same_run(&uninterrupted[0], &resumed[0]);
+    // the learnt alphas travelled: they are not at their start of 1
+    let alphas = &resumed[0].epochs[1].params;
+    assert!(
+        !alphas.is_empty() && alphas.values().all(|&a| a != 1.0),
+        "{alphas:?}"
+    );
 }
 
 #[test]

@@ -62,7 +62,7 @@ impl Conv2dConfig {
 }
 
 /// A 2-D convolution (cross-correlation, as in every framework):
-/// y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c].
+/// `y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]`.
 ///
 /// # Shapes
 /// input `[N, C_in, H, W]` → output `[N, C_out, OH, OW]` with

@@ -42,5 +42,7 @@ pub use adam::{Adam, AdamW};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use optimizer::{Optimizer, StateError, MAX_STEP};
 pub use rmsprop::RmsProp;
-pub use schedule::{Anneal, CosineAnnealingLr, LinearWarmup, LrSchedule, OneCycleLr, StepLr};
+pub use schedule::{
+    Anneal, CosineAnnealingLr, ExponentialLr, LinearWarmup, LrSchedule, OneCycleLr, StepLr,
+};
 pub use sgd::Sgd;

@@ -141,7 +141,7 @@ impl CosineAnnealingLr {
 
 impl LrSchedule for CosineAnnealingLr {
     /// Computed in `f64` from the rates as the `f32`s they are, not from the decimals they
-    /// print as (the other schedules' [`widen`]): the rates are then those of the runs the
+    /// print as (as the other schedules widen them): the rates are then those of the runs the
     /// `minidl` lab has made and saved, whose cosine decay was written that way. The two differ
     /// by at most one unit in the last place of the `f32` rate.
     fn lr_at(&self, step: usize) -> f32 {

@@ -22,11 +22,7 @@ use crate::metrics::EpochMetrics;
 impl Run {
     /// The metadata that identifies this run's architecture and settings, as
     /// `(key, description, value)`: a checkpoint resumes only where all of them agree.
-    fn identity(
-        &self,
-        model: &Sequential,
-        data: &Data,
-    ) -> Vec<(&'static str, &'static str, String)> {
+    fn identity(&self, data: &Data) -> Vec<(&'static str, &'static str, String)> {
         vec![
             ("activation", "activation", self.spec.to_string()),
             ("architecture", "model", {
@@ -35,7 +31,7 @@ impl Run {
                     .describe(data.input_shape(), data.classes())
             }),
             ("hidden", "hidden sizes", self.config.architecture.sizes()),
-            (nn::state::MODEL_KEY, "layers", model.to_string()),
+            (nn::state::MODEL_KEY, "layers", self.layers.clone()),
             ("optimizer", "optimizer", self.config.optimizer.to_string()),
             ("lr", "learning rate", self.config.lr.to_string()),
             (
@@ -62,12 +58,8 @@ impl Run {
     }
 
     /// Every metadata key [`save`](Self::save) writes (and `nn::state::save` adds).
-    fn metadata_keys(&self, model: &Sequential, data: &Data) -> Vec<&'static str> {
-        let mut keys: Vec<&'static str> = self
-            .identity(model, data)
-            .iter()
-            .map(|(k, _, _)| *k)
-            .collect();
+    fn metadata_keys(&self, data: &Data) -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = self.identity(data).iter().map(|(k, _, _)| *k).collect();
         keys.extend(SAVED_KEYS);
         keys
     }
@@ -95,7 +87,7 @@ impl Run {
         let n = losses.len();
         tensors.push((STEP_LOSSES.to_string(), Tensor::from_vec(losses, [n])));
         let mut meta: BTreeMap<String, String> = self
-            .identity(model, data)
+            .identity(data)
             .into_iter()
             .map(|(k, _, v)| (k.to_string(), v))
             .collect();
@@ -169,7 +161,7 @@ impl Run {
                 )))
             }
         }
-        let written = self.metadata_keys(model, data);
+        let written = self.metadata_keys(data);
         if let Some(key) = meta.keys().find(|k| !written.contains(&k.as_str())) {
             return Err(resume_err(format!(
                 "its metadata has `{key}`, which --save does not write; the file was edited or \
@@ -197,7 +189,7 @@ impl Run {
         }
         let mut differences = Vec::new();
         let mut epochs_differ = false;
-        for (key, what, ours) in self.identity(model, data) {
+        for (key, what, ours) in self.identity(data) {
             let theirs = meta.get(key).map(String::as_str).unwrap_or("(none)");
             // The printed model differs whenever the activation or the sizes do; name it only
             // when nothing more specific differs.

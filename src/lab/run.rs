@@ -56,6 +56,10 @@ pub const EVAL_BATCH: usize = 1000;
 pub struct Run {
     pub(super) activation: String,
     pub(super) spec: ActivationSpec,
+    /// The model as built (`Sequential(…)`), before any step: a checkpoint's identity. Printed
+    /// later, a learnable activation would show its trained values (`ELU(alpha=1.0064 …)`),
+    /// and the run could not be resumed by a model built afresh.
+    pub(super) layers: String,
     pub(super) config: RunConfig,
     train: Dataset,
     pub(super) diagnostics: Diagnostics,
@@ -121,6 +125,7 @@ impl Run {
             history: RunHistory::new(activation.clone()),
             activation,
             spec,
+            layers: model.to_string(),
             config: config.clone(),
             train: train.clone(),
             diagnostics: Diagnostics::attach(model),
