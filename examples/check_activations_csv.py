@@ -62,6 +62,7 @@ FUNCTIONS = {
     "snake": ("elementwise", lambda x: x + torch.sin(x) ** 2),
     "swiglu": ("pair", lambda x: F.silu(halves(x)[0]) * halves(x)[1]),
     "geglu": ("pair", lambda x: F.gelu(halves(x)[0]) * halves(x)[1]),
+    "serf": ("elementwise", lambda x: x * torch.erf(F.softplus(x))),
 }
 
 
