@@ -46,10 +46,9 @@ use minidl::datasets::DataLoader;
 use minidl::lab::{build_optimizer, Data, LabError, Trainer};
 use minidl::metrics::{EpochMetrics, RunHistory};
 use minidl::nn::{cross_entropy, Module};
+use minidl::report::text_table;
 
-use common::{
-    list, mean_std, mnist_config, once_each, pct, report, specs_and_data, table, CommonArgs,
-};
+use common::{list, mean_std, mnist_config, once_each, pct, report, specs_and_data, CommonArgs};
 
 /// The most steps `--at` may name: 1,000,000 steps of 64 images, about 1,000 epochs of MNIST.
 const MAX_STEPS: usize = 1_000_000;
@@ -281,7 +280,7 @@ fn results_table(runs: &[Run], specs: &[String], at: &[usize]) -> String {
         })
         .collect();
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    table(&headers, &rows)
+    text_table(&headers, &rows, true)
 }
 
 /// Per step: the leader, and whether each activation is apart from the baseline (the first)

@@ -47,11 +47,10 @@ use clap::{Parser, ValueEnum};
 use minidl::lab::{Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
 use minidl::nn::{ActivationStats, Module};
+use minidl::report::text_table;
 use minidl::tensor::Tensor;
 
-use common::{
-    list, mean_std, mnist_config, once_each, pct, report, specs_and_data, table, CommonArgs,
-};
+use common::{list, mean_std, mnist_config, once_each, pct, report, specs_and_data, CommonArgs};
 
 /// Dead ReLUs: dead-unit fractions per layer before and after training.
 #[derive(Parser)]
@@ -306,7 +305,7 @@ fn results_table(runs: &[Run], epochs: usize) -> String {
         ];
         rows.push([vec![spec.to_string(), "all".into()], cells.to_vec()].concat());
     }
-    table(&headers, &rows)
+    text_table(&headers, &rows, true)
 }
 
 /// What the numbers say, per activation (means over the seeds that did not diverge), each

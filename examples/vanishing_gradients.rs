@@ -41,8 +41,9 @@ use clap::Parser;
 use minidl::cli::InitKind;
 use minidl::lab::{Data, LabError, Trainer};
 use minidl::metrics::RunHistory;
+use minidl::report::text_table;
 
-use common::{list, mnist_config, num, once_each, pct, report, specs_and_data, table, CommonArgs};
+use common::{list, mnist_config, num, once_each, pct, report, specs_and_data, CommonArgs};
 
 /// Vanishing gradients: per-layer gradient norms of a deep narrow MLP.
 #[derive(Parser)]
@@ -207,7 +208,7 @@ fn norms_table(runs: &[Run]) -> String {
             row
         })
         .collect();
-    table(&headers, &rows)
+    text_table(&headers, &rows, true)
 }
 
 fn summary_table(runs: &[Run]) -> String {
@@ -231,7 +232,7 @@ fn summary_table(runs: &[Run]) -> String {
             ]
         })
         .collect();
-    table(&headers, &rows)
+    text_table(&headers, &rows, true)
 }
 
 /// Whether a run learned: 10 classes, so 10% is guessing.

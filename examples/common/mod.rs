@@ -106,35 +106,6 @@ pub fn mnist_config(flags: &str) -> Result<RunConfig, LabError> {
     RunConfig::from_args(&args)
 }
 
-/// Rows as aligned columns, two spaces apart: the first column left-aligned, the others
-/// right-aligned, a rule under the header.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i == 0 {
-                s.push_str(&format!("{cell:<w$}"));
-            } else {
-                s.push_str(&format!("  {cell:>w$}"));
-            }
-        }
-        s.trim_end().to_string()
-    };
-    let mut out = vec![line(headers.to_vec())];
-    out.push("-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
-    out.extend(
-        rows.iter()
-            .map(|r| line(r.iter().map(String::as_str).collect())),
-    );
-    out.join("\n")
-}
-
 /// A fraction as a percentage with one decimal: `0.0443` → `"4.4%"`.
 pub fn pct(v: f32) -> String {
     format!("{:.1}%", v * 100.0)

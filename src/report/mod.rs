@@ -45,7 +45,7 @@ mod terminal;
 
 pub use charts::CHART_FILES;
 pub use progress::EpochBar;
-pub use terminal::{format_comparison_table, format_epoch_line, format_layer_table};
+pub use terminal::{format_comparison_table, format_epoch_line, format_layer_table, text_table};
 
 use charts::Chart;
 use html::index_html;

@@ -26,8 +26,9 @@ pub fn format_epoch_line(m: &EpochMetrics) -> String {
 }
 
 /// Renders rows as aligned columns separated by two spaces: the first column left-aligned,
-/// the others right-aligned; no trailing spaces, no final newline.
-fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+/// the others right-aligned; with `rule`, a line of dashes as wide as the table under the
+/// header. No trailing spaces, no final newline.
+pub fn text_table(headers: &[&str], rows: &[Vec<String>], rule: bool) -> String {
     let cols = headers.len();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
@@ -51,6 +52,10 @@ fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
         s.trim_end().to_string()
     };
     let mut lines = vec![line(&mut headers.iter().copied())];
+    if rule {
+        let width = widths.iter().sum::<usize>() + 2 * cols.saturating_sub(1);
+        lines.push("-".repeat(width));
+    }
     for row in rows {
         lines.push(line(&mut row.iter().map(String::as_str)));
     }
@@ -68,7 +73,7 @@ fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// ```
 pub fn format_layer_table(layers: &[LayerStats]) -> String {
     let (headers, rows) = layer_rows(layers);
-    text_table(&headers, &rows)
+    text_table(&headers, &rows, false)
 }
 
 /// One row per run, for the end of a comparison: activation, epochs, final test accuracy,
@@ -101,6 +106,7 @@ pub fn format_comparison_table(runs: &[RunHistory]) -> String {
             "time",
         ],
         &rows,
+        false,
     )
 }
 
