@@ -43,7 +43,7 @@ pub struct Session<'a> {
     args: &'a LabArgs,
     out: &'a mut dyn Write,
     config: RunConfig,
-    specs: Vec<String>,
+    activations: Vec<Activation>,
     data: Data,
     metrics: Option<MetricsWriter>,
     histories: Vec<RunHistory>,
@@ -72,10 +72,17 @@ impl<'a> Session<'a> {
             return Err(LabError::Usage(format!("{flag}: no activation given")));
         }
         once_each(flag, &specs)?;
-        for spec in &specs {
-            parse_activation(spec, flag)?;
-        }
-        if specs.len() > 1 && (args.save.is_some() || args.resume.is_some()) {
+        let activations = specs
+            .iter()
+            .map(|name| {
+                let spec = parse_activation(name, flag)?;
+                Ok(Activation {
+                    name: name.clone(),
+                    spec,
+                })
+            })
+            .collect::<Result<Vec<_>, LabError>>()?;
+        if activations.len() > 1 && (args.save.is_some() || args.resume.is_some()) {
             return Err(LabError::Usage(
                 "--save and --resume hold one run: use them with a single --activation, not \
                  with --compare"
@@ -106,17 +113,17 @@ impl<'a> Session<'a> {
         config
             .architecture
             .check(input, classes, batch, MODEL_FLAGS)?;
-        if specs.len() > 1 {
+        if activations.len() > 1 {
             // every activation fits the network before the first one trains
-            for spec in &specs {
-                Trainer::new(&config, spec, &data)?;
+            for a in &activations {
+                Trainer::new(&config, &a.name, &data)?;
             }
         }
         Ok(Session {
             args,
             out,
             config,
-            specs,
+            activations,
             data,
             metrics,
             histories: Vec::new(),
@@ -124,16 +131,10 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// The activations to train, in order: the `--compare` list or `--activation`, each
-    /// parsed afresh.
+    /// The activations to train, in order: the `--compare` list or `--activation`, parsed
+    /// (each spec as yet unbuilt, so its layers are numbered from 0 in every run).
     pub fn activations(&self) -> Vec<Activation> {
-        self.specs
-            .iter()
-            .map(|name| Activation {
-                name: name.clone(),
-                spec: parse_activation(name, "--activation").expect("checked by Session::new"),
-            })
-            .collect()
+        self.activations.clone()
     }
 
     /// The settings.
@@ -321,7 +322,8 @@ impl<'a> Session<'a> {
     /// The settings the report shows: the activations, then [`RunConfig::settings`].
     fn report_settings(&self) -> Vec<(String, String)> {
         let mut settings = self.config.settings(&self.data);
-        settings.insert(0, ("activations".into(), self.specs.join(", ")));
+        let names: Vec<&str> = self.activations.iter().map(|a| a.name.as_str()).collect();
+        settings.insert(0, ("activations".into(), names.join(", ")));
         settings
     }
 }
