@@ -44,7 +44,8 @@
 //! `--save FILE` writes, after every epoch, one safetensors file (atomically) holding the
 //! model's parameters and buffers, the optimizer's state (under `optim.`), every step's loss
 //! (`lab.step_losses`), and metadata: the format version, the architecture (the model as
-//! printed, the activation spec, the hidden sizes), the training settings, the epoch, the
+//! printed when built, so a learnable activation shows its starting value; the activation
+//! spec; the hidden sizes), the training settings, the epoch, the
 //! global step, the seed and the metrics so far. `--resume FILE` checks that the file was
 //! saved from the same architecture and settings (naming what differs if not), loads it and
 //! goes on at the next epoch; the resumed run's metrics equal an uninterrupted run's, except
