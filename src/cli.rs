@@ -699,3 +699,61 @@ where
 
 #[cfg(test)]
 mod tests;
+
+/// The seeds of `--seeds`: a list (`0,1,2`, each run once per seed) or a count (`5`, the
+/// seeds 0 to 4). Printed as the list.
+///
+/// A list may name a seed twice here; the examples refuse that with
+/// [`once_each`](crate::lab::once_each), which also bounds the list's length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seeds(pub Vec<u64>);
+
+impl Seeds {
+    /// Parses `--seeds`: a whole number `N` from 1 to [`MAX_LIST`](crate::lab::MAX_LIST) means
+    /// the seeds `0..N`; a comma-separated list (`0,1,2`, at least one comma; `7,` is the one
+    /// seed 7) means those seeds.
+    ///
+    /// # Errors
+    /// A message saying what is accepted, naming the item that is not a seed.
+    pub fn parse(s: &str) -> Result<Seeds, String> {
+        let max = crate::lab::MAX_LIST;
+        if !s.contains(',') {
+            let n = whole_up_to(s, max, "seeds, one run each; a list such as 3,4 names them")
+                .map_err(|e| format!("{e}: give a count of seeds or a list such as 0,1,2"))?;
+            return Ok(Seeds((0..n as u64).collect()));
+        }
+        let items: Vec<&str> = s.split(',').map(str::trim).collect();
+        let last = items.len() - 1;
+        let mut seeds = Vec::with_capacity(items.len().min(max + 1));
+        for (i, item) in items.into_iter().enumerate() {
+            if item.is_empty() && i == last && i > 0 {
+                break; // a trailing comma: "7," is the list of one seed
+            }
+            if item.is_empty() {
+                return Err(format!("an empty item in the list {s:?}: write e.g. 0,1,2"));
+            }
+            seeds.push(seed(item)?);
+        }
+        Ok(Seeds(seeds))
+    }
+
+    /// The seeds, in the order given.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Seeds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Seeds, String> {
+        Seeds::parse(s)
+    }
+}
+
+impl fmt::Display for Seeds {
+    /// The list, comma-separated: `0,1,2`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let items: Vec<String> = self.0.iter().map(u64::to_string).collect();
+        f.write_str(&items.join(","))
+    }
+}

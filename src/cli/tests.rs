@@ -208,3 +208,28 @@ fn help_lists_activation_names_and_lr_defaults() {
     assert_eq!(InitKind::Kaiming.to_string(), "kaiming");
     assert_eq!(ModelKind::Cnn.to_string(), "cnn");
 }
+
+#[test]
+fn seeds_are_a_count_or_a_list() {
+    assert_eq!(Seeds::parse("3").unwrap().0, vec![0, 1, 2]);
+    assert_eq!(Seeds::parse("1").unwrap().0, vec![0]);
+    assert_eq!(Seeds::parse("4,7, 9").unwrap().0, vec![4, 7, 9]);
+    assert_eq!(Seeds::parse("7,").unwrap().0, vec![7]);
+    assert_eq!(Seeds::parse("4,7").unwrap().to_string(), "4,7");
+    for bad in [
+        "0",
+        "",
+        "x",
+        "101",
+        "99999999999999999999999",
+        "1,,2",
+        ",1",
+        "1,x",
+        "-1,2",
+    ] {
+        let e = Seeds::parse(bad).unwrap_err();
+        assert!(!e.is_empty(), "{bad:?}");
+    }
+    assert!(Seeds::parse("1,x").unwrap_err().contains("\"x\""));
+    assert!(Seeds::parse("101").unwrap_err().contains("from 1 to 100"));
+}

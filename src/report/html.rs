@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::charts::CHART_FILES;
 use super::table::{best_epoch, fmt_pct, layer_rows, params_text, DASH};
+use super::Note;
 use crate::metrics::RunHistory;
 
 /// Escapes text for HTML element content and attribute values.
@@ -43,7 +44,11 @@ fn html_table(out: &mut String, headers: &[&str], rows: &[Vec<String>], first_nu
 
 /// The whole page for `runs`, with `settings` as `(name, value)` rows at the top; it refers to
 /// the [`CHART_FILES`] by their names, so it belongs in the same folder.
-pub(super) fn index_html(runs: &[RunHistory], settings: &[(String, String)]) -> String {
+pub(super) fn index_html(
+    runs: &[RunHistory],
+    settings: &[(String, String)],
+    notes: &[Note],
+) -> String {
     let names: Vec<&str> = runs.iter().map(|r| r.activation.as_str()).collect();
     let mut h = String::new();
     let title = if names.is_empty() {
@@ -118,6 +123,15 @@ pub(super) fn index_html(runs: &[RunHistory], settings: &[(String, String)]) -> 
         html_table(&mut h, &headers, &rows, if with_params { 2 } else { 1 });
     }
 
+    for note in notes {
+        let _ = write!(
+            h,
+            "<h2>{}</h2>\n<pre>{}</pre>\n",
+            esc(&note.title),
+            esc(note.text.trim_end())
+        );
+    }
+
     h.push_str("<h2>Charts</h2>\n");
     let captions = [
         "Training loss per step (log scale). Faint: every step; solid: moving average.",
@@ -163,6 +177,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1.2em 0; }
 figure img { width: 100%; max-width: 960px; border: 1px solid #e4e4e4; }
 figcaption, .note { color: #666; font-size: 0.9em; }
+pre { background: #f7f7f7; padding: 0.6em 0.8em; overflow-x: auto; font-size: 0.88em; }
 ";
 
 #[cfg(test)]

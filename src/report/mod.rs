@@ -127,6 +127,40 @@ pub fn write_report(
     runs: &[RunHistory],
     settings: &[(String, String)],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_report_with(dir, runs, settings, &[])
+}
+
+/// A block of preformatted text that `index.html` shows under its own heading, after the
+/// results table: what a program printed — its tables and its conclusions — so that the page
+/// says what the terminal said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// The heading (`"Conclusions"`).
+    pub title: String,
+    /// The text, shown as it is (monospaced, line breaks kept, markup escaped).
+    pub text: String,
+}
+
+impl Note {
+    /// A note titled `title` holding `text`.
+    pub fn new(title: impl Into<String>, text: impl Into<String>) -> Note {
+        Note {
+            title: title.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// [`write_report`], with `notes` shown on the page after the results table, in order.
+///
+/// # Errors
+/// As [`write_report`].
+pub fn write_report_with(
+    dir: impl AsRef<Path>,
+    runs: &[RunHistory],
+    settings: &[(String, String)],
+    notes: &[Note],
+) -> Result<Vec<PathBuf>, ReportError> {
     let dir = dir.as_ref();
     create_dir_all(dir)?;
     let mut written = Vec::with_capacity(5);
@@ -141,7 +175,7 @@ pub fn write_report(
         written.push(path);
     }
     let path = dir.join(INDEX_FILE);
-    write_atomic(&path, index_html(runs, settings).as_bytes())?;
+    write_atomic(&path, index_html(runs, settings, notes).as_bytes())?;
     written.push(path);
     Ok(written)
 }
@@ -254,6 +288,21 @@ mod tests {
         let p = write_report(t.0.join("file"), &from_file, &[]).unwrap();
         let loss = std::fs::read_to_string(&p[0]).unwrap();
         assert!(loss.contains("relu (epoch means)"));
+    }
+
+    #[test]
+    fn notes_are_shown_escaped_after_the_results() {
+        let dir = TempDir::new("report_notes");
+        let notes = [Note::new("Conclusions", "relu < mish\nsee <this>\n")];
+        write_report_with(&dir.0, &demo_runs(2, 20), &settings(), &notes).unwrap();
+        let html = std::fs::read_to_string(dir.0.join(INDEX_FILE)).unwrap();
+        let at = html.find("<h2>Conclusions</h2>\n<pre>relu &lt; mish\nsee &lt;this&gt;</pre>");
+        let (results, charts) = (html.find("<h2>Results</h2>"), html.find("<h2>Charts</h2>"));
+        assert!(at.is_some(), "{html}");
+        assert!(
+            results < at && at < charts,
+            "order: {results:?} {at:?} {charts:?}"
+        );
     }
 
     #[test]
