@@ -3,13 +3,14 @@
 //!
 //! # The JSON Lines schema
 //!
-//! One line per epoch per activation; each line is one complete JSON object ([`EpochMetrics`]).
-//! When several activations are compared, their lines are interleaved in the order the epochs
-//! finished. Keys appear in this order:
+//! One line per epoch per activation and seed; each line is one complete JSON object
+//! ([`EpochMetrics`]). When several activations (or seeds) are trained, their lines follow in
+//! the order the epochs finished. Keys appear in this order:
 //!
 //! | key | type | meaning |
 //! | --- | --- | --- |
 //! | `activation` | string | the activation as given on the command line, e.g. `"leaky_relu:0.1"` |
+//! | `seed` | integer | the seed of the run's initial weights and data order (`--seed`, or one of `--seeds`) |
 //! | `epoch` | integer | epoch number, counted from 1 |
 //! | `steps` | integer | optimizer steps taken since the start of the run, at the end of this epoch |
 //! | `train_loss` | number | mean training loss over the epoch's batches |
@@ -40,7 +41,7 @@
 //! (wrapped here; the values are invented, the unit tests write exactly this line):
 //!
 //! ```json
-//! {"activation":"relu","epoch":1,"steps":938,"train_loss":0.5,"test_loss":0.25,
+//! {"activation":"relu","seed":0,"epoch":1,"steps":938,"train_loss":0.5,"test_loss":0.25,
 //!  "test_accuracy":0.9375,"seconds":4.5,"samples_per_sec":13333.0,"params":{},
 //!  "layers":[{"name":"0.weight","dead_fraction":null,"saturated_fraction":null,"mean":null,
 //!  "std":null,"grad_norm":0.125},{"name":"1","dead_fraction":0.0625,"saturated_fraction":0.5,
@@ -62,8 +63,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::fs::{write_atomic, WriteError};
 
 /// The keys of a metrics line ([`EpochMetrics`]), in the order they are written.
-pub const EPOCH_KEYS: [&str; 10] = [
+pub const EPOCH_KEYS: [&str; 11] = [
     "activation",
+    "seed",
     "epoch",
     "steps",
     "train_loss",
@@ -138,6 +140,10 @@ impl LayerStats {
 pub struct EpochMetrics {
     /// The activation as given on the command line, e.g. `"mish"` or `"leaky_relu:0.1"`.
     pub activation: String,
+    /// The seed of the run's initial weights and data order (0 when a file without it is
+    /// read).
+    #[serde(default)]
+    pub seed: u64,
     /// Epoch number, counted from 1.
     pub epoch: usize,
     /// Optimizer steps since the start of the run, at the end of this epoch.
@@ -182,12 +188,15 @@ fn map_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f32>, 
         .collect())
 }
 
-/// Everything recorded while training one activation: the loss of every step and the
-/// per-epoch metrics. The report draws its charts from a slice of these.
+/// Everything recorded while training one activation from one seed: the loss of every step
+/// and the per-epoch metrics. The report draws its charts from a slice of these; runs of one
+/// activation from several seeds are drawn and tabled together, as mean and spread.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RunHistory {
     /// The activation as given on the command line; names the run in tables and legends.
     pub activation: String,
+    /// The seed of the run's initial weights and data order.
+    pub seed: u64,
     /// `(step, loss)` for every optimizer step (steps counted from 1 over the whole run).
     pub step_losses: Vec<(usize, f32)>,
     /// One record per finished epoch, in order.
@@ -195,12 +204,19 @@ pub struct RunHistory {
 }
 
 impl RunHistory {
-    /// An empty history for `activation`.
+    /// An empty history for `activation`, from seed 0 ([`with_seed`](Self::with_seed) sets
+    /// another).
     pub fn new(activation: impl Into<String>) -> Self {
         RunHistory {
             activation: activation.into(),
             ..RunHistory::default()
         }
+    }
+
+    /// The history, from `seed`.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
     }
 
     /// Records the loss of optimizer step `step`.
@@ -224,16 +240,19 @@ impl RunHistory {
         self.epochs.iter().fold(0.0, |t, e| t + e.seconds)
     }
 
-    /// Groups records (for example from [`read_jsonl`]) into one history per activation, in
-    /// order of first appearance. Step losses are not part of the metrics file, so they stay
-    /// empty.
+    /// Groups records (for example from [`read_jsonl`]) into one history per activation and
+    /// seed, in order of first appearance. Step losses are not part of the metrics file, so
+    /// they stay empty.
     pub fn from_records(records: impl IntoIterator<Item = EpochMetrics>) -> Vec<RunHistory> {
         let mut runs: Vec<RunHistory> = Vec::new();
         for r in records {
-            match runs.iter_mut().find(|h| h.activation == r.activation) {
+            match runs
+                .iter_mut()
+                .find(|h| h.activation == r.activation && h.seed == r.seed)
+            {
                 Some(h) => h.epochs.push(r),
                 None => {
-                    let mut h = RunHistory::new(r.activation.clone());
+                    let mut h = RunHistory::new(r.activation.clone()).with_seed(r.seed);
                     h.epochs.push(r);
                     runs.push(h);
                 }
@@ -457,6 +476,7 @@ mod tests {
         }
         EpochMetrics {
             activation: activation.to_string(),
+            seed: 0,
             epoch,
             steps: 938 * epoch,
             train_loss: 0.5 / epoch as f32,
@@ -511,7 +531,7 @@ mod tests {
         in_order(&LAYER_KEYS, line.find("\"layers\":").unwrap());
         assert_eq!(
             line,
-            "{\"activation\":\"relu\",\"epoch\":1,\"steps\":938,\"train_loss\":0.5,\
+            "{\"activation\":\"relu\",\"seed\":0,\"epoch\":1,\"steps\":938,\"train_loss\":0.5,\
              \"test_loss\":0.25,\"test_accuracy\":0.9375,\"seconds\":4.5,\
              \"samples_per_sec\":13333.0,\"params\":{},\"layers\":[\
              {\"name\":\"0.weight\",\"dead_fraction\":null,\"saturated_fraction\":null,\

@@ -122,7 +122,7 @@ impl Run {
     ) -> Run {
         let activation = given.trim().to_string();
         Run {
-            history: RunHistory::new(activation.clone()),
+            history: RunHistory::new(activation.clone()).with_seed(config.seed),
             activation,
             spec,
             layers: model.to_string(),
@@ -340,6 +340,7 @@ impl Run {
         }
         let metrics = EpochMetrics {
             activation: self.activation.clone(),
+            seed: self.config.seed,
             epoch: self.epochs_done() + 1,
             steps: self.step,
             train_loss: t.loss,

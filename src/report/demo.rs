@@ -26,6 +26,7 @@ pub(super) fn demo_runs(epochs: usize, steps_per_epoch: usize) -> Vec<RunHistory
                 }
                 h.record_epoch(EpochMetrics {
                     activation: act.into(),
+                    seed: 0,
                     epoch: e,
                     steps: e * steps_per_epoch,
                     train_loss: 0.3 * slow / ef,
