@@ -233,6 +233,7 @@ fn train(
     let test = trainer.evaluate(&data.test);
     history.record_epoch(EpochMetrics {
         activation: history.activation.clone(),
+        seed,
         epoch: config.epochs,
         steps,
         train_loss: (loss_sum / steps.max(1) as f64) as f32,
