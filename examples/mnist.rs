@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example mnist -- --activation mish
 //! cargo run --release --example mnist -- --compare relu,sigmoid,mish --epochs 1 --report out
+//! cargo run --release --example mnist -- --compare relu,mish --seeds 3 --epochs 1
 //! cargo run --release --example mnist -- --model cnn --activation leaky_relu:0.1 --epochs 1
 //! cargo run --release --example mnist -- --help
 //! ```
@@ -12,7 +13,9 @@
 //! MNIST (from `--data-dir`, `$MNIST_DIR` or `data/mnist`; else synthetic digits, saying so),
 //! and ends each epoch with an evaluation on the test images, one line (losses, accuracy,
 //! time) and a table per layer (gradient norms; dead and saturated units). `--compare A,B,C`
-//! trains one activation after another from the same seed; `--metrics FILE` keeps each epoch
+//! trains one activation after another from the same seed, `--seeds 3` each of them once per
+//! seed (then the table shows mean ± std and whether each activation's test accuracy differs
+//! from the first's by more than the seeds' spread); `--metrics FILE` keeps each epoch
 //! as a JSON line, `--report DIR` draws charts, `--save`/`--resume FILE` checkpoint a run.
 //! Bad input ends with `error: …` and exit status 2.
 
@@ -31,11 +34,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Trains each activation the flags name, one after another; returns their histories.
+/// Trains each activation the flags name, one after another (once per seed with `--seeds`);
+/// returns their histories.
 pub fn train(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabError> {
     let mut lab = Session::new(args, out)?;
-    for act in lab.activations() {
-        let mut rng = tensor::rng(args.train.seed); // every activation: the same start
+    for (act, seed) in lab.runs() {
+        let mut rng = tensor::rng(seed); // every activation: the same start from each seed
         let model = match lab.hidden_layers() {
             Some(hidden) => {
                 // 784 → hidden… → 10, the activation after each hidden layer
@@ -56,7 +60,7 @@ pub fn train(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, Lab
             other => build_optimizer(other, lr, model.parameters()), // sgd, momentum, adamw
         };
         // --init; with --resume, the weights, optimizer state and epoch the checkpoint holds
-        let mut run = lab.begin(&act, &model, opt.as_mut(), &mut rng)?;
+        let mut run = lab.begin(&act, seed, &model, opt.as_mut(), &mut rng)?;
         for epoch in run.epochs() {
             for (x, y) in run.batches(epoch) {
                 opt.set_lr(run.lr()); // --lr-decay

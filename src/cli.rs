@@ -7,7 +7,7 @@
 //! | [`ModelArgs`] | `--model mlp\|cnn`, `--hidden 128,64`, `--depth N`, `--width W` |
 //! | [`TrainArgs`] | `--init`, `--optimizer`, `--lr`, `--lr-decay`, `--epochs`, `--batch-size`, `--seed`, `--threads N` |
 //! | [`OutputArgs`] | `--report DIR`, `--metrics FILE`, `--quiet` |
-//! | [`LabArgs`] | all of the above plus `--activation`, `--compare`, `--save`, `--resume` (the `mnist` example) |
+//! | [`LabArgs`] | all of the above plus `--activation`, `--compare`, `--seeds`, `--save`, `--resume` (the `mnist` example) |
 //!
 //! An example with other needs flattens the groups it wants into its own `Parser`:
 //!
@@ -434,6 +434,7 @@ pub struct OutputArgs {
                   Examples:\n  \
                   mnist --activation mish\n  \
                   mnist --compare relu,sigmoid,mish --epochs 1 --metrics m.jsonl --report out\n  \
+                  mnist --compare relu,mish --seeds 3 --epochs 1\n  \
                   mnist --model cnn --activation leaky_relu:0.1 --save run.safetensors"
 )]
 pub struct LabArgs {
@@ -454,6 +455,12 @@ pub struct LabArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub train: TrainArgs,
+
+    /// Train every activation once per seed and compare them against the seeds' spread: a
+    /// count (`5`: the seeds 0 to 4) or a list (`0,1,2`). The table then shows mean ± std over
+    /// the seeds and a verdict per activation against the first; instead of --seed.
+    #[arg(long, value_name = "N|S,S,...", value_parser = Seeds::parse, conflicts_with = "seed")]
+    pub seeds: Option<Seeds>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -491,6 +498,7 @@ impl Default for LabArgs {
             compare: None,
             model: ModelArgs::default(),
             train: TrainArgs::default(),
+            seeds: None,
             data: DataArgs::default(),
             save: None,
             resume: None,
@@ -505,6 +513,15 @@ impl LabArgs {
         match &self.compare {
             Some(list) => split_specs(list),
             None => vec![self.activation.trim().to_string()],
+        }
+    }
+
+    /// The seeds to train each activation with, in order: the `--seeds` list, or `--seed`
+    /// alone.
+    pub fn seed_list(&self) -> Vec<u64> {
+        match &self.seeds {
+            Some(seeds) => seeds.as_slice().to_vec(),
+            None => vec![self.train.seed],
         }
     }
 }

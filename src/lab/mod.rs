@@ -117,7 +117,7 @@ pub use trainer::Trainer;
 
 /// The `mnist` example in one call, with the library's loop ([`Trainer`]'s) where the example
 /// writes its own: trains every activation `args` names, one after another with the same seed
-/// and data order, printing to `out` what the example prints, and writes the `--metrics`
+/// and data order (once per seed of `--seeds`), printing to `out` what the example prints, and writes the `--metrics`
 /// file, the `--save` checkpoint and the `--report`. Returns the histories, equal to the
 /// example's.
 ///
@@ -126,12 +126,12 @@ pub use trainer::Trainer;
 /// file, `--resume`) are found before training starts.
 pub fn run(args: &LabArgs, out: &mut dyn Write) -> Result<Vec<RunHistory>, LabError> {
     let mut lab = Session::new(args, out)?;
-    for act in lab.activations() {
-        let mut rng = tensor::rng(lab.config().seed);
+    for (act, seed) in lab.runs() {
+        let mut rng = tensor::rng(seed);
         let model = lab.build(&act.spec, &mut rng)?;
         let (kind, lr) = (lab.config().optimizer, lab.config().lr);
         let mut opt = build_optimizer(kind, lr, model.parameters());
-        let mut run = lab.begin(&act, &model, opt.as_mut(), &mut rng)?;
+        let mut run = lab.begin(&act, seed, &model, opt.as_mut(), &mut rng)?;
         while !run.is_finished() {
             let train = lab.data().train.clone();
             trainer::train_epoch(&mut run, &model, opt.as_mut(), &train, true)?;

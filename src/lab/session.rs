@@ -31,19 +31,21 @@ pub struct Activation {
 }
 
 /// The `mnist` example's command line at work: [`Session::new`] checks it and loads the data;
-/// for each activation ([`activations`](Self::activations)) the example builds a model and an
+/// for each activation and seed ([`runs`](Self::runs)) the example builds a model and an
 /// optimizer, [`begin`](Self::begin)s a [`Run`], trains it in its own loop, and calls
 /// [`end_epoch`](Self::end_epoch) after each epoch and [`end_run`](Self::end_run) at the end;
 /// [`finish`](Self::finish) prints the comparison and writes the report.
 ///
 /// Everything is printed to the `out` given to [`Session::new`]: an epoch line and a layer
-/// table per epoch (only the lines with `--quiet`), a comparison table when there are several
-/// activations.
+/// table per epoch (only the lines with `--quiet`; each line starts with its seed when there
+/// are several), a comparison table when there are several runs — with `--seeds`, mean ± std
+/// over the seeds and a verdict per activation against the first ([`format_comparison_table`]).
 pub struct Session<'a> {
     args: &'a LabArgs,
     out: &'a mut dyn Write,
     config: RunConfig,
     activations: Vec<Activation>,
+    seeds: Vec<u64>,
     data: Data,
     metrics: Option<MetricsWriter>,
     histories: Vec<RunHistory>,
@@ -89,6 +91,14 @@ impl<'a> Session<'a> {
                     .into(),
             ));
         }
+        let seeds = args.seed_list();
+        once_each("--seeds", &seeds)?;
+        if seeds.len() > 1 && (args.save.is_some() || args.resume.is_some()) {
+            return Err(LabError::Usage(
+                "--save and --resume hold one run: use them with one --seed, not with --seeds"
+                    .into(),
+            ));
+        }
         if let Some(n) = args.train.threads {
             tensor::set_num_threads(n);
         }
@@ -124,6 +134,7 @@ impl<'a> Session<'a> {
             out,
             config,
             activations,
+            seeds,
             data,
             metrics,
             histories: Vec::new(),
@@ -135,6 +146,22 @@ impl<'a> Session<'a> {
     /// (each spec as yet unbuilt, so its layers are numbered from 0 in every run).
     pub fn activations(&self) -> Vec<Activation> {
         self.activations.clone()
+    }
+
+    /// The seeds each activation trains with: the `--seeds` list, or `--seed` alone.
+    pub fn seeds(&self) -> &[u64] {
+        &self.seeds
+    }
+
+    /// The runs to train, in order: for each seed, every activation
+    /// ([`activations`](Self::activations)) with that seed — the same initial weights (where
+    /// the activations' networks have the same shapes) and the same data order — so a run
+    /// stopped early leaves whole comparisons behind.
+    pub fn runs(&self) -> Vec<(Activation, u64)> {
+        self.seeds
+            .iter()
+            .flat_map(|&seed| self.activations.iter().map(move |a| (a.clone(), seed)))
+            .collect()
     }
 
     /// The settings.
@@ -172,11 +199,12 @@ impl<'a> Session<'a> {
             .build(input, classes, activation, rng)
     }
 
-    /// Starts the run of `activation` on `model`, freshly built from it with `rng` (seeded
-    /// with `--seed`), and `optimizer` over its parameters: `--init` from `rng`, the check that
-    /// the activation fits the network, the diagnostics; with `--resume`, the checkpoint's
-    /// weights, optimizer state and history, so the first epoch left is the checkpoint's next.
-    /// Prints what was resumed, and the model line for the first activation.
+    /// Starts the run of `activation` from `seed` on `model`, freshly built from it with `rng`
+    /// (`tensor::rng(seed)`), and `optimizer` over its parameters: `--init` from `rng`, the
+    /// check that the activation fits the network, the diagnostics, the data order of `seed`;
+    /// with `--resume`, the checkpoint's weights, optimizer state and history, so the first
+    /// epoch left is the checkpoint's next. Prints what was resumed, and the model line for the
+    /// first run.
     ///
     /// # Errors
     /// [`LabError::Usage`] if the activation does not fit the network; as
@@ -184,13 +212,18 @@ impl<'a> Session<'a> {
     pub fn begin(
         &mut self,
         activation: &Activation,
+        seed: u64,
         model: &Sequential,
         optimizer: &mut dyn Optimizer,
         rng: &mut Rng,
     ) -> Result<Run, LabError> {
         let spec = activation.spec.clone();
+        let config = RunConfig {
+            seed,
+            ..self.config.clone()
+        };
         let mut run = Run::start(
-            &self.config,
+            &config,
             &activation.name,
             spec,
             model,
@@ -223,7 +256,7 @@ impl<'a> Session<'a> {
             let config = &self.config;
             writeln!(
                 self.out,
-                "model: {} ({} parameters), init {}; {}, batch {}, {} epoch{}, seed {}",
+                "model: {} ({} parameters), init {}; {}, batch {}, {} epoch{}, {}",
                 config
                     .architecture
                     .describe(self.data.input_shape(), self.data.classes()),
@@ -233,7 +266,7 @@ impl<'a> Session<'a> {
                 config.batch_size,
                 config.epochs,
                 if config.epochs == 1 { "" } else { "s" },
-                config.seed
+                self.seeds_text()
             )?;
         }
         Ok(run)
@@ -262,8 +295,12 @@ impl<'a> Session<'a> {
             w.append(&m)?;
         }
         let quiet = self.config.quiet;
+        let line = match self.seeds.len() {
+            1 => format_epoch_line(&m),
+            _ => format!("seed {}  {}", m.seed, format_epoch_line(&m)),
+        };
         let out = &mut self.out;
-        let printed = writeln!(out, "{}", format_epoch_line(&m)).and_then(|()| {
+        let printed = writeln!(out, "{line}").and_then(|()| {
             if !quiet {
                 for line in format_layer_table(&m.layers).lines() {
                     writeln!(out, "  {line}")?;
@@ -291,7 +328,8 @@ impl<'a> Session<'a> {
     }
 
     /// Writes the `--report` of every run, then prints the comparison table (with several
-    /// activations) and where the report and the metrics went. Returns the histories.
+    /// activations or seeds) and where the report and the metrics went. Returns the
+    /// histories, in the order they trained ([`runs`](Self::runs)).
     ///
     /// # Errors
     /// [`LabError::Report`] if the report cannot be written; [`LabError::Output`] if `out`
@@ -319,11 +357,28 @@ impl<'a> Session<'a> {
         Ok(self.histories)
     }
 
-    /// The settings the report shows: the activations, then [`RunConfig::settings`].
+    /// The settings the report shows: the activations, then [`RunConfig::settings`] (with
+    /// the list of `--seeds` for the seed).
     fn report_settings(&self) -> Vec<(String, String)> {
         let mut settings = self.config.settings(&self.data);
         let names: Vec<&str> = self.activations.iter().map(|a| a.name.as_str()).collect();
         settings.insert(0, ("activations".into(), names.join(", ")));
+        if self.seeds.len() > 1 {
+            for (key, value) in &mut settings {
+                if key == "seed" {
+                    *key = "seeds".into();
+                    *value = crate::cli::Seeds(self.seeds.clone()).to_string();
+                }
+            }
+        }
         settings
+    }
+
+    /// `seed 0`, or `seeds 0,1,2`.
+    fn seeds_text(&self) -> String {
+        match self.seeds.as_slice() {
+            [one] => format!("seed {one}"),
+            many => format!("seeds {}", crate::cli::Seeds(many.to_vec())),
+        }
     }
 }
