@@ -1,6 +1,8 @@
 //! The four SVG charts of a report, drawn with plotters: the loss per step, the test accuracy
 //! per epoch, and two grids of per-layer panels (gradient norms, dead units) that share one
-//! frame. Each activation keeps one colour in every chart.
+//! frame. Each activation keeps one colour in every chart, and no two activations share one
+//! ([`series_colors`]). An activation trained from several seeds is one line, the mean over
+//! its seeds, in a shaded band: their range, from the lowest seed's value to the highest's.
 
 use std::error::Error;
 
@@ -9,6 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::table::{groups, several_seeds, Group};
 use crate::metrics::{LayerStats, RunHistory};
 
 /// The chart files [`write_report`](super::write_report) writes, in order.
@@ -26,7 +29,7 @@ const WIDTH: u32 = 960;
 const FONT: &str = "sans-serif";
 
 /// Tableau 10: distinct, colour-blind-friendlier than the primaries; one per activation.
-const PALETTE: [RGBColor; 10] = [
+pub(super) const PALETTE: [RGBColor; 10] = [
     RGBColor(0x4e, 0x79, 0xa7),
     RGBColor(0xf2, 0x8e, 0x2b),
     RGBColor(0xe1, 0x57, 0x59),
@@ -39,8 +42,126 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(0xba, 0xb0, 0xac),
 ];
 
-fn run_color(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
+/// The colours of `n` series, all different: [`PALETTE`] for up to ten, otherwise `n` hues
+/// evenly spaced around the colour wheel (equally saturated and light), so that a chart of
+/// eleven activations or more never draws two in one colour.
+pub(super) fn series_colors(n: usize) -> Vec<RGBColor> {
+    if n <= PALETTE.len() {
+        return PALETTE[..n].to_vec();
+    }
+    (0..n)
+        .map(|i| hsl(i as f64 / n as f64, 0.65, 0.45))
+        .collect()
+}
+
+/// The colour of hue `h` (a fraction of the wheel, 0 = red), saturation `s` and lightness `l`
+/// (both in [0, 1]).
+fn hsl(h: f64, s: f64, l: f64) -> RGBColor {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let h6 = (h.rem_euclid(1.0)) * 6.0;
+    let x = c * (1.0 - (h6 % 2.0 - 1.0).abs());
+    let (r, g, b) = match h6 as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = l - c / 2.0;
+    let byte = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    RGBColor(byte(r), byte(g), byte(b))
+}
+
+/// Per x, over the series of several runs: the mean of the finite values (NaN where none is)
+/// and their range `(x, min, max)` (NaN where none is). One series is returned as it is, with
+/// no band.
+fn spread<X: Copy + Ord>(per_run: Vec<Vec<(X, f32)>>) -> (Vec<(X, f32)>, Vec<(X, f32, f32)>) {
+    if per_run.len() <= 1 {
+        return (per_run.into_iter().next().unwrap_or_default(), Vec::new());
+    }
+    let mut at: std::collections::BTreeMap<X, Vec<f32>> = std::collections::BTreeMap::new();
+    for (x, y) in per_run.into_iter().flatten() {
+        at.entry(x).or_default().push(y);
+    }
+    let mut mean = Vec::with_capacity(at.len());
+    let mut band = Vec::with_capacity(at.len());
+    for (x, ys) in at {
+        let finite: Vec<f32> = ys.into_iter().filter(|y| y.is_finite()).collect();
+        if finite.is_empty() {
+            mean.push((x, f32::NAN));
+            band.push((x, f32::NAN, f32::NAN));
+            continue;
+        }
+        let m = finite.iter().map(|&y| y as f64).sum::<f64>() / finite.len() as f64;
+        let lo = finite.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = finite.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        mean.push((x, m as f32));
+        band.push((x, lo, hi));
+    }
+    (mean, band)
+}
+
+/// Splits a band at non-finite ends: each returned segment is a run of finite points.
+fn band_segments<X: Copy>(band: &[(X, f32, f32)]) -> Vec<Vec<(X, f32, f32)>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    for &(x, lo, hi) in band {
+        if lo.is_finite() && hi.is_finite() {
+            cur.push((x, lo, hi));
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Draws a spread band in a light shade of `color`: a polygon (from the highest values
+/// forward, back along the lowest) over each stretch of finite points, and a bar with caps
+/// where a stretch is a single point (a run of one epoch).
+fn draw_band<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    band: &[(X::ValueType, f32, f32)],
+    color: RGBColor,
+) -> DrawResult
+where
+    X: Ranged,
+    X::ValueType: Copy + 'static,
+    Y: Ranged<ValueType = f32>,
+{
+    for seg in band_segments(band) {
+        if seg.len() == 1 {
+            let (x, lo, hi) = seg[0];
+            chart.draw_series(std::iter::once(ErrorBar::new_vertical(
+                x,
+                lo,
+                (lo + hi) / 2.0,
+                hi,
+                color.mix(0.6).stroke_width(2),
+                12,
+            )))?;
+            continue;
+        }
+        let mut outline: Vec<(X::ValueType, f32)> = seg.iter().map(|&(x, _, hi)| (x, hi)).collect();
+        outline.extend(seg.iter().rev().map(|&(x, lo, _)| (x, lo)));
+        chart.draw_series(std::iter::once(Polygon::new(
+            outline,
+            color.mix(0.2).filled(),
+        )))?;
+    }
+    Ok(())
+}
+
+/// A chart's title, saying how several seeds are drawn.
+fn titled(title: &str, groups: &[Group]) -> String {
+    if !several_seeds(groups) {
+        return title.to_string();
+    }
+    let n = groups.iter().map(|g| g.runs.len()).max().unwrap_or(0);
+    format!("{title}: mean of {n} seeds, band = their range")
 }
 
 /// The four charts of a report, in the order of [`CHART_FILES`].
@@ -206,56 +327,84 @@ fn decimate(points: &[(f32, f32)], max: usize) -> Vec<(f32, f32)> {
         .collect()
 }
 
+/// The loss curve of a run: every step's loss, or without them the epochs' mean training
+/// losses at each epoch's last step; a loss that is not positive (off a log axis) is a gap.
+fn loss_points(r: &RunHistory) -> Vec<(f32, f32)> {
+    let pts: Vec<(f32, f32)> = if r.step_losses.is_empty() {
+        r.epochs
+            .iter()
+            .filter(|e| e.steps > 0)
+            .map(|e| (e.steps as f32, e.train_loss))
+            .collect()
+    } else {
+        r.step_losses.iter().map(|&(s, l)| (s as f32, l)).collect()
+    };
+    pts.into_iter()
+        .map(|(x, y)| (x, if y > 0.0 { y } else { f32::NAN }))
+        .collect()
+}
+
 /// `loss.svg`: loss per step, log scale; per run a faint raw line and a solid moving average.
 /// A run recorded without step losses (e.g. read back from a metrics file) shows its epoch
-/// mean training losses at each epoch's last step instead.
+/// mean training losses at each epoch's last step instead. An activation with several seeds
+/// shows the mean of its seeds' moving averages, in a band from their lowest to their highest.
 fn draw_loss(root: &Area, runs: &[RunHistory]) -> DrawResult {
-    const TITLE: &str = "Training loss per step";
     struct Series {
         color: RGBColor,
         name: String,
         raw: Vec<(f32, f32)>,
         smooth: Vec<(f32, f32)>,
+        band: Vec<(f32, f32, f32)>,
     }
-    let series: Vec<Series> = runs
+    let groups = groups(runs);
+    let title = titled("Training loss per step", &groups);
+    let colors = series_colors(groups.len());
+    let series: Vec<Series> = groups
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let pts: Vec<(f32, f32)> = if r.step_losses.is_empty() {
-                r.epochs
-                    .iter()
-                    .filter(|e| e.steps > 0)
-                    .map(|e| (e.steps as f32, e.train_loss))
-                    .collect()
-            } else {
-                r.step_losses.iter().map(|&(s, l)| (s as f32, l)).collect()
+        .zip(colors)
+        .map(|(g, color)| {
+            let mut smooths = Vec::with_capacity(g.runs.len());
+            let mut raw = Vec::new();
+            let mut any = false;
+            for r in &g.runs {
+                let pts = loss_points(r);
+                any |= !pts.is_empty();
+                let window = (pts.len() / 40).clamp(1, 301) | 1;
+                let smooth = moving_average(&pts, window);
+                smooths.push(smooth.into_iter().map(|(x, y)| (x as usize, y)).collect());
+                if g.runs.len() == 1 && !r.step_losses.is_empty() {
+                    raw = decimate(&pts, 2000);
+                }
+            }
+            let (mean, band) = spread(smooths);
+            let mean: Vec<(f32, f32)> = mean.into_iter().map(|(x, y)| (x as f32, y)).collect();
+            let side = |pick: fn(&(usize, f32, f32)) -> f32| -> Vec<(f32, f32)> {
+                let pts: Vec<(f32, f32)> = band.iter().map(|b| (b.0 as f32, pick(b))).collect();
+                decimate(&pts, 1500)
             };
-            // Non-positive losses cannot sit on a log axis: leave a gap there.
-            let pts: Vec<(f32, f32)> = pts
-                .into_iter()
-                .map(|(x, y)| (x, if y > 0.0 { y } else { f32::NAN }))
-                .collect();
-            let window = (pts.len() / 40).clamp(1, 301) | 1;
-            let name = if r.step_losses.is_empty() && !pts.is_empty() {
-                format!("{} (epoch means)", r.activation)
-            } else {
-                r.activation.clone()
-            };
+            let (lo, hi) = (side(|b| b.1), side(|b| b.2));
+            let from_epochs = g.runs.iter().all(|r| r.step_losses.is_empty());
             Series {
-                color: run_color(i),
-                name,
-                smooth: decimate(&moving_average(&pts, window), 1500),
-                raw: if r.step_losses.is_empty() {
-                    Vec::new()
+                color,
+                name: if from_epochs && any {
+                    format!("{} (epoch means)", g.activation)
                 } else {
-                    decimate(&pts, 2000)
+                    g.activation.to_string()
                 },
+                smooth: decimate(&mean, 1500),
+                raw,
+                band: lo.iter().zip(&hi).map(|(l, h)| (l.0, l.1, h.1)).collect(),
             }
         })
         .collect();
-    let all = || series.iter().flat_map(|s| s.raw.iter().chain(&s.smooth));
+    let all = || {
+        series.iter().flat_map(|s| {
+            let band = s.band.iter().flat_map(|b| [(b.0, b.1), (b.0, b.2)]);
+            s.raw.iter().chain(&s.smooth).copied().chain(band)
+        })
+    };
     let Some((y0, y1)) = log_range(all().map(|p| p.1)) else {
-        return draw_empty(root, TITLE, "no step losses recorded");
+        return draw_empty(root, &title, "no step losses recorded");
     };
     let (mut x0, mut x1) = all()
         .filter(|p| p.1.is_finite())
@@ -265,7 +414,7 @@ fn draw_loss(root: &Area, runs: &[RunHistory]) -> DrawResult {
         x1 += 1.0;
     }
     let mut chart = ChartBuilder::on(root)
-        .caption(TITLE, (FONT, 22))
+        .caption(&title, (FONT, 22))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(64)
@@ -286,10 +435,11 @@ fn draw_loss(root: &Area, runs: &[RunHistory]) -> DrawResult {
         for seg in segments(&s.raw) {
             chart.draw_series(LineSeries::new(seg, s.color.mix(0.25).stroke_width(1)))?;
         }
+        draw_band(&mut chart, &s.band, s.color)?;
     }
     for s in &series {
         for seg in segments(&s.smooth) {
-            if seg.len() == 1 || s.raw.is_empty() {
+            if seg.len() == 1 || (s.raw.is_empty() && s.band.is_empty()) {
                 chart.draw_series(seg.iter().map(|&p| Circle::new(p, 3, s.color.filled())))?;
             }
             chart.draw_series(LineSeries::new(seg, s.color.stroke_width(2)))?;
@@ -325,11 +475,32 @@ where
     Ok(())
 }
 
-/// One line of an epoch chart: a name, a colour and `(epoch, value)` points (NaN = gap).
+/// One line of an epoch chart: a name, a colour and `(epoch, value)` points (NaN = gap); for
+/// an activation with several seeds the points are their mean and `band` their range
+/// `(epoch, lowest, highest)`, empty otherwise.
 struct EpochLine {
     name: String,
     color: RGBColor,
     points: Vec<(i32, f32)>,
+    band: Vec<(i32, f32, f32)>,
+}
+
+impl EpochLine {
+    /// Every value the line draws: its points and its band's ends.
+    fn values(&self) -> impl Iterator<Item = f32> + '_ {
+        let band = self.band.iter().flat_map(|b| [b.1, b.2]);
+        self.points.iter().map(|p| p.1).chain(band)
+    }
+
+    /// Applies `f` to every value the line draws.
+    fn map_values(&mut self, f: impl Fn(f32) -> f32) {
+        for p in &mut self.points {
+            p.1 = f(p.1);
+        }
+        for b in &mut self.band {
+            (b.1, b.2) = (f(b.1), f(b.2));
+        }
+    }
 }
 
 /// The y axis of an epoch chart: its range (linear `a..b` or `(a..b).log_scale()`), its
@@ -383,6 +554,9 @@ where
         .y_label_formatter(y.fmt)
         .draw()?;
     for line in lines {
+        draw_band(&mut chart, &line.band, line.color)?;
+    }
+    for line in lines {
         let color = line.color;
         for seg in segments(&line.points) {
             chart.draw_series(seg.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
@@ -410,17 +584,25 @@ fn max_epoch(runs: &[RunHistory]) -> usize {
         .unwrap_or(0)
 }
 
-/// One line per run, named after its activation and in its colour, through `points(run)`.
+/// One line per activation, named after it and in its colour, through `points(run)`: with
+/// several seeds, the mean over its runs in a band of their range ([`spread`]).
 fn run_lines(
     runs: &[RunHistory],
     points: impl Fn(&RunHistory) -> Vec<(i32, f32)>,
 ) -> Vec<EpochLine> {
-    runs.iter()
-        .enumerate()
-        .map(|(i, r)| EpochLine {
-            name: r.activation.clone(),
-            color: run_color(i),
-            points: points(r),
+    let groups = groups(runs);
+    let colors = series_colors(groups.len());
+    groups
+        .iter()
+        .zip(colors)
+        .map(|(g, color)| {
+            let (points, band) = spread(g.runs.iter().map(|r| points(r)).collect());
+            EpochLine {
+                name: g.activation.to_string(),
+                color,
+                points,
+                band,
+            }
         })
         .collect()
 }
@@ -431,7 +613,7 @@ fn epoch_i32(e: usize) -> i32 {
 
 /// `accuracy.svg`: test accuracy (%) per epoch, one line per run.
 fn draw_accuracy(root: &Area, runs: &[RunHistory]) -> DrawResult {
-    const TITLE: &str = "Test accuracy per epoch";
+    let title = titled("Test accuracy per epoch", &groups(runs));
     let lines = run_lines(runs, |r| {
         r.epochs
             .iter()
@@ -440,11 +622,11 @@ fn draw_accuracy(root: &Area, runs: &[RunHistory]) -> DrawResult {
     });
     let values: Vec<f32> = lines
         .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .flat_map(EpochLine::values)
         .filter(|v| v.is_finite())
         .collect();
     if values.is_empty() {
-        return draw_empty(root, TITLE, "no epochs recorded");
+        return draw_empty(root, &title, "no epochs recorded");
     }
     let lo = values.iter().copied().fold(f32::MAX, f32::min);
     let hi = values.iter().copied().fold(f32::MIN, f32::max);
@@ -459,7 +641,7 @@ fn draw_accuracy(root: &Area, runs: &[RunHistory]) -> DrawResult {
     let fmt = |v: &f32| format!("{v:.decimals$}%");
     epoch_chart(
         root,
-        (TITLE, 22),
+        (&title, 22),
         epoch_i32(max_epoch(runs)),
         YAxis {
             range: y0..y1,
@@ -512,15 +694,16 @@ fn grid(n: usize) -> (usize, usize) {
     (n.max(1).div_ceil(cols), cols)
 }
 
-/// The shared title and legend (one entry per run) above a grid of panels; returns the area
-/// below it.
+/// The shared title and legend (one entry per line: its name and colour) above a grid of
+/// panels; returns the area below it. A long title is set smaller, to fit the width.
 fn panel_header<'a>(
     root: &Area<'a>,
     title: &str,
-    runs: &[RunHistory],
+    legend: &[(String, RGBColor)],
 ) -> Result<Area<'a>, Box<dyn Error>> {
     let (header, body) = root.split_vertically(HEADER);
-    let title_style = TextStyle::from((FONT, 22).into_font())
+    let size = 22.min(1900 / title.chars().count().max(1) as u32);
+    let title_style = TextStyle::from((FONT, size).into_font())
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Top));
     header.draw(&Text::new(
@@ -529,10 +712,10 @@ fn panel_header<'a>(
         title_style,
     ))?;
     // Legend entries centred in rows: a short thick line in the run's colour, then its name.
-    let width = |r: &RunHistory| 34 + 8 * r.activation.chars().count() as i32 + 24;
+    let width = |r: &(String, RGBColor)| 34 + 8 * r.0.chars().count() as i32 + 24;
     let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
     let mut used = 0;
-    for (i, r) in runs.iter().enumerate() {
+    for (i, r) in legend.iter().enumerate() {
         let row = rows.last_mut().expect("rows starts non-empty");
         if !row.is_empty() && used + width(r) > WIDTH as i32 - 40 {
             rows.push(Vec::new());
@@ -543,7 +726,7 @@ fn panel_header<'a>(
     }
     let row_height = if rows.len() > 1 { 18 } else { 0 };
     for (k, row) in rows.iter().enumerate() {
-        let total: i32 = row.iter().map(|&i| width(&runs[i])).sum();
+        let total: i32 = row.iter().map(|&i| width(&legend[i])).sum();
         let mut x = (WIDTH as i32 - total) / 2;
         let y = if row_height == 0 {
             56
@@ -551,7 +734,7 @@ fn panel_header<'a>(
             47 + row_height * k as i32
         };
         for &i in row {
-            let color = run_color(i);
+            let (name, color) = &legend[i];
             header.draw(&PathElement::new(
                 vec![(x, y), (x + 26, y)],
                 color.stroke_width(3),
@@ -559,8 +742,8 @@ fn panel_header<'a>(
             let style = TextStyle::from((FONT, 14).into_font())
                 .color(&BLACK)
                 .pos(Pos::new(HPos::Left, VPos::Center));
-            header.draw(&Text::new(runs[i].activation.clone(), (x + 34, y), style))?;
-            x += width(&runs[i]);
+            header.draw(&Text::new(name.clone(), (x + 34, y), style))?;
+            x += width(&legend[i]);
         }
     }
     Ok(body)
@@ -579,7 +762,12 @@ fn layer_panels(
 ) -> DrawResult {
     let names = layer_names(runs, field);
     let epochs = epoch_i32(max_epoch(runs));
-    let body = panel_header(root, title, runs)?;
+    let legend: Vec<(String, RGBColor)> = run_lines(runs, |_| Vec::new())
+        .into_iter()
+        .map(|l| (l.name, l.color))
+        .collect();
+    let title = titled(title, &groups(runs));
+    let body = panel_header(root, &title, &legend)?;
     if names.is_empty() {
         return draw_empty(&body, "", none);
     }
@@ -602,16 +790,13 @@ fn draw_grad_norm(root: &Area, runs: &[RunHistory]) -> DrawResult {
         |l| l.grad_norm,
         "no gradient norms recorded",
         |panel, name, epochs, mut lines| {
-            let values = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+            let values = lines.iter().flat_map(EpochLine::values);
             let Some((lo, hi)) = log_range(values) else {
                 return draw_empty(panel, name, "no finite values");
             };
-            let mut has_zero = false;
-            for p in lines.iter_mut().flat_map(|l| &mut l.points) {
-                if p.1 == 0.0 {
-                    p.1 = lo;
-                    has_zero = true;
-                }
+            let has_zero = lines.iter().flat_map(EpochLine::values).any(|v| v == 0.0);
+            for line in &mut lines {
+                line.map_values(|v| if v == 0.0 { lo } else { v });
             }
             let desc = if has_zero {
                 "‖grad‖ (0 at bottom)"
@@ -646,12 +831,12 @@ fn draw_dead_units(root: &Area, runs: &[RunHistory]) -> DrawResult {
         |l| l.dead_fraction,
         "no dead-unit fractions recorded",
         |panel, name, epochs, mut lines| {
-            for p in lines.iter_mut().flat_map(|l| &mut l.points) {
-                p.1 *= 100.0;
+            for line in &mut lines {
+                line.map_values(|v| v * 100.0);
             }
             let hi = lines
                 .iter()
-                .flat_map(|l| l.points.iter().map(|p| p.1))
+                .flat_map(EpochLine::values)
                 .filter(|v| v.is_finite())
                 .fold(0.0f32, f32::max);
             // At least 0‥5 %, so a line at 0 % sits on a readable axis rather than a flat band.
@@ -722,5 +907,52 @@ mod tests {
         assert_eq!(grid(1), (1, 1));
         assert_eq!(grid(3), (2, 2));
         assert_eq!(grid(5), (2, 3));
+    }
+
+    #[test]
+    fn series_colours_never_repeat_within_a_chart() {
+        assert_eq!(series_colors(3), PALETTE[..3].to_vec());
+        assert_eq!(series_colors(10), PALETTE.to_vec());
+        let distance = |a: &RGBColor, b: &RGBColor| {
+            a.0.abs_diff(b.0) as u32 + a.1.abs_diff(b.1) as u32 + a.2.abs_diff(b.2) as u32
+        };
+        for n in 1..=400 {
+            let colors = series_colors(n);
+            assert_eq!(colors.len(), n);
+            let closest = (0..n)
+                .flat_map(|i| (0..i).map(move |j| (i, j)))
+                .map(|(i, j)| distance(&colors[i], &colors[j]))
+                .min()
+                .unwrap_or(u32::MAX);
+            assert!(closest > 0, "{n} series: two share a colour");
+            if n <= 30 {
+                // tell-apart-able, not merely different bytes
+                assert!(closest >= 24, "{n} series: two colours {closest} apart");
+            }
+        }
+        // the wheel: red, green and blue at thirds of it
+        assert_eq!(hsl(0.0, 1.0, 0.5), RGBColor(255, 0, 0));
+        assert_eq!(hsl(1.0 / 3.0, 1.0, 0.5), RGBColor(0, 255, 0));
+        assert_eq!(hsl(2.0 / 3.0, 1.0, 0.5), RGBColor(0, 0, 255));
+    }
+
+    #[test]
+    fn spread_is_the_mean_and_range_over_runs_at_each_x() {
+        let one = vec![vec![(1, 0.5), (2, f32::NAN)]];
+        let (mean, band) = spread(one.clone());
+        assert_eq!(mean[0], one[0][0]);
+        assert!(mean[1].1.is_nan() && band.is_empty());
+        let (mean, band) = spread(vec![
+            vec![(1, 1.0), (2, 4.0), (3, f32::NAN)],
+            vec![(1, 3.0), (2, f32::NAN), (3, f32::NAN)],
+            vec![(1, 2.0), (2, 6.0)],
+        ]);
+        assert_eq!(mean[..2], [(1, 2.0), (2, 5.0)]);
+        assert_eq!(band[..2], [(1, 1.0, 3.0), (2, 4.0, 6.0)]);
+        assert!(mean[2].1.is_nan() && band[2].1.is_nan() && band[2].2.is_nan());
+        assert_eq!(
+            band_segments(&band),
+            vec![vec![(1, 1.0, 3.0), (2, 4.0, 6.0)]]
+        );
     }
 }

@@ -54,3 +54,30 @@ pub(super) fn demo_runs(epochs: usize, steps_per_epoch: usize) -> Vec<RunHistory
         })
         .collect()
 }
+
+/// [`demo_runs`] from each of `seeds` seeds (0, 1, …), seed after seed: seed s moves every
+/// loss by a factor 1 + 0.03·s, every gradient norm by 1 + 0.1·s, and the test accuracy of
+/// the k-th activation by 0.002·s·(k + 1).
+pub(super) fn demo_seed_runs(seeds: u64, epochs: usize, steps_per_epoch: usize) -> Vec<RunHistory> {
+    let mut runs = Vec::new();
+    for seed in 0..seeds {
+        for (k, mut h) in demo_runs(epochs, steps_per_epoch).into_iter().enumerate() {
+            let f = 1.0 + 0.03 * seed as f32;
+            h.seed = seed;
+            for (_, l) in &mut h.step_losses {
+                *l *= f;
+            }
+            for e in &mut h.epochs {
+                e.seed = seed;
+                e.train_loss *= f;
+                e.test_loss *= f;
+                e.test_accuracy += 0.002 * seed as f32 * (k + 1) as f32;
+                for l in &mut e.layers {
+                    l.grad_norm = l.grad_norm.map(|g| g * (1.0 + 0.1 * seed as f32));
+                }
+            }
+            runs.push(h);
+        }
+    }
+    runs
+}

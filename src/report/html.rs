@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use super::charts::CHART_FILES;
-use super::table::{best_epoch, fmt_pct, layer_rows, params_text, DASH};
+use super::table::{
+    best_epoch, fmt_pct, groups, layer_rows, params_text, seed_rows, several_seeds, DASH,
+};
 use super::Note;
 use crate::metrics::RunHistory;
 
@@ -49,7 +51,9 @@ pub(super) fn index_html(
     settings: &[(String, String)],
     notes: &[Note],
 ) -> String {
-    let names: Vec<&str> = runs.iter().map(|r| r.activation.as_str()).collect();
+    let groups = groups(runs);
+    let seeds = several_seeds(&groups);
+    let names: Vec<&str> = groups.iter().map(|g| g.activation).collect();
     let mut h = String::new();
     let title = if names.is_empty() {
         "minidl report".to_string()
@@ -77,6 +81,11 @@ pub(super) fn index_html(
     }
 
     h.push_str("<h2>Results</h2>\n");
+    if seeds {
+        let (headers, rows, footer) = seed_rows(&groups);
+        html_table(&mut h, &headers, &rows, 1);
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(&footer));
+    }
     let with_params = runs
         .iter()
         .any(|r| r.last_epoch().is_some_and(|e| !e.params.is_empty()));
@@ -106,7 +115,7 @@ pub(super) fn index_html(
         .collect();
     if rows.is_empty() {
         h.push_str("<p class=\"note\">No runs recorded.</p>\n");
-    } else {
+    } else if !seeds {
         let mut headers = vec![
             "activation",
             "epochs",
@@ -140,21 +149,38 @@ pub(super) fn index_html(
          show as lines falling by decades, exploding ones as lines rising.",
         "Fraction of units whose output was zero for every training sample of the epoch.",
     ];
+    let captions = captions.map(|c| {
+        if !seeds {
+            return c.to_string();
+        }
+        match c.split_once(" Faint:") {
+            Some((loss, _)) => format!(
+                "{loss} Solid: the mean over the seeds of each seed's moving average; shaded: \
+                 their range, from the lowest seed's to the highest's."
+            ),
+            None => format!("{c} {SPREAD_NOTE}"),
+        }
+    });
     for (file, caption) in CHART_FILES.iter().zip(captions) {
         let _ = write!(
             h,
             "<figure>\n<img src=\"{file}\" alt=\"{}\">\n<figcaption>{}</figcaption>\n</figure>\n",
-            esc(caption),
-            esc(caption)
+            esc(&caption),
+            esc(&caption)
         );
     }
 
     h.push_str("<h2>Layers after the last epoch</h2>\n");
     for r in runs {
         let Some(last) = r.last_epoch() else { continue };
+        let seed = if seeds {
+            format!(", seed {}", r.seed)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             h,
-            "<h3>{} <span class=\"note\">(epoch {})</span></h3>",
+            "<h3>{} <span class=\"note\">(epoch {}{seed})</span></h3>",
             esc(&r.activation),
             last.epoch
         );
@@ -164,6 +190,10 @@ pub(super) fn index_html(
     h.push_str("</body>\n</html>\n");
     h
 }
+
+/// What a chart of several seeds shows, said under each chart.
+const SPREAD_NOTE: &str = "Each line is the mean over an activation's seeds; the shaded band \
+(a bar at a single epoch) is their range, from the lowest seed's value to the highest's.";
 
 const CSS: &str = "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; \
 max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }

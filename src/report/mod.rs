@@ -182,7 +182,8 @@ pub fn write_report_with(
 
 #[cfg(test)]
 mod tests {
-    use super::demo::demo_runs;
+    use super::charts::PALETTE;
+    use super::demo::{demo_runs, demo_seed_runs};
     use super::*;
     use crate::fs::tests::TempDir;
 
@@ -288,6 +289,58 @@ mod tests {
         let p = write_report(t.0.join("file"), &from_file, &[]).unwrap();
         let loss = std::fs::read_to_string(&p[0]).unwrap();
         assert!(loss.contains("relu (epoch means)"));
+    }
+
+    #[test]
+    fn several_seeds_draw_one_mean_line_per_activation_in_a_band() {
+        let t = TempDir::new("report-seeds");
+        let paths = write_report(t.0.join("r"), &demo_seed_runs(3, 2, 40), &settings()).unwrap();
+        let svg: Vec<String> = paths[..4]
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        // a band per activation: in the loss and accuracy charts, and in every panel (three
+        // weights with gradient norms, two activation layers with dead units)
+        let bands: Vec<usize> = svg.iter().map(|s| s.matches("<polygon").count()).collect();
+        assert_eq!(bands, [3, 3, 9, 6]);
+        for s in &svg {
+            assert!(
+                s.contains("mean of 3 seeds, band = their range"),
+                "title: {s}"
+            );
+            for (act, color) in ["relu", "sigmoid", "swish"].iter().zip(PALETTE) {
+                // once in the legend, not once per seed; its band in its colour
+                assert_eq!(s.lines().filter(|l| l == act).count(), 1, "{act}");
+                let fill = format!(
+                    "opacity=\"0.2\" fill=\"#{:02X}{:02X}{:02X}\"",
+                    color.0, color.1, color.2
+                );
+                assert!(s.contains(&fill), "no {fill}");
+            }
+        }
+        let html = std::fs::read_to_string(&paths[4]).unwrap();
+        assert!(html.contains("<th>verdict</th>"), "{html}");
+        assert!(html.contains("<td class=\"num\">baseline</td>"), "{html}");
+        assert!(html.contains("mean ± sample std over 3 seeds (0,1,2); verdict:"));
+        assert!(html.contains("the shaded band (a bar at a single epoch) is their range"));
+        assert!(html.contains("<title>minidl report: relu vs sigmoid vs swish</title>"));
+        assert!(html.contains("(epoch 2, seed 1)"), "{html}");
+
+        // one seed: no band, as before; one epoch of several seeds: a bar, not a polygon
+        let one = write_report(t.0.join("one"), &demo_runs(2, 40), &settings()).unwrap();
+        for p in &one[..4] {
+            let s = std::fs::read_to_string(p).unwrap();
+            assert!(
+                !s.contains("<polygon") && !s.contains("seeds"),
+                "{}",
+                p.display()
+            );
+        }
+        let bar = write_report(t.0.join("bar"), &demo_seed_runs(2, 1, 40), &[]).unwrap();
+        let acc = std::fs::read_to_string(&bar[1]).unwrap();
+        assert!(!acc.contains("<polygon"));
+        // a bar per activation: the whisker and its two caps
+        assert_eq!(acc.matches("<line opacity=\"0.6\"").count(), 3 * 3, "{acc}");
     }
 
     #[test]

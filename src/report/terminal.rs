@@ -1,7 +1,9 @@
 //! The text printed to the terminal after each epoch and at the end of a comparison: the
 //! epoch's summary line, the per-layer table and the comparison table, as aligned columns.
 
-use super::table::{best_epoch, fmt_pct, layer_rows, params_text, DASH};
+use super::table::{
+    best_epoch, fmt_pct, groups, layer_rows, params_text, seed_rows, several_seeds, DASH,
+};
 use crate::metrics::{EpochMetrics, LayerStats, RunHistory};
 
 /// One summary line for a finished epoch, e.g.
@@ -79,7 +81,36 @@ pub fn format_layer_table(layers: &[LayerStats]) -> String {
 /// One row per run, for the end of a comparison: activation, epochs, final test accuracy,
 /// best test accuracy, final test and train loss, total training time. Aligned columns; no
 /// final newline.
+///
+/// When an activation has runs from several seeds (the same name, one run per seed), one row
+/// per activation instead: its number of seeds, then each figure as mean ± sample standard
+/// deviation over the seeds (the time is their total), and with two activations or more a
+/// **verdict** on the final test accuracy against the first activation's — `higher, p =
+/// 0.003`, or `within the seeds' spread, p = 0.41` when Welch's t-test
+/// ([`stats::compare`](crate::stats::compare)) cannot tell them apart — and under the table
+/// a line naming the seeds and the test:
+///
+/// ```text
+/// activation  seeds  epochs         test acc         best acc        test loss       train loss   time  verdict
+/// relu            3       1  96.43% ± 0.09%  96.43% ± 0.09%  0.1201 ± 0.0030  0.2302 ± 0.0021  4.2 s  baseline
+/// sigmoid         3       1  93.38% ± 0.11%  93.38% ± 0.11%  0.2327 ± 0.0025  0.4437 ± 0.0030  4.1 s  lower, p < 0.001
+///
+/// mean ± sample std over 3 seeds (0,1,2); verdict: final test accuracy against relu (the
+/// first listed) by Welch's t-test, two-sided, p < 0.05
+/// ```
+///
+/// (the last line is one line; the numbers are made up).
 pub fn format_comparison_table(runs: &[RunHistory]) -> String {
+    let groups = groups(runs);
+    if several_seeds(&groups) {
+        let (headers, rows, footer) = seed_rows(&groups);
+        return format!(
+            "{}
+
+{footer}",
+            text_table(&headers, &rows, false)
+        );
+    }
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|r| {
@@ -113,7 +144,9 @@ pub fn format_comparison_table(runs: &[RunHistory]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::demo::demo_runs;
+    use crate::report::demo::{demo_runs, demo_seed_runs};
+    use crate::report::table::fmt_p;
+    use crate::stats;
 
     #[test]
     fn layer_table_aligns_columns() {
@@ -165,5 +198,85 @@ mod tests {
             "relu  epoch 1  train loss NaN  test loss 0.2250  test acc 94.50%  4.0 s  \
              15000 samples/s"
         );
+    }
+
+    #[test]
+    fn several_seeds_give_mean_and_std_and_a_verdict_against_the_first() {
+        let runs = demo_seed_runs(3, 2, 1);
+        let table = format_comparison_table(&runs);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 6, "{table}");
+        let header: Vec<&str> = lines[0]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            header,
+            [
+                "activation",
+                "seeds",
+                "epochs",
+                "test acc",
+                "best acc",
+                "test loss",
+                "train loss",
+                "time",
+                "verdict"
+            ]
+        );
+        // relu's final accuracies are 96.75%, 96.95% and 97.15%: mean 96.95%, std 0.20%
+        assert!(
+            lines[1].starts_with("relu            3       2  96.95% ± 0.20%"),
+            "{table}"
+        );
+        assert!(lines[1].ends_with("  baseline"), "{table}");
+        let accuracies = |k: usize| -> Vec<f32> {
+            runs.iter()
+                .skip(k)
+                .step_by(3)
+                .map(|r| r.last_epoch().unwrap().test_accuracy)
+                .collect()
+        };
+        let sigmoid = stats::compare(&accuracies(1), &accuracies(0));
+        let swish = stats::compare(&accuracies(2), &accuracies(0));
+        assert_eq!(sigmoid.verdict, stats::Verdict::Lower);
+        assert_eq!(swish.verdict, stats::Verdict::WithinSpread);
+        assert!(lines[2].starts_with("sigmoid"), "{table}");
+        assert!(
+            lines[2].ends_with(&format!("  lower, {}", fmt_p(sigmoid.p))),
+            "{table}"
+        );
+        assert!(
+            lines[3].ends_with(&format!("  within the seeds' spread, {}", fmt_p(swish.p))),
+            "{table}"
+        );
+        assert_eq!(lines[4], "");
+        assert_eq!(
+            lines[5],
+            format!(
+                "mean ± sample std over 3 seeds (0,1,2); verdict: final test accuracy against \
+                 relu (the first listed) by {}",
+                stats::TEST_NAME
+            )
+        );
+
+        // one activation from several seeds: its spread, and nothing to compare it with
+        let relu: Vec<RunHistory> = runs.into_iter().step_by(3).collect();
+        let table = format_comparison_table(&relu);
+        assert!(!table.contains("verdict"), "{table}");
+        assert!(
+            table.ends_with("\n\nmean ± sample std over 3 seeds (0,1,2)"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn p_values_are_rounded_for_reading() {
+        assert_eq!(fmt_p(0.4123), "p = 0.41");
+        assert_eq!(fmt_p(0.0312), "p = 0.03");
+        assert_eq!(fmt_p(0.00312), "p = 0.003");
+        assert_eq!(fmt_p(0.0002), "p < 0.001");
+        assert_eq!(fmt_p(f64::NAN), "-");
     }
 }
