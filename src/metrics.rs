@@ -669,6 +669,22 @@ mod tests {
         assert_eq!(runs[1].activation, "mish");
         assert!(runs[1].step_losses.is_empty());
 
+        // one history per activation and seed
+        let seeded = |act: &str, seed: u64, epoch: usize| EpochMetrics {
+            seed,
+            ..sample(act, epoch)
+        };
+        let runs = RunHistory::from_records(vec![
+            seeded("relu", 0, 1),
+            seeded("relu", 1, 1),
+            seeded("relu", 0, 2),
+            seeded("relu", 1, 2),
+        ]);
+        let keys: Vec<(u64, usize)> = runs.iter().map(|r| (r.seed, r.epochs.len())).collect();
+        assert_eq!(keys, [(0, 2), (1, 2)]);
+        assert!(runs[1].epochs.iter().all(|e| e.seed == 1));
+        assert_eq!(RunHistory::new("tanh").with_seed(7).seed, 7);
+
         let mut h = RunHistory::new("gelu");
         assert!(h.last_epoch().is_none());
         assert_eq!(h.total_seconds().to_string(), "0");

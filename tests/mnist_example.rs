@@ -250,7 +250,9 @@ fn the_library_loop_makes_the_same_runs_as_the_example() {
         };
         out.lines().map(columns).collect()
     };
-    for args in [mlp, cnn] {
+    // several seeds: each activation once per seed
+    let seeds = args(&["--compare", "relu,tanh", "--seeds", "4,1", "--epochs", "1"]);
+    for args in [mlp, cnn, seeds] {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let example = mnist::train(&args, &mut a).unwrap();
         let library = lab::run(&args, &mut b).unwrap();
@@ -259,6 +261,141 @@ fn the_library_loop_makes_the_same_runs_as_the_example() {
             assert_same_run(x, y);
         }
         assert_eq!(timeless(a), timeless(b));
+    }
+}
+
+#[test]
+fn seeds_train_every_activation_once_per_seed_and_compare_them() {
+    let t = TempDir::new("seeds");
+    let (metrics, report) = (t.path("m.jsonl"), t.path("out"));
+    let (runs, out) = run_ok(&[
+        "--compare",
+        "relu,sigmoid",
+        "--seeds",
+        "3",
+        "--epochs",
+        "1",
+        "--metrics",
+        &metrics,
+        "--report",
+        &report,
+        "--quiet",
+    ]);
+    // seed after seed, every activation from each: 3 × 2 runs, a metrics line each
+    let order = [
+        ("relu", 0),
+        ("sigmoid", 0),
+        ("relu", 1),
+        ("sigmoid", 1),
+        ("relu", 2),
+        ("sigmoid", 2),
+    ];
+    let ran: Vec<(&str, u64)> = runs
+        .iter()
+        .map(|r| (r.activation.as_str(), r.seed))
+        .collect();
+    assert_eq!(ran, order);
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let written: Vec<(&str, u64)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["activation"].as_str().unwrap(),
+                v["seed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(written, order, "{text}");
+    assert!(out.contains("1 epoch, seeds 0,1,2\n"), "{out}");
+    assert!(
+        out.contains("\nseed 1  sigmoid  epoch 1  train loss "),
+        "{out}"
+    );
+
+    // a seed's run is the run of that --seed alone: the same weights and data order
+    let (alone, _) = run_ok(&["--activation", "sigmoid", "--seed", "1", "--epochs", "1"]);
+    assert_same_run(&runs[3], &alone[0]);
+    assert_ne!(runs[1].step_losses, runs[3].step_losses, "seeds differ");
+
+    // the table: mean ± std per activation, the verdict the per-seed accuracies give
+    let row = |name: &str| -> &str {
+        let prefix = format!("{name} ");
+        out.lines().find(|l| l.starts_with(&prefix)).unwrap()
+    };
+    assert!(
+        row("relu").contains(" ± ") && row("relu").ends_with("  baseline"),
+        "{out}"
+    );
+    let accuracy = |name: &str| -> Vec<f32> {
+        runs.iter()
+            .filter(|r| r.activation == name)
+            .map(|r| r.epochs[0].test_accuracy)
+            .collect()
+    };
+    let c = minidl::stats::compare(&accuracy("sigmoid"), &accuracy("relu"));
+    assert!(c.p.is_finite(), "{c:?}");
+    let verdict = format!("  {}, p ", c.verdict);
+    assert!(row("sigmoid").contains(&verdict), "{verdict:?} in\n{out}");
+    let footer = format!(
+        "mean ± sample std over 3 seeds (0,1,2); verdict: final test accuracy against relu (the \
+         first listed) by {}",
+        minidl::stats::TEST_NAME
+    );
+    assert!(out.contains(&format!("\n{footer}\n")), "{out}");
+
+    // the report: the same table, and a band per activation in the charts (one epoch: a bar)
+    let html = std::fs::read_to_string(Path::new(&report).join("index.html")).unwrap();
+    let escaped = footer.replace('\'', "&#39;").replace('<', "&lt;");
+    assert!(html.contains(&escaped), "{html}");
+    let chart = |f: &str| std::fs::read_to_string(Path::new(&report).join(f)).unwrap();
+    assert_eq!(chart("loss.svg").matches("<polygon").count(), 2);
+    assert_eq!(
+        chart("accuracy.svg")
+            .matches("<line opacity=\"0.6\"")
+            .count(),
+        2 * 3,
+        "a bar (whisker and two caps) per activation"
+    );
+}
+
+#[test]
+fn seeds_flags_that_cannot_work_are_refused_before_training() {
+    let bin = example_binary();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--seeds", "0"], "error: invalid value '0' for '--seeds"),
+        (
+            &["--seeds", "1,x"],
+            "error: invalid value '1,x' for '--seeds",
+        ),
+        (
+            &["--seeds", "1,,2"],
+            "error: invalid value '1,,2' for '--seeds",
+        ),
+        (&["--seeds", "3,1,3"], "error: --seeds: 3 is given twice"),
+        (
+            &["--seed", "4", "--seeds", "2"],
+            "error: the argument '--seed <N>' cannot be used with '--seeds",
+        ),
+        (
+            &["--seeds", "2", "--save", "run.safetensors"],
+            "error: --save and --resume hold one run: use them with one --seed, not with --seeds",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let output = Command::new(&bin)
+            .args(SMALL)
+            .args(extra)
+            .output()
+            .expect("running the example");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.starts_with(expected), "{extra:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        assert!(output.stdout.is_empty(), "nothing trained: {extra:?}");
     }
 }
 
