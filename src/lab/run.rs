@@ -68,6 +68,8 @@ pub struct Run {
     /// The step this run started from: 0, or the checkpoint's after `--resume`.
     pub(super) run_start: usize,
     epoch: Option<EpochProgress>,
+    /// Whether the progress bar names the seed (one of several).
+    pub(super) bar_seed: bool,
 }
 
 /// The epoch being trained: where it is, and its sums so far.
@@ -132,6 +134,7 @@ impl Run {
             step: 0,
             run_start: 0,
             epoch: None,
+            bar_seed: false,
         }
     }
 
@@ -205,7 +208,10 @@ impl Run {
             .flatten(self.config.architecture.flattens_input())
             .prefetch(true);
         let steps = loader.num_batches();
-        let label = format!("{} {}/{}", self.activation, epoch + 1, self.config.epochs);
+        let mut label = format!("{} {}/{}", self.activation, epoch + 1, self.config.epochs);
+        if self.bar_seed {
+            label = format!("seed {} {label}", self.config.seed);
+        }
         let bar = EpochBar::new(steps as u64, &label, self.config.quiet);
         self.diagnostics.begin_epoch();
         self.epoch = Some(EpochProgress {

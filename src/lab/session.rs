@@ -230,6 +230,7 @@ impl<'a> Session<'a> {
             &self.data.train,
             rng,
         )?;
+        run.bar_seed = self.seeds.len() > 1;
         if let Some(path) = &self.args.resume {
             run.resume(model, optimizer, path, &self.data)?;
             writeln!(
