@@ -73,10 +73,13 @@ fn hsl(h: f64, s: f64, l: f64) -> RGBColor {
     RGBColor(byte(r), byte(g), byte(b))
 }
 
+/// A spread band: `(x, lowest, highest)` at each x.
+type Band<X> = Vec<(X, f32, f32)>;
+
 /// Per x, over the series of several runs: the mean of the finite values (NaN where none is)
 /// and their range `(x, min, max)` (NaN where none is). One series is returned as it is, with
 /// no band.
-fn spread<X: Copy + Ord>(per_run: Vec<Vec<(X, f32)>>) -> (Vec<(X, f32)>, Vec<(X, f32, f32)>) {
+fn spread<X: Copy + Ord>(per_run: Vec<Vec<(X, f32)>>) -> (Vec<(X, f32)>, Band<X>) {
     if per_run.len() <= 1 {
         return (per_run.into_iter().next().unwrap_or_default(), Vec::new());
     }
@@ -103,7 +106,7 @@ fn spread<X: Copy + Ord>(per_run: Vec<Vec<(X, f32)>>) -> (Vec<(X, f32)>, Vec<(X,
 }
 
 /// Splits a band at non-finite ends: each returned segment is a run of finite points.
-fn band_segments<X: Copy>(band: &[(X, f32, f32)]) -> Vec<Vec<(X, f32, f32)>> {
+fn band_segments<X: Copy>(band: &[(X, f32, f32)]) -> Vec<Band<X>> {
     let mut out = Vec::new();
     let mut cur = Vec::new();
     for &(x, lo, hi) in band {
@@ -482,7 +485,7 @@ struct EpochLine {
     name: String,
     color: RGBColor,
     points: Vec<(i32, f32)>,
-    band: Vec<(i32, f32, f32)>,
+    band: Band<i32>,
 }
 
 impl EpochLine {
