@@ -25,6 +25,14 @@
 //!   so `y = glu(x, x) = x·σ(x)`; `dydx` is the total derivative d/dx f(x, x), the sum of the
 //!   derivatives in both halves.
 //!
+//! `--plot` draws RReLU's training mode too: its negative slope is then drawn from
+//! U[lower, upper] (PyTorch's defaults 1/8 and 1/3), so the band between `lower·x` and `upper·x`
+//! is shaded for x < 0 (and between `lower` and `upper` for f′), around the evaluation mode's
+//! line of slope (lower + upper)/2. With every activation (no `--activation`) it adds
+//! [`FAMILIES`], one chart each: Swish for β = 0.5, 1, 2, 5, leaky ReLU for the negative slopes
+//! 0.01, 0.1, 0.3, ELU for α = 0.5, 1, 2, each curve in its own colour, under "Parameter
+//! families" in index.html.
+//!
 //! `--activation SPEC` (repeatable) restricts `--csv` and `--plot` to the given specs, which may
 //! be any spec the registry takes, formulas included (`--activation 'x * tanh(softplus(x))'`).
 
@@ -381,6 +389,100 @@ fn file_stems(names: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// RReLU's training-mode range of slopes for x < 0, `(lower, upper)`: for a randomized entry
+/// with the arguments `lower` and `upper` (PyTorch's `RReLU(lower=1/8, upper=1/3)`), `None`
+/// for every other activation. The chart shades the band between `lower·x` and `upper·x`; its
+/// line is the evaluation mode's fixed slope, the mean `(lower + upper)/2`.
+fn training_band(act: &ActivationSpec) -> Option<(f32, f32)> {
+    let e = act.entry();
+    let has = |n: &str| e.args.iter().any(|a| a.name == n);
+    (e.category == Category::Randomized && has("lower") && has("upper"))
+        .then(|| (act.args().number("lower"), act.args().number("upper")))
+}
+
+/// The parameter families drawn on their own charts when `--plot` draws every activation:
+/// the title, the file stem, and the specs, one curve each.
+pub const FAMILIES: [(&str, &str, &[&str]); 3] = [
+    (
+        "Swish, β = 0.5, 1, 2, 5",
+        "family-swish",
+        &[
+            "swish:beta=0.5",
+            "swish:beta=1",
+            "swish:beta=2",
+            "swish:beta=5",
+        ],
+    ),
+    (
+        "leaky ReLU, negative slope 0.01, 0.1, 0.3",
+        "family-leaky_relu",
+        &["leaky_relu:0.01", "leaky_relu:0.1", "leaky_relu:0.3"],
+    ),
+    (
+        "ELU, α = 0.5, 1, 2",
+        "family-elu",
+        &["elu:alpha=0.5", "elu:alpha=1", "elu:alpha=2"],
+    ),
+];
+
+/// The colours of a family's curves, all different (matplotlib's "tab10" order).
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One chart of a parameter family: f for each spec, each in its own colour.
+fn family_chart(title: &str, specs: &[&str], xs: &[f32]) -> Result<String, Box<dyn Error>> {
+    if specs.len() > PALETTE.len() {
+        return Err(format!("{title}: more curves than colours").into());
+    }
+    let mut curves = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (ys, _) = evaluate(&ActivationSpec::parse(spec)?, xs);
+        curves.push(ys);
+    }
+    let all = curves.iter().flatten().filter(|v| v.is_finite());
+    let (lo, hi) = all.fold((-1.0f32, 1.0f32), |(a, b), &v| (a.min(v), b.max(v)));
+    let pad = 0.08 * (hi - lo);
+    let (x0, x1) = (xs[0], xs[xs.len() - 1]);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (480, 360)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
+            .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))?;
+        c.configure_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        for ((spec, ys), color) in specs.iter().zip(&curves).zip(PALETTE) {
+            let f: Vec<(f32, f32)> = xs.iter().copied().zip(ys.iter().copied()).collect();
+            c.draw_series(LineSeries::new(f, color.stroke_width(2)))?
+                .label(*spec)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font(("sans-serif", 13))
+            .draw()?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
 const F_COLOR: RGBColor = RGBColor(31, 119, 180);
 const DF_COLOR: RGBColor = RGBColor(255, 127, 14);
 
@@ -388,15 +490,26 @@ const DF_COLOR: RGBColor = RGBColor(255, 127, 14);
 /// axes through the origin, f solid, f′ dashed).
 fn chart(name: &str, act: &ActivationSpec, xs: &[f32]) -> Result<String, Box<dyn Error>> {
     let (ys, ds) = evaluate(act, xs);
+    let (x0, x1) = (xs[0], xs[xs.len() - 1]);
+    let band = training_band(act);
+    // the band's corners count for the y range too
+    let corners: Vec<f32> = band
+        .map(|(l, u)| {
+            let xn = x0.min(0.0);
+            vec![l * xn, u * xn, l, u]
+        })
+        .unwrap_or_default();
     let finite = |v: &&f32| v.is_finite();
     let lo = ys
         .iter()
         .chain(&ds)
+        .chain(&corners)
         .filter(finite)
         .fold(f32::INFINITY, |a, &b| a.min(b));
     let hi = ys
         .iter()
         .chain(&ds)
+        .chain(&corners)
         .filter(finite)
         .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
     let (lo, hi) = if lo.is_finite() {
@@ -405,7 +518,6 @@ fn chart(name: &str, act: &ActivationSpec, xs: &[f32]) -> Result<String, Box<dyn
         (-1.0, 1.0)
     };
     let pad = 0.08 * (hi - lo);
-    let (x0, x1) = (xs[0], xs[xs.len() - 1]);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (480, 360)).into_drawing_area();
@@ -430,13 +542,35 @@ fn chart(name: &str, act: &ActivationSpec, xs: &[f32]) -> Result<String, Box<dyn
             [(0.0, lo - pad), (0.0, hi + pad)],
             axis.stroke_width(1),
         ))?;
+        if let (Some((l, u)), true) = (band, x0 < 0.0) {
+            // training mode: for x < 0 the slope is drawn from U[l, u], so f lies between the
+            // lines l·x and u·x, and f′ between l and u
+            let xn = x1.min(0.0);
+            c.draw_series(std::iter::once(Polygon::new(
+                vec![(x0, l * x0), (xn, l * xn), (xn, u * xn), (x0, u * x0)],
+                F_COLOR.mix(0.18).filled(),
+            )))?
+            .label(format!("training: slope ~ U[{l:.3}, {u:.3}]"))
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 18, y + 5)], F_COLOR.mix(0.18).filled())
+            });
+            c.draw_series(std::iter::once(Rectangle::new(
+                [(x0, l), (xn, u)],
+                DF_COLOR.mix(0.18).filled(),
+            )))?;
+        }
         let f: Vec<(f32, f32)> = xs.iter().copied().zip(ys.iter().copied()).collect();
         let df: Vec<(f32, f32)> = xs.iter().copied().zip(ds.iter().copied()).collect();
         c.draw_series(DashedLineSeries::new(df, 6, 4, DF_COLOR.stroke_width(2)))?
             .label("f′(x)")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], DF_COLOR.stroke_width(2)));
+        let f_label = if band.is_some() {
+            "f(x), evaluation: slope (l + u)/2"
+        } else {
+            "f(x)"
+        };
         c.draw_series(LineSeries::new(f, F_COLOR.stroke_width(3)))?
-            .label("f(x)")
+            .label(f_label)
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], F_COLOR.stroke_width(3)));
         c.configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -500,6 +634,15 @@ fn plot(dir: &Path, acts: &[(String, ActivationSpec)], args: &Args) -> Result<()
             .map_err(|e| LabError::Usage(format!("--plot: cannot draw {name}: {e}")))?;
         charts.push(svg);
     }
+    // the parameter families, with the whole gallery only
+    let mut families = Vec::new();
+    if args.activations.is_empty() {
+        for (title, stem, specs) in FAMILIES {
+            let svg = family_chart(title, specs, &xs)
+                .map_err(|e| LabError::Usage(format!("--plot: cannot draw {title}: {e}")))?;
+            families.push((title, stem, svg));
+        }
+    }
     let write_error = |e: crate::fs::WriteError| LabError::Usage(format!("--plot: {e}"));
     create_dir_all(dir).map_err(write_error)?;
     let mut figures = String::new();
@@ -511,6 +654,10 @@ fn plot(dir: &Path, acts: &[(String, ActivationSpec)], args: &Args) -> Result<()
         let note = match mode(act) {
             Mode::Vector => "<p class=note>on the vector of the grid points; f′ = ∂yᵢ/∂xᵢ</p>",
             Mode::Pair => "<p class=note>on the pair (x, x); f′ = d/dx f(x, x)</p>",
+            Mode::Elementwise if training_band(act).is_some() => {
+                "<p class=note>shaded: training mode, slope drawn from U[lower, upper] for \
+                 x &lt; 0; line: evaluation mode, the mean slope</p>"
+            }
             Mode::Elementwise => "",
         };
         writeln!(
@@ -528,18 +675,36 @@ fn plot(dir: &Path, acts: &[(String, ActivationSpec)], args: &Args) -> Result<()
         )
         .expect("writing to a String");
     }
+    let mut family_figures = String::new();
+    for (title, stem, svg) in &families {
+        let file = format!("{stem}.svg");
+        write_atomic(dir.join(&file), svg.as_bytes()).map_err(write_error)?;
+        writeln!(
+            family_figures,
+            "<figure><img src=\"{file}\" alt=\"{title}\"><figcaption><b>{title}</b></figcaption>\
+             </figure>",
+            title = esc(title),
+        )
+        .expect("writing to a String");
+    }
+    if !family_figures.is_empty() {
+        family_figures = format!(
+            "<h2>Parameter families</h2>\n<p>f(x) for several values of one argument.</p>\n\
+             <div class=gallery>\n{family_figures}</div>\n"
+        );
+    }
     let html = format!(
         "<!doctype html>\n<html><head><meta charset=utf-8><title>minidl activations</title>\
          <style>{CSS}</style></head><body>\n<h1>Activations</h1>\n<p>f(x) solid, f′(x) dashed, \
          default arguments, evaluation mode; derivatives from autograd.</p>\n\
-         <div class=gallery>\n{figures}</div>\n</body></html>\n"
+         <div class=gallery>\n{figures}</div>\n{family_figures}</body></html>\n"
     );
     write_atomic(dir.join("index.html"), html.as_bytes()).map_err(write_error)?;
     // a note, not the result (which is the files): a full stderr does not make it an error
     let _ = writeln!(
         io::stderr(),
         "wrote {} charts and index.html into {}",
-        charts.len(),
+        charts.len() + families.len(),
         dir.display()
     );
     Ok(())
@@ -626,4 +791,82 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(flags: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("activations").chain(flags.iter().copied())).unwrap()
+    }
+
+    /// The stroke colours of an SVG's polylines, in order.
+    fn strokes(svg: &str) -> Vec<&str> {
+        svg.split("<polyline")
+            .skip(1)
+            .filter_map(|p| p.split("stroke=\"").nth(1)?.split('"').next())
+            .collect()
+    }
+
+    #[test]
+    fn rrelu_shows_its_training_band_and_other_activations_none() {
+        let rrelu = ActivationSpec::parse("rrelu").unwrap();
+        assert_eq!(training_band(&rrelu), Some((0.125, 1.0 / 3.0)));
+        let narrow = ActivationSpec::parse("rrelu:0.2,0.3").unwrap();
+        assert_eq!(training_band(&narrow), Some((0.2, 0.3)));
+        assert_eq!(
+            training_band(&ActivationSpec::parse("leaky_relu").unwrap()),
+            None
+        );
+        let xs: Vec<f32> = (-6..=6).map(|i| i as f32).collect();
+        let svg = chart("rrelu", &rrelu, &xs).unwrap();
+        assert!(svg.contains("training: slope ~ U[0.125, 0.333]"), "{svg}");
+        assert!(svg.contains("<polygon"), "the band is drawn");
+        let svg = chart(
+            "leaky_relu",
+            &ActivationSpec::parse("leaky_relu").unwrap(),
+            &xs,
+        )
+        .unwrap();
+        assert!(!svg.contains("training: slope"));
+    }
+
+    #[test]
+    fn families_are_drawn_with_the_gallery_in_distinct_colours() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("plots");
+        let flags = ["--plot", out.to_str().unwrap()];
+        run(&args(&flags), &mut Vec::new()).unwrap();
+        let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+        assert!(html.contains("<h2>Parameter families</h2>"));
+        for (title, stem, specs) in FAMILIES {
+            assert!(html.contains(&format!("src=\"{stem}.svg\"")), "{stem}");
+            assert!(html.contains(&esc(title)));
+            let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+            for spec in specs {
+                assert!(svg.contains(spec), "{stem} lacks {spec}");
+            }
+            // one curve and one legend line per spec (the black lines are the axes' ticks),
+            // each spec's colour its own
+            let colours: Vec<&str> = strokes(&svg)
+                .into_iter()
+                .filter(|c| *c != "#000000")
+                .collect();
+            let mut distinct = colours.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(colours.len(), 2 * specs.len(), "{stem}: {colours:?}");
+            assert_eq!(distinct.len(), specs.len(), "{stem}: {colours:?}");
+        }
+        assert!(html.contains("slope drawn from U[lower, upper]"));
+
+        // a chosen list: no families
+        let out = dir.path().join("chosen");
+        let flags = ["--plot", out.to_str().unwrap(), "--activation", "rrelu"];
+        run(&args(&flags), &mut Vec::new()).unwrap();
+        let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+        assert!(!html.contains("Parameter families"));
+        assert!(!out.join("family-swish.svg").exists());
+    }
 }
