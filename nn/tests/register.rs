@@ -121,7 +121,13 @@ fn a_registered_rule_passes_gradcheck_through_the_registry() {
     let act = ActivationSpec::parse("grad_softsign:s=1.5").unwrap();
     let layer = act.build();
     let x0 = Tensor::from_vec(vec![-7.0, -2.0, -0.3, 0.2, 1.1, 6.0], [2, 3]);
-    gradcheck(|v: &[Var]| layer.forward(&v[0]), std::slice::from_ref(&x0), 1e-2, 1e-2).unwrap();
+    gradcheck(
+        |v: &[Var]| layer.forward(&v[0]),
+        std::slice::from_ref(&x0),
+        1e-2,
+        1e-2,
+    )
+    .unwrap();
     // ∂(Σy)/∂s = Σ x·|x|/(s + |x|)², on a fresh layer
     let layer = act.build();
     let s = layer.parameters()[0].clone();

@@ -62,3 +62,24 @@ fn finish(args: &LabArgs) -> ExitCode {
         Err(e) => e.exit(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_returns_status_2_without_ending_the_process() {
+        // an activation the registry does not know: LabError, before any data loads
+        let unknown = [
+            "mnist",
+            "--activation",
+            "no_such_act",
+            "--dataset",
+            "synthetic",
+        ];
+        assert_eq!(main_from(unknown), ExitCode::from(2));
+        // a flag clap refuses
+        assert_eq!(main_from(["mnist", "--epochs", "0"]), ExitCode::from(2));
+        assert_eq!(main_from(["mnist", "--no-such-flag"]), ExitCode::from(2));
+    }
+}
