@@ -2,7 +2,8 @@
 //! functions. This facade re-exports the member crates: [`tensor`], [`autograd`], [`nn`],
 //! [`optim`] and [`datasets`], and owns what the examples share: [`cli`] (command-line
 //! arguments), [`lab`] (the training loop, checkpoints), [`metrics`] (per-epoch records, JSON
-//! Lines), [`report`] (progress bar, tables, SVG charts, HTML) and [`fs`] (atomic writes).
+//! Lines), [`report`] (progress bar, tables, SVG charts, HTML), [`explore`] (the activations
+//! tool: describe, tabulate, plot) and [`fs`] (atomic writes).
 //! [`prelude`] brings what a training script names in one `use`.
 
 pub use autograd;
@@ -12,6 +13,7 @@ pub use optim;
 pub use tensor;
 
 pub mod cli;
+pub mod explore;
 pub mod fs;
 pub mod lab;
 pub mod metrics;

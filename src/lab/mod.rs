@@ -24,6 +24,7 @@
 //! | `checkpoint.rs` | [`Run::save`], [`Run::resume`] |
 //! | `paths.rs` | [`check_paths`], [`RunPath`] |
 //! | `session.rs` | [`Session`]: the `mnist` command line around the loop |
+//! | `main.rs` | [`main`]: the `mnist` command line from your own binary (after [`register`]) |
 //!
 //! # What one epoch does
 //! 1. **Train** ([`Run::batches`], then each step): the training set in the order
@@ -93,6 +94,7 @@ mod config;
 mod data;
 mod error;
 mod init;
+mod main;
 mod paths;
 mod probe;
 mod run;
@@ -109,6 +111,8 @@ pub use config::{RunConfig, RunSchedule};
 pub use data::{load_data, Data, SYNTHETIC_SIZES};
 pub use error::{once_each, parse_activation, LabError, MAX_LIST};
 pub use init::{build_optimizer, init_weights, nonlinearity};
+pub use main::{main, main_from};
+pub use nn::activation::register;
 pub use paths::{check_paths, RunPath};
 pub use probe::check_activation_fits;
 pub use run::{EpochTraining, Evaluation, Run, EVAL_BATCH};

@@ -76,6 +76,14 @@ pub enum ParseError {
     },
     /// A formula that does not parse; the error shows the column.
     Formula(FormulaError),
+    /// [`register`](super::register) refused an entry: the name or alias is invalid or taken,
+    /// or the entry's defaults do not build.
+    Register {
+        /// The name or alias refused.
+        name: String,
+        /// Why, and what to do instead.
+        reason: String,
+    },
 }
 
 impl fmt::Display for ParseError {
@@ -163,6 +171,9 @@ impl fmt::Display for ParseError {
                 }
             }
             ParseError::Formula(e) => e.fmt(f),
+            ParseError::Register { name, reason } => {
+                write!(f, "cannot register the activation {name:?}: {reason}")
+            }
         }
     }
 }

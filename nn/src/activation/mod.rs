@@ -79,6 +79,44 @@
 //! # Ok::<(), nn::activation::ParseError>(())
 //! ```
 //!
+//! # Your own activation, by name: [`register`]
+//! To reach everything that takes an activation name (`--activation`, `--compare`, the reports,
+//! the phenomenon examples, formulas) from your own crate, without editing this crate, give
+//! your activation an [`Entry`], made with the same builders as the built-in ones, and
+//! [`register`] it at the start of `main`. From then on it is found by name with its
+//! arguments (`my_act:s=2`, `my_act:learnable`), listed by [`all`] and [`names`] (so in
+//! `--help`, and suggested for a typo) and callable in formulas (`x * my_act(x)`):
+//!
+//! ```
+//! use nn::activation::prelude::*;
+//! use nn::activation::{register, ActivationSpec, Softsign};
+//!
+//! use nn::LeakyRelu;
+//!
+//! // the built-in LeakyRelu stands in for your layer (a `PointwiseLayer` or any `Module`)
+//! const STEEP_LEAKY: Entry = Entry::new("steep_leaky", Category::NonSaturating, |a| {
+//!     Ok(Box::new(LeakyRelu::new(a.param("slope"))))
+//! })
+//! .args(&[Arg::param("slope", "0.3")])
+//! .about("leaky ReLU with a steep negative side")
+//! .formula("max(0, x) + slope·min(0, x)", "1 if x > 0 else slope");
+//!
+//! register(STEEP_LEAKY)?;
+//! let act = ActivationSpec::parse("steep_leaky:slope=learnable")?;
+//! assert_eq!(act.build().named_parameters()[0].1.item(), 0.3);
+//! assert!(ActivationSpec::parse("x * steep_leaky(x, 0.5)").is_ok());
+//! let typo = ActivationSpec::parse("steep_laeky").unwrap_err().to_string();
+//! assert!(typo.contains("did you mean \"steep_leaky\""), "{typo}");
+//! # Ok::<(), nn::activation::ParseError>(())
+//! ```
+//!
+//! A name already taken (built in, or registered before), one that is not lower-case letters,
+//! digits and `_`, a function or constant of the formulas (`exp`, `pi`), or defaults that do
+//! not build are refused with a [`ParseError::Register`] saying which and why. Registration is
+//! for the whole process, from any thread; `minidl::lab::main()` then runs the lab's command
+//! line (the `mnist` example's) with your activation in it, and `examples/own-crate` is a
+//! complete crate that does so with a fused rule.
+//!
 //! # Adding an activation
 //! One file and one line:
 //! 1. `activation/<name>.rs`. For a scalar rule without parameters, copy `serf.rs` (18 lines):
@@ -121,7 +159,7 @@ pub use entry::{Args, BuildFn, Category, Entry};
 pub use error::{FormulaError, ParseError};
 pub use formula::{Formula, FormulaLayer};
 pub use layer::{learnable, resolve_dim, Param, PointwiseLayer};
-pub use registry::{all, find, names, REGISTRY};
+pub use registry::{all, find, names, register, REGISTRY};
 pub use spec::ActivationSpec;
 
 /// The list of every activation, once, in the order `--help` lists them (PyTorch's, then the

@@ -1,0 +1,85 @@
+//! [`main`]: the `mnist` example's command line as a library call, so that a binary of your own
+//! (one that [`register`](super::register)s its own activations first) is the whole lab.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use super::run;
+use crate::cli::{one_line, parse_args, LabArgs};
+
+/// The lab from your own binary: the `mnist` example's command line exactly. Parses
+/// `std::env::args` as [`LabArgs`] (a bad flag: one line, exit status 2; `--help` lists every
+/// activation, the registered ones included), runs [`run`](super::run) printing to standard
+/// output, and returns its exit status: 0, or 2 with `error: …` on stderr for bad input
+/// ([`LabError::exit`](super::LabError::exit)).
+///
+/// ```no_run
+/// use std::process::ExitCode;
+///
+/// fn main() -> ExitCode {
+///     // minidl::lab::register(MY_ENTRY).expect("a free name");
+///     minidl::lab::main()
+/// }
+/// ```
+pub fn main() -> ExitCode {
+    let args: LabArgs = parse_args();
+    finish(&args)
+}
+
+/// [`main`] with the command line given (its first item is the program's name) instead of
+/// `std::env::args`. A bad command line prints one line on stderr and returns status 2;
+/// `--help` prints the help on stdout and returns 0. Unlike [`main`], it never ends the
+/// process itself.
+pub fn main_from<I, S>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString> + Clone,
+{
+    match LabArgs::try_parse_from(args) {
+        Ok(args) => finish(&args),
+        Err(e) if !e.use_stderr() => {
+            // --help, --version: ignore a failed write, as `exit_on_error` does for a closed pipe
+            let _ = io::stdout()
+                .lock()
+                .write_all(e.render().to_string().as_bytes());
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+        Err(e) => {
+            let line = format!("{}\n", one_line(&e));
+            let _ = io::stderr().lock().write_all(line.as_bytes());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the parsed command line and turns the result into the exit status.
+fn finish(args: &LabArgs) -> ExitCode {
+    match run(args, &mut io::stdout().lock()) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_returns_status_2_without_ending_the_process() {
+        // an activation the registry does not know: LabError, before any data loads
+        let unknown = [
+            "mnist",
+            "--activation",
+            "no_such_act",
+            "--dataset",
+            "synthetic",
+        ];
+        assert_eq!(main_from(unknown), ExitCode::from(2));
+        // a flag clap refuses
+        assert_eq!(main_from(["mnist", "--epochs", "0"]), ExitCode::from(2));
+        assert_eq!(main_from(["mnist", "--no-such-flag"]), ExitCode::from(2));
+    }
+}
