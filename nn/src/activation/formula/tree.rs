@@ -9,6 +9,7 @@ use autograd::{Pointwise, Var};
 
 use crate::activation::entry::Args;
 use crate::activation::scalar;
+use crate::module::format_float;
 
 use super::real::Real;
 
@@ -267,6 +268,8 @@ impl Builtin {
 pub(super) enum Expr {
     X,
     Num(f32),
+    /// A learnable parameter: its index among the formula's declared parameters.
+    Param(usize),
     Neg(Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
     Call(Builtin, Box<Expr>),
@@ -277,6 +280,8 @@ pub(super) enum Expr {
 
 /// A parsed formula: immutable, cheap to share; [`build`](Formula::build) makes layers.
 ///
+/// After a `;`, the formula may declare learnable parameters (see the [module docs](super)):
+/// each [`build`](Formula::build) makes them fresh, at their declared values.
 /// ```
 /// use nn::activation::formula::Formula;
 /// use nn::Module;
@@ -297,16 +302,56 @@ pub(super) enum Expr {
 #[derive(Clone, Debug)]
 pub struct Formula {
     pub(super) text: String,
+    /// The expression, before any `;` (trimmed).
+    pub(super) expression: String,
     pub(super) expr: Expr,
     /// One label per activation call, for parameter names: the activation's name, with
     /// `_k` appended when the formula calls the same one several times.
     pub(super) labels: Vec<String>,
+    /// The declared learnable parameters, in order: name and initial value.
+    pub(super) params: Vec<(String, f32)>,
 }
 
 impl Formula {
-    /// The formula as given (trimmed).
+    /// The formula: the expression as given (trimmed), then its parameters as
+    /// `; b=1.0, c=2.0` (values in Python's `repr`), if it declares any. Parsing this text
+    /// gives the same formula.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The declared learnable parameters, in order: name and initial value (`[("b", 1.0)]`
+    /// for `x * sigmoid(b * x) ; b=1.0`).
+    pub fn params(&self) -> &[(String, f32)] {
+        &self.params
+    }
+}
+
+/// `expression; b=1.0, c=2.0`: the expression, then the parameters with the given values (the
+/// declared ones for [`Formula::text`], the current ones for a layer's `describe`).
+pub(super) fn with_params<'a>(
+    expression: &str,
+    params: impl Iterator<Item = (&'a str, f32)>,
+) -> String {
+    let assignments: Vec<String> = params
+        .map(|(name, v)| format!("{name}={}", format_float(v)))
+        .collect();
+    if assignments.is_empty() {
+        expression.to_string()
+    } else {
+        format!("{expression}; {}", assignments.join(", "))
+    }
+}
+
+impl Expr {
+    /// Whether the value depends on `x` (else it is a constant or made of parameters only).
+    pub(super) fn uses_x(&self) -> bool {
+        match self {
+            Expr::X => true,
+            Expr::Num(_) | Expr::Param(_) => false,
+            Expr::Neg(a) | Expr::Call(_, a) | Expr::Act(_, _, a) => a.uses_x(),
+            Expr::Bin(_, a, b) => a.uses_x() || b.uses_x(),
+        }
     }
 }
 
