@@ -34,7 +34,7 @@
 //! once, used in the expression, and given a finite number. A name used but not declared is
 //! an error that says how to declare it:
 //! ```text
-//! formula: unknown name "b": declare a parameter with "; b=1.0" (the variable is x, the constants pi and e) (column 15)
+//! formula: unknown name "b": declare a parameter with "; b=1.0" (the variable is x, the constants pi and e) (column 13)
 //!     x * sigmoid(b * x)
 //!                 ^
 //! ```
