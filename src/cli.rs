@@ -445,6 +445,12 @@ pub struct LabArgs {
 
     /// Train several activations one after another (same seed, same data order) and compare
     /// them: `relu,sigmoid,mish` (use `;` between specs that contain commas).
+    ///
+    /// A formula's learnable parameters (`x * sigmoid(b * x) ; b=1.0`) stay with it: a `;`
+    /// followed by `name=value` is always the formula's, so `relu,x*sigmoid(b*x);b=1,mish`
+    /// and `relu;x * sigmoid(b * x) ; b=1.0;mish` both give relu, the formula and mish; a
+    /// further `c=2` after a comma belongs to the formula too. With any other `;` in the list,
+    /// the specs are split at `;` only.
     #[arg(long, value_name = "A,B,...", conflicts_with = "activation")]
     pub compare: Option<String>,
 
@@ -528,19 +534,34 @@ impl LabArgs {
 
 /// Splits a `--compare` list into activation specs.
 ///
-/// With a `;` anywhere, the list is split at `;` only. Otherwise it is split at the commas
-/// outside parentheses, and a piece that is not the start of a spec (its name before any `:`
-/// is not a registered activation, e.g. `0.333` or `learnable`) is glued back to the spec
-/// before it when that spec has arguments: `relu,rrelu:0.1,0.3,mish` gives `relu`,
-/// `rrelu:0.1,0.3` and `mish`. Empty pieces are dropped.
+/// A `;` followed by a parameter assignment (`name=value`, as in `x * sigmoid(b * x) ; b=1.0`)
+/// declares a formula's learnable parameters and never separates specs. If every `;` is such,
+/// the list is split at the commas outside parentheses, and a piece that is not the start of a
+/// spec (its name before any `:` is not a registered activation, e.g. `0.333` or `learnable`)
+/// is glued back to the spec before it when that spec has arguments: `relu,rrelu:0.1,0.3,mish`
+/// gives `relu`, `rrelu:0.1,0.3` and `mish`; likewise a parameter assignment (`c=2`) after a
+/// formula with parameters: `relu,x*b*c;b=1,c=2,mish` gives `relu`, `x*b*c;b=1,c=2` and
+/// `mish`. Otherwise (another `;` separates specs that contain commas) the list is split at
+/// `;` only, and a piece that is only parameter assignments (`b=1.0, c=2`) is joined back to
+/// the formula before it: `relu;x*b*c; b=1, c=2;mish` gives `relu`, `x*b*c; b=1, c=2` and
+/// `mish`. Empty pieces are dropped.
 pub fn split_specs(list: &str) -> Vec<String> {
-    if list.contains(';') {
-        return list
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
+    use nn::activation::formula::looks_like_parameters;
+    // whether the text after a `;` starts with a parameter assignment
+    let declares = |after: &str| looks_like_parameters(after.split(',').next().unwrap_or(""));
+    let mut after_semis = list.split(';').skip(1);
+    if !after_semis.all(declares) {
+        let mut specs: Vec<String> = Vec::new();
+        for piece in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            match specs.last_mut() {
+                Some(prev) if looks_like_parameters(piece) => {
+                    prev.push_str("; ");
+                    prev.push_str(piece);
+                }
+                _ => specs.push(piece.to_string()),
+            }
+        }
+        return specs;
     }
     let mut pieces = Vec::new();
     let (mut depth, mut start) = (0i32, 0);
@@ -562,8 +583,11 @@ pub fn split_specs(list: &str) -> Vec<String> {
         let starts_spec = nn::activation::ActivationSpec::parse(name).is_ok()
             || nn::activation::find(&name.to_lowercase().replace('-', "_")).is_some()
             || name.contains(['(', ' ', '*', '+', '/']);
+        let prev_has = |c: char| specs.last().is_some_and(|prev| prev.contains(c));
+        let glues =
+            (!starts_spec && prev_has(':')) || (prev_has(';') && looks_like_parameters(piece));
         match specs.last_mut() {
-            Some(prev) if !starts_spec && prev.contains(':') => {
+            Some(prev) if glues => {
                 prev.push(',');
                 prev.push_str(piece);
             }

@@ -175,6 +175,55 @@ fn compare_lists_split_into_specs() {
 }
 
 #[test]
+fn a_formula_keeps_its_parameters_in_a_compare_list() {
+    // a `;` followed by name=value is the formula's, in a list split at commas
+    assert_eq!(
+        split_specs("relu,x*sigmoid(b*x);b=1"),
+        ["relu", "x*sigmoid(b*x);b=1"]
+    );
+    assert_eq!(
+        split_specs("relu,x*sigmoid(b*x);b=1,mish"),
+        ["relu", "x*sigmoid(b*x);b=1", "mish"]
+    );
+    assert_eq!(
+        split_specs("x*b*c ; b=1, c = 2,elu:alpha=0.5,learnable"),
+        ["x*b*c ; b=1,c = 2", "elu:alpha=0.5,learnable"]
+    );
+    assert_eq!(
+        split_specs("x * sigmoid(b * x) ; b=1.0"),
+        ["x * sigmoid(b * x) ; b=1.0"]
+    );
+    // in a list split at `;`, a piece of assignments only joins the formula before it
+    assert_eq!(
+        split_specs("relu;x * sigmoid(b * x) ; b=1.0;mish"),
+        ["relu", "x * sigmoid(b * x); b=1.0", "mish"]
+    );
+    assert_eq!(
+        split_specs("rrelu:0.1,0.3;x*b*c; b=1, c=2;max(x, 0)"),
+        ["rrelu:0.1,0.3", "x*b*c; b=1, c=2", "max(x, 0)"]
+    );
+    assert_eq!(
+        split_specs("relu;x*b*c;b=1;c=2"),
+        ["relu", "x*b*c; b=1; c=2"]
+    );
+    // every spec so split parses, and the formulas that declare parameters have them
+    for list in [
+        "relu,x*sigmoid(b*x);b=1,mish",
+        "relu;x * sigmoid(b * x) ; b=1.0;mish",
+        "x*b*c ; b=1, c = 2,elu:alpha=0.5,learnable",
+        "rrelu:0.1,0.3;x*b*c; b=1, c=2;max(x, 0)",
+    ] {
+        for spec in split_specs(list) {
+            let act = nn::activation::ActivationSpec::parse(&spec)
+                .unwrap_or_else(|e| panic!("{list}: {spec}: {e}"));
+            if let Some(f) = act.formula() {
+                assert_eq!(!f.params().is_empty(), spec.contains('='), "{list}: {spec}");
+            }
+        }
+    }
+}
+
+#[test]
 fn defaults_can_be_replaced() {
     let a: LabArgs = try_parse_with_defaults(
         ["x"],

@@ -42,7 +42,8 @@ use super::suggest::closest;
 /// `x * tanh(softplus(x))`, or with the explicit prefix `formula:x * tanh(softplus(x))`.
 /// Without the prefix, a spec whose name is not registered is read as a formula when it
 /// contains `(` or uses `x` (`x * sigmoid(1.702 * x)`, `x^2`); a mistake in it is reported
-/// at its column.
+/// at its column. After a `;` it may declare learnable parameters, the whole string being one
+/// spec: `x * sigmoid(b * x) ; b=1.0` is Swish with a learnable β named `b`.
 ///
 #[derive(Clone, Debug)]
 pub struct ActivationSpec {
@@ -386,6 +387,52 @@ mod tests {
         assert!(e.to_string().contains("does not use x"), "{e}");
     }
 
+    #[test]
+    fn a_formula_with_parameters_is_one_spec() {
+        for spec in [
+            "x * sigmoid(b * x) ; b=1.0",
+            "formula: x * sigmoid(b * x);b=1",
+            "x*sigmoid(b*x) + 0 * c; b=1, c=2",
+        ] {
+            let act = ActivationSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            assert_eq!(act.name(), "formula");
+            let again = ActivationSpec::parse(&act.to_string()).unwrap();
+            assert_eq!(again.to_string(), act.to_string());
+            assert_eq!(
+                again.formula().unwrap().params(),
+                act.formula().unwrap().params()
+            );
+            let layer = act.build();
+            assert_eq!(layer.describe(), format!("Formula({act})"));
+            assert_eq!(layer.named_parameters()[0].0, "b");
+        }
+        assert_eq!(
+            ActivationSpec::parse("x * sigmoid(b * x) ; b=1.0")
+                .unwrap()
+                .to_string(),
+            "x * sigmoid(b * x); b=1.0"
+        );
+        // in a model, the parameter is named after the layer, and reported like Swish's β
+        let act = ActivationSpec::parse("x * sigmoid(b * x) ; b=1.0").unwrap();
+        let model = crate::mlp(&[3, 4, 2], || act.build(), &mut tensor::rng(0));
+        let names: Vec<String> = model
+            .named_parameters()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert!(names.contains(&"1.b".to_string()), "{names:?}");
+        let diag = crate::Diagnostics::attach(&model);
+        assert_eq!(
+            diag.learnable_values(),
+            std::collections::BTreeMap::from([("1.b".to_string(), 1.0)])
+        );
+        let e = ActivationSpec::parse("x * sigmoid(b * x)").unwrap_err();
+        assert!(
+            matches!(&e, ParseError::Formula(f) if f.column == 13 && f.message.contains("; b=1.0")),
+            "{e}"
+        );
+    }
+
     /// A deterministic generator for the fuzz test (SplitMix64).
     struct Mix(u64);
 
@@ -440,6 +487,11 @@ mod tests {
             "sin(",
             "cos(",
             "erf(",
+            "asinh(",
+            "atan(",
+            "max(",
+            "min(",
+            ", ",
             "tanh(",
             "softplus(",
             "relu(",
@@ -449,6 +501,10 @@ mod tests {
             ", alpha=2",
             ", learnable",
             "snake(",
+            "b",
+            "; b=1",
+            ", c=-2",
+            "c",
             "rrelu(",
             "pi",
             "e",
@@ -472,7 +528,7 @@ mod tests {
             if depth == 0 || rng.next().is_multiple_of(4) {
                 return rng.pick(&["x", "x", "1.5", "2", "pi"]).to_string();
             }
-            match rng.next() % 4 {
+            match rng.next() % 5 {
                 0 => format!("{}{}", rng.pick(&["-", "+"]), gen(rng, depth - 1)),
                 1 => {
                     let f = rng.pick(&[
@@ -480,6 +536,8 @@ mod tests {
                         "sin",
                         "cos",
                         "erf",
+                        "asinh",
+                        "atan",
                         "abs",
                         "tanh",
                         "softplus",
@@ -490,6 +548,10 @@ mod tests {
                     format!("{f}({})", gen(rng, depth - 1))
                 }
                 2 => format!("({})", gen(rng, depth - 1)),
+                3 => {
+                    let f = rng.pick(&["max", "min"]);
+                    format!("{f}({}, {})", gen(rng, depth - 1), gen(rng, depth - 1))
+                }
                 _ => {
                     let op = rng.pick(&[" + ", " - ", " * ", " / ", "^"]);
                     format!("{}{op}{}", gen(rng, depth - 1), gen(rng, depth - 1))

@@ -5,8 +5,8 @@
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo
 /// (distance ≤ 1 + len/3), or if `word` is a prefix of exactly one candidate.
-pub fn closest(word: &str, candidates: impl Iterator<Item = &'static str>) -> Option<&'static str> {
-    let candidates: Vec<&'static str> = candidates.collect();
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.collect();
     let best = candidates
         .iter()
         .map(|&c| (strsim::levenshtein(word, c), c))

@@ -4,15 +4,17 @@
 use std::sync::Arc;
 
 use autograd::Var;
-use tensor::Tensor;
+use tensor::{zip_with, Tensor};
 
 use crate::module::{join_name, Module};
 
-use super::tree::{BinOp, Expr, Formula};
+use super::tree::{with_params, BinOp, Expr, Formula};
+use crate::activation::Param;
 
 impl Formula {
-    /// A fresh layer: a new layer for every registered activation the formula calls (new
-    /// learnable parameters, the first seed of a randomized one).
+    /// A fresh layer: new learnable parameters at their declared values, and a new layer for
+    /// every registered activation the formula calls (its own learnable parameters, the first
+    /// seed of a randomized one).
     pub fn build(&self) -> FormulaLayer {
         self.build_instance(0)
     }
@@ -22,8 +24,14 @@ impl Formula {
     pub(crate) fn build_instance(&self, instance: u64) -> FormulaLayer {
         let mut modules = Vec::new();
         collect_modules(&self.expr, instance, &mut modules);
+        let params = self
+            .params
+            .iter()
+            .map(|&(_, value)| Param::learnable(value).var())
+            .collect();
         FormulaLayer {
             formula: Arc::new(self.clone()),
+            params,
             modules,
         }
     }
@@ -32,7 +40,7 @@ impl Formula {
 /// Builds the layers of the activation calls, in index order.
 fn collect_modules(expr: &Expr, instance: u64, out: &mut Vec<Box<dyn Module>>) {
     match expr {
-        Expr::X | Expr::Num(_) => {}
+        Expr::X | Expr::Num(_) | Expr::Param(_) => {}
         Expr::Neg(a) | Expr::Call(_, a) => collect_modules(a, instance, out),
         Expr::Bin(_, a, b) => {
             collect_modules(a, instance, out);
@@ -49,9 +57,12 @@ fn collect_modules(expr: &Expr, instance: u64, out: &mut Vec<Box<dyn Module>>) {
 }
 
 /// The layer of a [`Formula`]: evaluates it with `Var` ops (so autograd gives the backward),
-/// and owns a layer for each registered activation the formula calls.
+/// and owns its learnable parameters (one-element `Var`s, shape `[1]` like PyTorch's
+/// `PReLU.weight`) and a layer for each registered activation the formula calls.
 pub struct FormulaLayer {
     formula: Arc<Formula>,
+    /// The declared parameters, in the formula's order.
+    params: Vec<Var>,
     modules: Vec<Box<dyn Module>>,
 }
 
@@ -73,6 +84,7 @@ impl FormulaLayer {
         match e {
             Expr::X => Val::Var(x.clone()),
             Expr::Num(c) => Val::Const(*c),
+            Expr::Param(i) => Val::Var(self.params[*i].clone()),
             Expr::Neg(a) => match self.eval(a, x) {
                 Val::Const(c) => Val::Const(-c),
                 Val::Var(v) => Val::Var(v.neg()),
@@ -84,6 +96,9 @@ impl FormulaLayer {
             Expr::Act(_, index, a) => {
                 let v = match self.eval(a, x) {
                     Val::Const(c) => Var::constant(Tensor::full(x.shape(), c)),
+                    // made of parameters only (one element): to x's shape, as a constant is;
+                    // adding zeros broadcasts, and the gradient sums back to the parameters
+                    Val::Var(v) if !a.uses_x() => v.add(&Var::constant(x.value().zeros_like())),
                     Val::Var(v) => v,
                 };
                 Val::Var(self.modules[*index].forward(&v))
@@ -98,6 +113,8 @@ impl FormulaLayer {
         Some(match e {
             Expr::X => Dual::T(x.clone(), x.ones_like()),
             Expr::Num(c) => Dual::C(*c),
+            // a parameter is a constant in x
+            Expr::Param(i) => Dual::C(self.params[*i].item()),
             Expr::Neg(a) => match self.dual(a, x)? {
                 Dual::C(c) => Dual::C(-c),
                 Dual::T(v, d) => Dual::T(v.neg(), d.neg()),
@@ -136,6 +153,7 @@ fn binary(op: BinOp, a: Val, b: Val) -> Val {
             BinOp::Mul => a.mul_scalar(c),
             BinOp::Div => a.div(&Var::constant(Tensor::scalar(c))),
             BinOp::Pow => a.pow_scalar(c),
+            BinOp::Max | BinOp::Min => bin_var(op, &a, &Var::constant(Tensor::scalar(c))),
         },
         (Val::Const(c), Val::Var(b)) => match op {
             BinOp::Add => b.add_scalar(c),
@@ -143,7 +161,9 @@ fn binary(op: BinOp, a: Val, b: Val) -> Val {
             BinOp::Mul => b.mul_scalar(c),
             // cᵇ = e^(b·ln c) for c > 0: the derivative ln(c)·cᵇ without a pow op
             BinOp::Pow if c > 0.0 => b.mul_scalar(c.ln()).exp(),
-            BinOp::Div | BinOp::Pow => bin_var(op, &Var::constant(Tensor::scalar(c)), &b),
+            BinOp::Div | BinOp::Pow | BinOp::Max | BinOp::Min => {
+                bin_var(op, &Var::constant(Tensor::scalar(c)), &b)
+            }
         },
         (Val::Var(a), Val::Var(b)) => bin_var(op, &a, &b),
     };
@@ -157,6 +177,8 @@ fn bin_var(op: BinOp, a: &Var, b: &Var) -> Var {
         BinOp::Mul => a.mul(b),
         BinOp::Div => a.div(b),
         BinOp::Pow => a.pow(b),
+        BinOp::Max => a.maximum(b),
+        BinOp::Min => a.minimum(b),
     }
 }
 
@@ -194,6 +216,26 @@ fn dual_binary(op: BinOp, a: Dual, b: Dual) -> Dual {
             }
             Dual::T(y, d)
         }
+        BinOp::Max | BinOp::Min => {
+            // the winner's derivative; the mean of both at a tie (autograd's convention)
+            let max = op == BinOp::Max;
+            let share_a = zip_with(&av, &bv, op.symbol(), |a, b| {
+                if a == b {
+                    0.5
+                } else if (a > b) == max {
+                    1.0
+                } else {
+                    0.0
+                }
+            });
+            let y = if max {
+                av.maximum(&bv)
+            } else {
+                av.minimum(&bv)
+            };
+            let d = ad.mul(&share_a).add(&bd.mul(&share_a.map(|s| 1.0 - s)));
+            Dual::T(y, d)
+        }
     }
 }
 
@@ -207,9 +249,13 @@ impl Module for FormulaLayer {
         }
     }
 
-    /// The parameters of the activations called, named `<label>.<name>` (`snake.alpha`;
-    /// `snake_0.alpha`, `snake_1.alpha` when the formula calls `snake` twice).
+    /// The declared parameters under their names (`b`), then the parameters of the
+    /// activations called, named `<label>.<name>` (`snake.alpha`; `snake_0.alpha`,
+    /// `snake_1.alpha` when the formula calls `snake` twice).
     fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Var)) {
+        for ((name, _), p) in self.formula.params.iter().zip(&self.params) {
+            f(&join_name(prefix, name), p);
+        }
         for (label, m) in self.formula.labels.iter().zip(&self.modules) {
             m.visit_params(&join_name(prefix, label), f);
         }
@@ -221,9 +267,19 @@ impl Module for FormulaLayer {
         }
     }
 
-    /// `Formula(x * tanh(softplus(x)))`.
+    /// `Formula(x * tanh(softplus(x)))`; with the parameters' current values,
+    /// `Formula(x * sigmoid(b * x); b=1.37)`.
     fn describe(&self) -> String {
-        format!("Formula({})", self.formula.text)
+        let current = self
+            .formula
+            .params
+            .iter()
+            .zip(&self.params)
+            .map(|((name, _), p)| (name.as_str(), p.item()));
+        format!(
+            "Formula({})",
+            with_params(&self.formula.expression, current)
+        )
     }
 
     /// Reaches the activations called (RReLU's random slope in training only).

@@ -13,12 +13,34 @@
 //! | `a ^ b` (or `a ** b`) | power, right-associative: `2^3^2` = 2⁹ = 512 |
 //! | `-a`, `+a` | sign; binds looser than `^`, as in Python: `-x^2` = −(x²), `2^-1` = 0.5 |
 //! | `( … )` | grouping |
-//! | `exp`, `ln` (or `log`), `sqrt`, `abs`, `sin`, `cos`, `erf` | functions of one argument |
+//! | `exp`, `ln` (or `log`), `sqrt`, `abs`, `sin`, `cos`, `erf`, `asinh`, `atan` | functions of one argument |
+//! | `max(a, b)`, `min(a, b)` | the larger / smaller of two expressions, elementwise (`torch.maximum` / `torch.minimum`: at a tie each side gets half the gradient) |
 //! | `relu(…)`, `softplus(…)`, `tanh(…)`, `sigmoid(…)`, … | every registered activation |
 //! | `leaky_relu(x, 0.2)`, `elu(x, alpha=0.5)`, `gelu(x, tanh)` | arguments after the first are the registry's ([`Entry::usage`](super::Entry::usage)) |
+//! | `x * sigmoid(b * x) ; b=1.0` | learnable parameters: after a `;`, `name=value` assignments separated by `,` (or `;`) |
 //!
 //! Precedence, loosest first: `+ -`, then `* /`, then unary `-`/`+`, then `^`. Numbers are
 //! folded while parsing (`2 * pi` is one constant). A formula must use `x`.
+//!
+//! # Learnable parameters
+//! `x * sigmoid(b * x) ; b=1.0` is Swish with a learnable β (`swish:learnable`), and
+//! `a*x + (1-a)*tanh(x); a=0.5, c=2` would declare two (but `c` is unused: an error). Each
+//! declared name becomes a learnable one-element parameter, fresh for every layer built and
+//! initialised at its value; the layer lists it under its name, so in a model it is e.g.
+//! `1.b` among the named parameters: the optimizer trains it, checkpoints save it, and the
+//! diagnostics report its value as they do a learnable Swish's β. A name is letters, digits
+//! and `_`, starting with a letter, and not `x`, `pi`, `e` nor a function or activation name
+//! (case-insensitively; the parameter names themselves are case-sensitive); each is declared
+//! once, used in the expression, and given a finite number. A name used but not declared is
+//! an error that says how to declare it:
+//! ```text
+//! formula: unknown name "b": declare a parameter with "; b=1.0" (the variable is x, the constants pi and e) (column 13)
+//!     x * sigmoid(b * x)
+//!                 ^
+//! ```
+//! The text of a parsed formula ([`Formula::text`], its `Display`) gives the values in
+//! Python's `repr`: `x * sigmoid(b * x); b=1.0`; a layer's `describe()` gives their current
+//! values.
 //!
 //! # Errors point at the column
 //! ```text
@@ -40,8 +62,9 @@
 //! layer and `reference` evaluates a formula in `f64` (the reference for activations that have
 //! no PyTorch counterpart).
 //!
-//! `sin`, `cos` and `erf` are the scalar rules [`Sin`], [`Cos`] and [`Erf`] (erf through the
-//! same `scalar::erf` as exact GELU).
+//! `sin`, `cos`, `erf`, `asinh` and `atan` are the scalar rules [`Sin`], [`Cos`], [`Erf`],
+//! [`Asinh`] and [`Atan`] (erf through the same `scalar::erf` as exact GELU); `max` and `min`
+//! are autograd's `Var::maximum` and `Var::minimum`.
 
 mod eval;
 mod parse;
@@ -51,7 +74,8 @@ mod tree;
 
 pub use super::error::FormulaError;
 pub use eval::FormulaLayer;
-pub use tree::{Cos, Erf, Formula, Sin};
+pub use parse::looks_like_parameters;
+pub use tree::{Asinh, Atan, Cos, Erf, Formula, Sin};
 
 use super::entry::{Category, Entry};
 use super::error::ParseError;

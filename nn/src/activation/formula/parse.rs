@@ -6,7 +6,7 @@ use crate::activation::error::FormulaError;
 use crate::activation::registry;
 use crate::activation::suggest::closest;
 
-use super::tree::{BinOp, Builtin, Expr, Formula, BUILTINS};
+use super::tree::{with_params, BinOp, Builtin, Expr, Formula, BUILTINS, BUILTINS2};
 
 /// How deeply a formula may nest: each parenthesis, function call, sign (`-x`) and power
 /// (`x^…`) adds one level, and each level is a few frames of the parser's recursion, so the
@@ -24,20 +24,29 @@ impl Formula {
     ///
     /// # Errors
     /// A [`FormulaError`] naming the column of the first problem: an unexpected character or
-    /// token, an unclosed parenthesis, an unknown name (suggesting the closest function), a
-    /// registered activation's bad argument, a formula that does not use `x`, a number out of
-    /// range, nesting deeper than 64 levels (parentheses, calls, signs and powers), or more
-    /// than 1000 operations.
+    /// token, an unclosed parenthesis, an unknown name (suggesting the closest function, or
+    /// declaring a parameter), a registered activation's bad argument, a formula that does not
+    /// use `x`, a number out of range, nesting deeper than 64 levels (parentheses, calls,
+    /// signs and powers), more than 1000 operations; or, after the `;`, a parameter that is
+    /// not `name=value`, whose name is taken (`x`, `pi`, `e`, a function or an activation) or
+    /// declared twice, whose value is not a finite number, or that the expression does not use.
     pub fn parse(text: &str) -> Result<Formula, FormulaError> {
+        let all: Vec<char> = text.chars().collect();
+        // the expression ends at the first `;`, which no expression contains
+        let semi = all.iter().position(|&c| c == ';');
         let mut parser = Parser {
             text,
-            chars: text.chars().collect(),
+            chars: all[..semi.unwrap_or(all.len())].to_vec(),
             pos: 0,
             depth: 0,
             acts: Vec::new(),
             uses_x: false,
             operations: 0,
+            params: Vec::new(),
         };
+        if let Some(semi) = semi {
+            parser.params = parse_params(text, &all, semi)?;
+        }
         parser.skip_space();
         if parser.pos == parser.chars.len() {
             return Err(parser.error(1, "empty formula: write an expression in x"));
@@ -56,6 +65,16 @@ impl Formula {
         if !parser.uses_x {
             return Err(parser.error(1, "the formula does not use x"));
         }
+        if let Some(p) = parser.params.iter().find(|p| !p.used) {
+            return Err(parser.error(
+                p.column,
+                &format!(
+                    "parameter {:?} is declared but not used: use it in the expression or \
+                     remove \"{}={}\"",
+                    p.name, p.name, p.value_text
+                ),
+            ));
+        }
         let names: Vec<&str> = parser.acts.iter().map(|a| a.entry().name).collect();
         let mut seen = std::collections::HashMap::<&str, usize>::new();
         let labels = names
@@ -70,11 +89,180 @@ impl Formula {
                 }
             })
             .collect();
+        let expression: String = parser.chars.iter().collect::<String>().trim().to_string();
+        let params: Vec<(String, f32)> = parser
+            .params
+            .into_iter()
+            .map(|p| (p.name, p.value))
+            .collect();
         Ok(Formula {
-            text: text.trim().to_string(),
+            text: with_params(&expression, params.iter().map(|(n, v)| (n.as_str(), *v))),
+            expression,
             expr,
             labels,
+            params,
         })
+    }
+}
+
+/// Whether `text` has the shape of a list of parameter assignments (`b=1.0`, `b=1.0, c=2`):
+/// pieces separated by `,` or `;`, each a name, `=` and a value, with no `:` or parenthesis
+/// anywhere, which no activation spec or expression can be. The values are not checked, so
+/// that a bad one is reported by [`Formula::parse`] once the list is back after its formula.
+///
+/// ```
+/// use nn::activation::formula::looks_like_parameters;
+///
+/// assert!(looks_like_parameters(" b=1.0, c = 2"));
+/// assert!(!looks_like_parameters("elu:alpha=0.5"));
+/// assert!(!looks_like_parameters("x * b"));
+/// ```
+pub fn looks_like_parameters(text: &str) -> bool {
+    !text.contains([':', '(', ')'])
+        && text.split([',', ';']).all(|piece| {
+            piece.split_once('=').is_some_and(|(name, value)| {
+                let name = name.trim();
+                !name.is_empty()
+                    && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !value.trim().is_empty()
+            })
+        })
+}
+
+/// A declared parameter, while parsing.
+struct Declared {
+    name: String,
+    value: f32,
+    /// The value as written, for the "declared but not used" message.
+    value_text: String,
+    /// The column of the name.
+    column: usize,
+    used: bool,
+}
+
+/// The parameter assignments after the `;` at `semi` in `chars` (the whole formula `text`):
+/// `name=value`, separated by `,` or `;`.
+fn parse_params(text: &str, chars: &[char], semi: usize) -> Result<Vec<Declared>, FormulaError> {
+    let error = |column: usize, message: String| FormulaError {
+        formula: text.to_string(),
+        column,
+        message,
+    };
+    let mut out: Vec<Declared> = Vec::new();
+    let mut pos = semi + 1;
+    let mut separator = ';';
+    loop {
+        while chars.get(pos).is_some_and(|c| c.is_whitespace()) {
+            pos += 1;
+        }
+        let start = pos;
+        while chars
+            .get(pos)
+            .is_some_and(|&c| c.is_alphanumeric() || c == '_')
+        {
+            pos += 1;
+        }
+        let name: String = chars[start..pos].iter().collect();
+        if name.is_empty() {
+            let found = chars
+                .get(pos)
+                .map_or("the end".to_string(), |c| format!("{c:?}"));
+            return Err(error(
+                pos + 1,
+                format!(
+                    "expected a parameter name=value after {separator:?} (as in \"b=1.0\"), \
+                     found {found}"
+                ),
+            ));
+        }
+        check_name(&name).map_err(|m| error(start + 1, m))?;
+        if let Some(first) = out.iter().find(|p| p.name == name) {
+            return Err(error(
+                start + 1,
+                format!(
+                    "parameter {name:?} is declared twice (first at column {})",
+                    first.column
+                ),
+            ));
+        }
+        while chars.get(pos).is_some_and(|c| c.is_whitespace()) {
+            pos += 1;
+        }
+        if chars.get(pos) != Some(&'=') {
+            let found = chars
+                .get(pos)
+                .map_or("the end".to_string(), |c| format!("{c:?}"));
+            return Err(error(
+                pos + 1,
+                format!(
+                    "expected \"=\" after the parameter name {name} (as in \"{name}=1.0\"), \
+                     found {found}"
+                ),
+            ));
+        }
+        pos += 1;
+        while chars.get(pos).is_some_and(|c| c.is_whitespace()) {
+            pos += 1;
+        }
+        let from = pos;
+        while chars.get(pos).is_some_and(|&c| c != ',' && c != ';') {
+            pos += 1;
+        }
+        let value_text: String = chars[from..pos]
+            .iter()
+            .collect::<String>()
+            .trim()
+            .to_string();
+        let value = match value_text.parse::<f32>() {
+            Ok(v) if v.is_finite() => v,
+            _ => {
+                return Err(error(
+                    from + 1,
+                    format!(
+                        "parameter {name}: expected a finite number, got {value_text:?} (as in \
+                         \"{name}=1.0\")"
+                    ),
+                ))
+            }
+        };
+        out.push(Declared {
+            name,
+            value,
+            value_text,
+            column: start + 1,
+            used: false,
+        });
+        match chars.get(pos) {
+            None => return Ok(out),
+            Some(&c) => {
+                separator = c;
+                pos += 1;
+            }
+        }
+    }
+}
+
+/// Why `name` cannot be a parameter's name, if it cannot: it must start with a letter and must
+/// not be taken by the input, a constant, a function or an activation.
+fn check_name(name: &str) -> Result<(), String> {
+    let lower = name.to_lowercase();
+    if !name.starts_with(char::is_alphabetic) {
+        return Err(format!("parameter name {name:?} must start with a letter"));
+    }
+    let taken = match lower.as_str() {
+        "x" => Some("the input"),
+        "pi" | "e" => Some("a constant"),
+        _ if Builtin::from_name(&lower).is_some() || BinOp::function(&lower).is_some() => {
+            Some("a function")
+        }
+        _ if registry::find(&lower).is_some() => Some("an activation"),
+        _ => None,
+    };
+    match taken {
+        Some(what) => Err(format!(
+            "{name:?} is {what}, not a parameter name: choose another name"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -87,6 +275,8 @@ struct Parser<'a> {
     acts: Vec<Args>,
     uses_x: bool,
     operations: usize,
+    /// The parameters declared after the `;`, read before the expression.
+    params: Vec<Declared>,
 }
 
 impl Parser<'_> {
@@ -317,30 +507,41 @@ impl Parser<'_> {
                 }
                 "pi" => Ok(Expr::Num(std::f32::consts::PI)),
                 "e" => Ok(Expr::Num(std::f32::consts::E)),
-                _ if Builtin::from_name(&name).is_some() || registry::find(&name).is_some() => {
+                _ if Builtin::from_name(&name).is_some()
+                    || BinOp::function(&name).is_some()
+                    || registry::find(&name).is_some() =>
+                {
                     let found = self.found();
                     Err(self.error(
                         self.pos + 1,
                         &format!("expected \"(\" after the function {raw}, found {found}"),
                     ))
                 }
-                _ => Err(self.error(
-                    start + 1,
-                    &format!("unknown name {raw:?}: the variable is x, the constants pi and e"),
-                )),
+                _ => match self.params.iter().position(|p| p.name == raw) {
+                    Some(i) => {
+                        self.params[i].used = true;
+                        Ok(Expr::Param(i))
+                    }
+                    None => Err(self.unknown_name(&raw, start)),
+                },
             };
+        }
+        if let Some(op) = BinOp::function(&name) {
+            return self.function2(op, &raw, start);
         }
         let builtin = Builtin::from_name(&name);
         let entry = registry::find(&name);
         if builtin.is_none() && entry.is_none() {
-            let candidates = BUILTINS.iter().copied().chain(registry::names());
+            let functions = || BUILTINS.iter().chain(&BUILTINS2).copied();
             let mut msg = format!("unknown function {raw:?}");
-            if let Some(s) = closest(&name, candidates) {
+            // the activations first: at equal distance the first wins, and "tahn" is tanh
+            // rather than atan
+            if let Some(s) = closest(&name, registry::names().into_iter().chain(functions())) {
                 msg.push_str(&format!(" (did you mean {s:?}?)"));
             }
             msg.push_str(&format!(
                 "; functions: {}, and the activations: {}",
-                BUILTINS.join(", "),
+                functions().collect::<Vec<_>>().join(", "),
                 registry::names().join(", ")
             ));
             return Err(self.error(start + 1, &msg));
@@ -388,6 +589,53 @@ impl Parser<'_> {
         Ok(Expr::Act(Box::new(args), index, Box::new(arg)))
     }
 
+    /// The error for a name that is neither x, a constant, a function nor a declared parameter.
+    fn unknown_name(&self, raw: &str, start: usize) -> FormulaError {
+        let mut msg = format!("unknown name {raw:?}");
+        let declared = self.params.iter().map(|p| p.name.as_str());
+        // (every one-letter name is one edit from every other: no suggestion then)
+        if let Some(s) = closest(raw, declared).filter(|_| raw.chars().count() > 1) {
+            msg.push_str(&format!(" (did you mean the parameter {s:?}?)"));
+        }
+        if check_name(raw).is_ok() {
+            let how = if self.params.is_empty() { ";" } else { "," };
+            msg.push_str(&format!(
+                ": declare a parameter with \"{how} {raw}=1.0\" (the variable is x, the \
+                 constants pi and e)"
+            ));
+        } else {
+            msg.push_str(": the variable is x, the constants pi and e");
+        }
+        self.error(start + 1, &msg)
+    }
+
+    /// `max(a, b)` or `min(a, b)` (`op`), after the name `raw` that starts at `start`; the
+    /// current position is the `(`. Both arguments are expressions.
+    fn function2(&mut self, op: BinOp, raw: &str, start: usize) -> Result<Expr, FormulaError> {
+        let open = self.pos;
+        self.pos += 1; // '('
+        self.enter()?;
+        let a = self.expr()?;
+        if !matches!(self.peek_op(), Some((',', _))) {
+            let found = self.found();
+            return Err(self.error(
+                self.pos + 1,
+                &format!("{raw} takes two arguments, {raw}(a, b): expected \",\", found {found}"),
+            ));
+        }
+        self.pos += 1;
+        let b = self.expr()?;
+        if let Some((',', _)) = self.peek_op() {
+            return Err(self.error(
+                self.pos + 1,
+                &format!("{raw} takes two arguments, {raw}(a, b): unexpected third argument"),
+            ));
+        }
+        self.expect_close(open)?;
+        self.depth -= 1;
+        self.fold(op, a, b, start + 1)
+    }
+
     /// `a op b`, folded to a number when both are numbers (which must give a finite one;
     /// `column` is the operator's, for the error).
     fn fold(&mut self, op: BinOp, a: Expr, b: Expr, column: usize) -> Result<Expr, FormulaError> {
@@ -410,8 +658,8 @@ impl Parser<'_> {
             return Err(self.error(
                 column,
                 &format!(
-                    "more than {MAX_OPERATIONS} operations (+, -, *, /, ^): write a shorter \
-                     formula"
+                    "more than {MAX_OPERATIONS} operations (+, -, *, /, ^, max, min): write a \
+                     shorter formula"
                 ),
             ));
         }
@@ -450,12 +698,14 @@ impl Parser<'_> {
 fn halvings(e: &Expr) -> Option<Vec<i64>> {
     match e {
         Expr::X => Some(Vec::new()),
-        Expr::Num(_) => None,
+        Expr::Num(_) | Expr::Param(_) => None,
         Expr::Neg(a) | Expr::Call(_, a) => halvings(a),
         // both sides agreed when the operation was built
         Expr::Bin(_, a, b) => halvings(a).or_else(|| halvings(b)),
         Expr::Act(args, _, a) => {
-            let mut h = halvings(a)?;
+            // an argument without x is evaluated at x's shape (see `FormulaLayer::eval`), so
+            // `glu(2)` is halved like `glu(x)`
+            let mut h = halvings(a).unwrap_or_default();
             if args.entry().category == Category::Gated {
                 h.push(args.int("dim"));
                 h.sort_unstable();

@@ -10,9 +10,9 @@ use super::tree::{Expr, Formula};
 
 impl Formula {
     /// `f(x)` in `f64`, or `None` if the formula calls an activation that has no `f64` form
-    /// here: every built-in function (`exp`, `ln`, `sqrt`, `abs`, `sin`, `cos`, `erf`) has one,
-    /// and so do `relu`, `sigmoid`, `tanh` and `softplus` at their default arguments. Numbers
-    /// are the formula's `f32` constants.
+    /// here: every built-in function (`exp`, `ln`, `sqrt`, `abs`, `sin`, `cos`, `erf`, `asinh`,
+    /// `atan`, `max`, `min`) has one, and so do `relu`, `sigmoid`, `tanh` and `softplus` at
+    /// their default arguments. Numbers are the formula's `f32` constants.
     ///
     /// ```
     /// use nn::activation::Formula;
@@ -22,19 +22,51 @@ impl Formula {
     /// assert!((f.reference(2.0).unwrap() - want).abs() < 1e-14);
     /// # Ok::<(), nn::activation::FormulaError>(())
     /// ```
+    ///
+    /// The learnable parameters are at their declared values; [`reference_with`] takes others.
+    ///
+    /// [`reference_with`]: Formula::reference_with
     pub fn reference(&self, x: f64) -> Option<f64> {
-        eval(&self.expr, x)
+        let declared: Vec<f64> = self.params.iter().map(|&(_, v)| f64::from(v)).collect();
+        eval(&self.expr, x, &declared)
+    }
+
+    /// `f(x)` in `f64` as [`reference`](Formula::reference), with the learnable parameters at
+    /// `params` (in the order declared).
+    ///
+    /// ```
+    /// use nn::activation::Formula;
+    ///
+    /// let f = Formula::parse("x * sigmoid(b * x) ; b=1.0")?;
+    /// let want = 2.0 / (1.0 + (-0.5f64 * 2.0).exp());
+    /// assert!((f.reference_with(2.0, &[0.5]).unwrap() - want).abs() < 1e-15);
+    /// # Ok::<(), nn::activation::FormulaError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `params` does not hold one value per declared parameter.
+    pub fn reference_with(&self, x: f64, params: &[f64]) -> Option<f64> {
+        assert_eq!(
+            params.len(),
+            self.params.len(),
+            "reference_with: {} parameter values for the {} parameters of {}",
+            params.len(),
+            self.params.len(),
+            self.text
+        );
+        eval(&self.expr, x, params)
     }
 }
 
-fn eval(e: &Expr, x: f64) -> Option<f64> {
+fn eval(e: &Expr, x: f64, params: &[f64]) -> Option<f64> {
     Some(match e {
         Expr::X => x,
         Expr::Num(c) => f64::from(*c),
-        Expr::Neg(a) => -eval(a, x)?,
-        Expr::Bin(op, a, b) => op.apply(eval(a, x)?, eval(b, x)?),
-        Expr::Call(f, a) => f.scalar(eval(a, x)?),
-        Expr::Act(args, _, a) => activation(args, eval(a, x)?)?,
+        Expr::Param(i) => params[*i],
+        Expr::Neg(a) => -eval(a, x, params)?,
+        Expr::Bin(op, a, b) => op.apply(eval(a, x, params)?, eval(b, x, params)?),
+        Expr::Call(f, a) => f.scalar(eval(a, x, params)?),
+        Expr::Act(args, _, a) => activation(args, eval(a, x, params)?)?,
     })
 }
 

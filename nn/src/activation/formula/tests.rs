@@ -171,7 +171,12 @@ fn errors_point_at_the_column() {
             5,
             "unknown function \"tahn\" (did you mean \"tanh\"?)",
         ),
-        ("y * x", 1, "unknown name \"y\": the variable is x"),
+        (
+            "y * x",
+            1,
+            "unknown name \"y\": declare a parameter with \"; y=1.0\" (the variable is x, \
+             the constants pi and e)",
+        ),
         ("tanh x", 6, "expected \"(\" after the function tanh"),
         ("exp(x, 2)", 6, "exp takes one argument"),
         (
@@ -187,6 +192,29 @@ fn errors_point_at_the_column() {
         ("x + 1/0", 6, "1 / 0 is inf, not a finite number"),
         ("x + exp(100)", 5, "exp(…) of a constant is inf"),
         ("x + .", 5, "expected digits around \".\""),
+        (
+            "max(x)",
+            6,
+            "max takes two arguments, max(a, b): expected \",\", found ')'",
+        ),
+        (
+            "x + min(x, 1, 2)",
+            13,
+            "min takes two arguments, min(a, b): unexpected third",
+        ),
+        (
+            "max(x, )",
+            8,
+            "expected a number, x, a function or \"(\", found ')'",
+        ),
+        ("max x", 5, "expected \"(\" after the function max"),
+        ("asinh(x, 2)", 8, "asinh takes one argument"),
+        (
+            "x * atn(x)",
+            5,
+            "unknown function \"atn\" (did you mean \"atan\"?)",
+        ),
+        ("x * maxx(x, 1)", 5, "(did you mean \"max\"?)"),
     ];
     for &(text, column, fragment) in cases {
         let e = Formula::parse(text).expect_err(text);
@@ -269,6 +297,112 @@ fn sin_cos_erf_rules_pass_gradcheck() {
 }
 
 #[test]
+fn asinh_atan_rules_pass_gradcheck_and_match_f64() {
+    let xs = [
+        -1e6, -5000.0, -100.0, -20.0, -4.0, -1.5, -0.2, 0.0, 0.2, 1.5, 4.0, 20.0, 100.0, 5000.0,
+        1e6,
+    ];
+    gradcheck_pointwise(&Asinh, &xs, &[]).unwrap();
+    gradcheck_pointwise(&Atan, &xs, &[]).unwrap();
+    for &x in &xs {
+        let x64 = f64::from(x);
+        assert!(
+            close(Asinh.f(x, &[]), x64.asinh() as f32, 1e-6),
+            "asinh({x})"
+        );
+        assert!(close(Atan.f(x, &[]), x64.atan() as f32, 1e-6), "atan({x})");
+        let (da, dt) = (1.0 / (1.0 + x64 * x64).sqrt(), 1.0 / (1.0 + x64 * x64));
+        assert!(close(Asinh.df(x, &[]), da as f32, 1e-6), "asinh′({x})");
+        assert!(close(Atan.df(x, &[]), dt as f32, 1e-6), "atan′({x})");
+    }
+    // at 0 both are the identity to first order; far out they stay finite
+    assert_eq!((Asinh.f(0.0, &[]), Asinh.df(0.0, &[])), (0.0, 1.0));
+    assert_eq!((Atan.f(0.0, &[]), Atan.df(0.0, &[])), (0.0, 1.0));
+    assert!(close(Asinh.f(f32::MAX, &[]), 89.415_985, 1e-6)); // ln(2·f32::MAX)
+    assert!(close(Asinh.f(-f32::MAX, &[]), -89.415_985, 1e-6));
+    assert_eq!(Asinh.df(f32::MAX, &[]), 1.0 / f32::MAX);
+    assert_eq!(Atan.df(f32::MAX, &[]), 0.0);
+    // through a formula: the layer, the forward-mode derivative and the f64 reference
+    let f = Formula::parse("asinh(x) + atan(2 * x)").unwrap();
+    let layer = f.build();
+    let pts: Vec<f32> = POINTS.to_vec();
+    let (v, g) = value_and_grad(&layer, &pts);
+    let d = layer
+        .derivative(&Tensor::from_vec(pts.clone(), [13]))
+        .unwrap();
+    for (i, &x) in pts.iter().enumerate() {
+        let x64 = f64::from(x);
+        let want = f.reference(x64).unwrap();
+        assert!((want - (x64.asinh() + (2.0 * x64).atan())).abs() < 1e-15);
+        assert!(close(v[i], want as f32, 1e-6), "f({x}) {} vs {want}", v[i]);
+        let dwant = 1.0 / (1.0 + x64 * x64).sqrt() + 2.0 / (1.0 + 4.0 * x64 * x64);
+        assert!(
+            close(g[i], dwant as f32, 1e-6),
+            "f′({x}) {} vs {dwant}",
+            g[i]
+        );
+        assert!(close(d.data()[i], g[i], 1e-6));
+    }
+    // constants fold
+    assert!(close(at("asinh(1) * x", 1.0), 1f32.asinh(), 1e-7));
+    assert!(close(
+        at("atan(1) * 4 + 0 * x", 1.0),
+        std::f32::consts::PI,
+        1e-7
+    ));
+}
+
+#[test]
+fn max_and_min_of_two_expressions() {
+    assert_eq!(at("max(x, 0)", -2.0), 0.0);
+    assert_eq!(at("max(x, 0)", 3.0), 3.0);
+    assert_eq!(at("min(x, x^2)", 0.5), 0.25);
+    assert_eq!(at("min(1, x) + max(2, 3)", 5.0), 4.0); // max(2, 3) folds
+    assert_eq!(at("MAX(-x, 2 * x)", -1.0), 1.0);
+    // the gradient goes to the winner; at a tie each side gets half, as torch.maximum
+    // (torch.maximum(x, 2*x).backward at x = 0 gives 0.5·1 + 0.5·2 = 1.5)
+    let (_, g) = value_and_grad(
+        &Formula::parse("max(x, 2 * x)").unwrap().build(),
+        &[-1.0, 0.0, 1.0],
+    );
+    assert_eq!(g, [1.0, 1.5, 2.0]);
+    let (_, g) = value_and_grad(
+        &Formula::parse("min(x, 2 * x)").unwrap().build(),
+        &[-1.0, 0.0, 1.0],
+    );
+    assert_eq!(g, [2.0, 1.5, 1.0]);
+    // a constant side: max(x, 0) is relu away from 0 and splits at 0 (relu gives 0 there)
+    let layer = Formula::parse("max(x, 0)").unwrap().build();
+    let (_, g) = value_and_grad(&layer, &[-1.0, 0.0, 1.0]);
+    assert_eq!(g, [0.0, 0.5, 1.0]);
+    let d = layer
+        .derivative(&Tensor::from_vec(vec![-1.0, 0.0, 1.0], [3]))
+        .unwrap();
+    assert_eq!(d.to_vec(), [0.0, 0.5, 1.0]);
+    // gradcheck away from ties, and the forward-mode derivative agrees with autograd
+    let layer = Formula::parse("max(sin(x), x / 3) - min(atan(x), 0.5 * x) + max(1, x)")
+        .unwrap()
+        .build();
+    let x = Tensor::from_vec(vec![-2.1, -1.3, -0.4, 0.35, 0.9, 1.7, 2.6, 3.1], [2, 4]);
+    gradcheck(
+        |v: &[Var]| layer.forward(&v[0]),
+        std::slice::from_ref(&x),
+        1e-2,
+        1e-2,
+    )
+    .unwrap();
+    let d = layer.derivative(&x).unwrap();
+    let (_, g) = value_and_grad(&layer, x.data());
+    for (a, b) in d.data().iter().zip(&g) {
+        assert!(close(*a, *b, 1e-5), "{a} vs {b}");
+    }
+    // the f64 reference
+    let f = Formula::parse("max(x, 0) + min(x, -1)").unwrap();
+    assert_eq!(f.reference(2.0), Some(1.0));
+    assert_eq!(f.reference(-3.0), Some(-3.0));
+}
+
+#[test]
 fn layers_are_fresh_and_named() {
     let f = Formula::parse("snake(x) + snake(2 * x)").unwrap();
     let (a, b) = (f.build(), f.build());
@@ -287,4 +421,284 @@ fn layers_are_fresh_and_named() {
     // softmax has no elementwise derivative, so neither has the formula
     let s = Formula::parse("x * softmax(x)").unwrap().build();
     assert!(s.derivative(&Tensor::ones([2, 3])).is_none());
+}
+
+#[test]
+fn a_parametrised_swish_equals_the_built_in_swish() {
+    for text in ["x * sigmoid(b * x) ; b=1.0", "x*sigmoid(b*x);b=1"] {
+        let f = Formula::parse(text).unwrap();
+        assert_eq!(f.params(), [("b".to_string(), 1.0)]);
+        let layer = f.build();
+        let (fv, fg) = value_and_grad(&layer, &POINTS);
+        let (sv, sg) = value_and_grad(&Swish::new(1.0), &POINTS);
+        for i in 0..POINTS.len() {
+            assert!(
+                close(fv[i], sv[i], 1e-6) && close(fg[i], sg[i], 1e-5),
+                "at {}: {} {} vs {} {}",
+                POINTS[i],
+                fv[i],
+                fg[i],
+                sv[i],
+                sg[i]
+            );
+        }
+    }
+    // at another value of b, it is Swish(β = b)
+    let layer = Formula::parse("x * sigmoid(b * x); b=1.702")
+        .unwrap()
+        .build();
+    let (fv, _) = value_and_grad(&layer, &POINTS);
+    let (sv, _) = value_and_grad(&Swish::new(1.702), &POINTS);
+    for i in 0..POINTS.len() {
+        assert!(close(fv[i], sv[i], 1e-6), "at {}", POINTS[i]);
+    }
+}
+
+#[test]
+fn gradcheck_of_a_parametrised_formula_in_x_and_its_parameters() {
+    let layer =
+        Formula::parse("a*x + (1-a)*tanh(c*x) + max(x, b) * sigmoid(b); a=0.3, b=-0.7, c=2")
+            .unwrap()
+            .build();
+    let params = layer.parameters();
+    let names: Vec<String> = layer
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert!(params.iter().all(|p| p.requires_grad() && p.dims() == [1]));
+    // around 0 (away from the tie of max at x = b) and at large |x|
+    let x = Tensor::from_vec(vec![-50.0, -3.1, -0.35, 0.0, 0.2, 1.7, 8.0, 50.0], [2, 4]);
+    let opts = GradcheckOptions::default();
+    gradcheck_params(
+        |v: &[Var]| layer.forward(&v[0]),
+        std::slice::from_ref(&x),
+        &params,
+        &opts,
+    )
+    .unwrap();
+    // and Swish's β through the formula, at the edges
+    let swish = Formula::parse("x * sigmoid(b * x); b=1.0").unwrap().build();
+    let edges = Tensor::from_vec(vec![-100.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0], [7]);
+    gradcheck_params(
+        |v: &[Var]| swish.forward(&v[0]),
+        std::slice::from_ref(&edges),
+        &swish.parameters(),
+        &opts,
+    )
+    .unwrap();
+    // ∂f/∂b = x²·σ(bx)·(1 − σ(bx)), as Swish's own dparams
+    let xv = Var::constant(edges.clone());
+    swish.forward(&xv).sum_all().backward();
+    let got = swish.parameters()[0].grad().unwrap().item();
+    let want: f64 = edges
+        .data()
+        .iter()
+        .map(|&x| {
+            let s = 1.0 / (1.0 + (-f64::from(x)).exp());
+            f64::from(x) * f64::from(x) * s * (1.0 - s)
+        })
+        .sum();
+    assert!(close(got, want as f32, 1e-5), "∂/∂b {got} vs {want}");
+    // the forward-mode derivative in x (for diagnostics) agrees with autograd's
+    let d = layer.derivative(&x).unwrap();
+    let (_, g) = value_and_grad(&layer, x.data());
+    for (a, b) in d.data().iter().zip(&g) {
+        assert!(close(*a, *b, 1e-5), "{a} vs {b}");
+    }
+    // a parameter-only argument of an activation is broadcast to x's shape, as a constant is
+    // (softmax over a row of equal values is 1/n), and its gradient sums back
+    let soft = Formula::parse("x * softmax(b) + softplus(b); b=0.5")
+        .unwrap()
+        .build();
+    let y = soft.forward(&Var::constant(x.clone()));
+    assert_eq!(y.dims(), [2, 4]);
+    assert!(close(
+        y.value().get(&[0, 0]),
+        -50.0 / 4.0 + 0.5f32.exp().ln_1p(),
+        1e-6
+    ));
+    gradcheck_params(
+        |v: &[Var]| soft.forward(&v[0]),
+        &[x],
+        &soft.parameters(),
+        &opts,
+    )
+    .unwrap();
+}
+
+#[test]
+fn parameters_are_fresh_named_and_shown() {
+    let f = Formula::parse("  a*x + (1-a)*tanh(x) + snake(c*x);a = 0.5 ,c=2  ").unwrap();
+    assert_eq!(f.text(), "a*x + (1-a)*tanh(x) + snake(c*x); a=0.5, c=2.0");
+    assert_eq!(f.to_string(), f.text());
+    let (one, two) = (f.build(), f.build());
+    let names: Vec<String> = one.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["a", "c", "snake.alpha"]);
+    assert!(!one.parameters()[0].ptr_eq(&two.parameters()[0]));
+    assert_eq!(one.parameters()[1].item(), 2.0);
+    // describe shows the current values
+    assert_eq!(
+        one.describe(),
+        "Formula(a*x + (1-a)*tanh(x) + snake(c*x); a=0.5, c=2.0)"
+    );
+    one.parameters()[0].set_value(Tensor::from_vec(vec![0.25], [1]));
+    assert_eq!(
+        one.describe(),
+        "Formula(a*x + (1-a)*tanh(x) + snake(c*x); a=0.25, c=2.0)"
+    );
+    assert_eq!(
+        two.describe(),
+        "Formula(a*x + (1-a)*tanh(x) + snake(c*x); a=0.5, c=2.0)"
+    );
+    // Display round-trips: parsing the text gives the same formula
+    for text in [
+        "x * sigmoid(b * x) ; b=1.0",
+        "x*β; β=-1e-3",
+        "x * sigmoid(b * x) + c_2 * d * x; b=1.0; c_2=3, d=0.1",
+        "max(x, lo) + min(x, hi); lo=-1, hi=1e3",
+    ] {
+        let f = Formula::parse(text).unwrap();
+        let again = Formula::parse(f.text()).unwrap();
+        assert_eq!(again.text(), f.text(), "{text}");
+        assert_eq!(again.params(), f.params(), "{text}");
+        for x in [-2.0, 0.0, 0.7, 30.0] {
+            assert_eq!(again.reference(x), f.reference(x), "{text} at {x}");
+        }
+    }
+    assert_eq!(
+        Formula::parse("x*β; β=-1e-3").unwrap().text(),
+        "x*β; β=-0.001"
+    );
+    // the f64 reference takes parameter values
+    let f = Formula::parse("a*x + (1-a)*tanh(x); a=0.5").unwrap();
+    assert_eq!(f.reference(2.0), Some(0.5 * 2.0 + 0.5 * 2f64.tanh()));
+    assert_eq!(f.reference_with(2.0, &[1.0]), Some(2.0));
+}
+
+#[test]
+fn parameter_errors_point_at_the_column() {
+    let cases: &[(&str, usize, &str)] = &[
+        (
+            "x * sigmoid(b * x)",
+            13,
+            "unknown name \"b\": declare a parameter with \"; b=1.0\"",
+        ),
+        (
+            "x * sigmoid(b * x) + c; b=1",
+            22,
+            "unknown name \"c\": declare a parameter with \", c=1.0\"",
+        ),
+        (
+            "x * sigmoid(bb * x); b=1",
+            13,
+            "unknown name \"bb\" (did you mean the parameter \"b\"?): declare a parameter \
+             with \", bb=1.0\"",
+        ),
+        ("x * _b", 5, "unknown name \"_b\": the variable is x"),
+        (
+            "x * _b; _b=1",
+            9,
+            "parameter name \"_b\" must start with a letter",
+        ),
+        (
+            "x * b; b=1, c=2",
+            13,
+            "parameter \"c\" is declared but not used: use it in the expression or remove \"c=2\"",
+        ),
+        (
+            "x * b; b=1, b=2",
+            13,
+            "parameter \"b\" is declared twice (first at column 8)",
+        ),
+        (
+            "x * b; b=abc",
+            10,
+            "parameter b: expected a finite number, got \"abc\"",
+        ),
+        (
+            "x * b; b=inf",
+            10,
+            "parameter b: expected a finite number, got \"inf\"",
+        ),
+        (
+            "x * b; b=1e99",
+            10,
+            "parameter b: expected a finite number, got \"1e99\"",
+        ),
+        (
+            "x * b; b=",
+            10,
+            "parameter b: expected a finite number, got \"\"",
+        ),
+        (
+            "x * b; b",
+            9,
+            "expected \"=\" after the parameter name b (as in \"b=1.0\"), found the end",
+        ),
+        (
+            "x * b; b 1",
+            10,
+            "expected \"=\" after the parameter name b",
+        ),
+        (
+            "x; ",
+            4,
+            "expected a parameter name=value after ';' (as in \"b=1.0\"), found the end",
+        ),
+        (
+            "x * b; b=1,",
+            12,
+            "expected a parameter name=value after ','",
+        ),
+        (
+            "x * b; =1",
+            8,
+            "expected a parameter name=value after ';' (as in \"b=1.0\"), found '='",
+        ),
+        (
+            "x; 2b=1",
+            4,
+            "parameter name \"2b\" must start with a letter",
+        ),
+        ("x; x=1", 4, "\"x\" is the input, not a parameter name"),
+        ("x; Pi=1", 4, "\"Pi\" is a constant, not a parameter name"),
+        ("x; e=1", 4, "\"e\" is a constant"),
+        (
+            "x; tanh=1",
+            4,
+            "\"tanh\" is an activation, not a parameter name",
+        ),
+        ("x; max=1", 4, "\"max\" is a function"),
+        ("x; Exp=1", 4, "\"Exp\" is a function"),
+        ("b; b=1", 1, "the formula does not use x"),
+        (
+            "x * (b; b=1",
+            7,
+            "expected \")\" to close the \"(\" at column 5, found the end",
+        ),
+        ("x * b(x); b=1", 5, "unknown function \"b\""),
+        // evaluated at x's shape, a parameter-only argument of glu is halved like glu(x)
+        (
+            "glu(x) * softplus(b); b=1",
+            8,
+            "the two sides of \"*\" have different shapes",
+        ),
+        (
+            "x + glu(b); b=1",
+            3,
+            "the two sides of \"+\" have different shapes",
+        ),
+        (
+            "x + glu(2)",
+            3,
+            "the two sides of \"+\" have different shapes",
+        ),
+    ];
+    for &(text, column, fragment) in cases {
+        let e = Formula::parse(text).expect_err(text);
+        assert_eq!(e.column, column, "{text}: {e}");
+        assert!(e.message.contains(fragment), "{text}: {e}");
+    }
 }
