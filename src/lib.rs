@@ -2,7 +2,8 @@
 //! functions. This facade re-exports the member crates: [`tensor`], [`autograd`], [`nn`],
 //! [`optim`] and [`datasets`], and owns what the examples share: [`cli`] (command-line
 //! arguments), [`lab`] (the training loop, checkpoints), [`metrics`] (per-epoch records, JSON
-//! Lines), [`report`] (progress bar, tables, SVG charts, HTML) and [`fs`] (atomic writes).
+//! Lines), [`report`] (progress bar, tables, SVG charts, HTML), [`fs`] (atomic writes) and
+//! [`experiments`] (the phenomenon experiments: dead ReLUs, vanishing gradients, convergence).
 //! [`prelude`] brings what a training script names in one `use`.
 
 pub use autograd;
@@ -12,6 +13,7 @@ pub use optim;
 pub use tensor;
 
 pub mod cli;
+pub mod experiments;
 pub mod fs;
 pub mod lab;
 pub mod metrics;

@@ -1,27 +1,13 @@
-//! The three phenomenon examples (`dead_relu`, `vanishing_gradients`, `convergence`) run end to
-//! end on a few hundred synthetic digits: each prints its table and a conclusion. The tests
-//! check that each conclusion is the one the example's own printed numbers support (read back
+//! The three phenomenon experiments (`minidl::experiments::{dead_relu, vanishing_gradients,
+//! convergence}`, run by the examples of the same names) run end to end on a few hundred
+//! synthetic digits: each prints its table and a conclusion. The tests check that each conclusion is the one the example's own printed numbers support (read back
 //! from its table, so a verdict that disagrees with the numbers fails), and that the numbers
 //! point the expected way where the effect is large enough to be certain (negative biases kill
 //! ReLU units but never leaky ones; nine sigmoids shrink the first layer's gradient by orders
 //! of magnitude).
 
-// Each example is compiled into this test as a module, so the test calls its `run` directly.
-// Each brings its own copy of `examples/common`, which is what the examples share.
-#![allow(clippy::duplicate_mod)]
-#[allow(dead_code)]
-#[path = "../examples/dead_relu.rs"]
-mod dead_relu;
-
-#[allow(dead_code)]
-#[path = "../examples/vanishing_gradients.rs"]
-mod vanishing_gradients;
-
-#[allow(dead_code)]
-#[path = "../examples/convergence.rs"]
-mod convergence;
-
 use clap::Parser;
+use minidl::experiments::{convergence, dead_relu, vanishing_gradients};
 
 fn args<T: Parser>(name: &str, flags: &[&str]) -> T {
     let common = ["--dataset", "synthetic", "--limit-train", "640", "--quiet"];
