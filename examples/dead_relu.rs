@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example dead_relu
-//! cargo run --release --example dead_relu -- --setup bias --seeds 0,1,2,3,4 --report out/dead
+//! cargo run --release --example dead_relu -- --setup bias --seeds 5 --report out/dead
 //! cargo run --release --example dead_relu -- --limit-train 6000 --activations relu,prelu
 //! ```
 //!
@@ -34,8 +34,12 @@
 //!
 //! Per activation layer the table gives the dead fraction at initialisation and after
 //! training, and the saturated fraction (outputs where |f′(x)| < 0.01, which pass almost no
-//! gradient back), all measured on the test set by `nn::Diagnostics`; then a conclusion
-//! computed from those numbers. `--report DIR` draws the runs' charts (one sub-folder per
+//! gradient back), all measured on the test set by `nn::Diagnostics`, as mean ± spread (the
+//! sample standard deviation over the seeds, in points); then a conclusion computed from those
+//! numbers. "Died during training" or "came back" needs Welch's t-test (two-sided, p < 0.05,
+//! `minidl::stats`) on the per-seed dead fractions after training against those at init; the
+//! accuracy gap is tested the same way. With one seed there is no test, and a change of more
+//! than 0.2 points is reported as a change. `--report DIR` draws the runs' charts (one sub-folder per
 //! setup when there are two).
 //!
 //! The experiment lives in the library, [`minidl::experiments::dead_relu`], so that a crate of

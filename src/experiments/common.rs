@@ -9,6 +9,92 @@ use crate::cli::{split_specs, DataArgs, LabArgs};
 pub use crate::lab::once_each;
 use crate::lab::{load_data, parse_activation, Data, LabError, RunConfig};
 use crate::metrics::RunHistory;
+use crate::report::Note;
+use crate::stats::{Comparison, Verdict, TEST_NAME};
+
+/// The text an experiment prints (its tables and conclusions), kept as well so that its
+/// report's `index.html` can show the same text ([`Note`]s).
+pub struct Printed<'a> {
+    out: &'a mut dyn Write,
+    notes: Vec<Note>,
+}
+
+impl<'a> Printed<'a> {
+    /// Prints to `out`.
+    pub fn new(out: &'a mut dyn Write) -> Printed<'a> {
+        Printed {
+            out,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The output, for what is printed but not kept (progress lines, the data set).
+    pub fn out(&mut self) -> &mut dyn Write {
+        &mut *self.out
+    }
+
+    /// Prints `text` (a table, a conclusion) and a line break, and keeps it under `title`.
+    ///
+    /// # Errors
+    /// [`LabError::Output`] if `out` fails.
+    pub fn block(&mut self, title: &str, text: &str) -> Result<(), LabError> {
+        writeln!(self.out, "{text}")?;
+        self.notes
+            .push(Note::new(title, text.trim_start_matches('\n')));
+        Ok(())
+    }
+
+    /// The blocks kept since the last call, in order (they are kept no longer).
+    pub fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+}
+
+/// The line that says how the verdicts of a conclusion were reached: the test and the number
+/// of seeds (`verdicts: Welch's t-test, two-sided, p < 0.05, over 3 seeds`), or that one seed
+/// gives none.
+pub fn verdict_basis(seeds: usize) -> String {
+    if seeds < 2 {
+        format!("verdicts: none, one seed gives no spread ({TEST_NAME} needs 2 or more)")
+    } else {
+        format!("verdicts: {TEST_NAME}, over {seeds} seeds")
+    }
+}
+
+/// The p-value of a comparison, for a conclusion: `p = 0.012`, `p < 0.001`, or `no test`.
+pub fn p_value(c: &Comparison) -> String {
+    if c.verdict == Verdict::NeedSeeds || c.p.is_nan() {
+        "no test".to_string()
+    } else if c.p < 0.001 {
+        "p < 0.001".to_string()
+    } else {
+        format!("p = {:.3}", c.p)
+    }
+}
+
+/// Whether a comparison found the difference larger than the seeds' spread, in words with its
+/// p-value: `larger than the seeds' spread (p = 0.004)`, `within the seeds' spread (p = 0.41)`,
+/// `one seed, so no spread to compare with`.
+pub fn spread_verdict(c: &Comparison) -> String {
+    match c.verdict {
+        Verdict::Higher | Verdict::Lower => {
+            format!("larger than the seeds' spread ({})", p_value(c))
+        }
+        Verdict::WithinSpread => format!("within the seeds' spread ({})", p_value(c)),
+        Verdict::NeedSeeds => "one seed, so no spread to compare with".to_string(),
+    }
+}
+
+/// A percentage with its spread over seeds in points: `95.1% ± 0.3` (the mean alone for one
+/// value).
+pub fn pct_spread(values: &[f32]) -> String {
+    let s = crate::stats::Summary::of(values);
+    if s.n < 2 {
+        pct(s.mean as f32)
+    } else {
+        format!("{} ± {:.1}", pct(s.mean as f32), s.std * 100.0)
+    }
+}
 use clap::Parser;
 
 /// The flags every phenomenon example has besides its own: the data set, `--report` and
@@ -69,8 +155,8 @@ pub fn specs_and_data(
     Ok((specs, data))
 }
 
-/// Writes the charts of `histories` and an `index.html` showing `settings` into `dir`, and
-/// says where on `out`.
+/// Writes the charts of `histories` and an `index.html` showing `settings` and `notes` (what
+/// the program printed: its tables and conclusions) into `dir`, and says where on `out`.
 ///
 /// # Errors
 /// [`LabError::Report`] if the report cannot be written; [`LabError::Output`] if `out` fails.
@@ -78,9 +164,10 @@ pub fn report(
     dir: &std::path::Path,
     histories: &[RunHistory],
     settings: &[(String, String)],
+    notes: &[Note],
     out: &mut dyn Write,
 ) -> Result<(), LabError> {
-    let written = crate::report::write_report(dir, histories, settings)?;
+    let written = crate::report::write_report_with(dir, histories, settings, notes)?;
     let index = written
         .last()
         .expect("the report's last file is index.html");

@@ -21,10 +21,12 @@ use crate::lab::{build_optimizer, Data, LabError, Trainer};
 use crate::metrics::{EpochMetrics, RunHistory};
 use crate::nn::{cross_entropy, Module};
 use crate::report::text_table;
+use crate::stats::{compare, Verdict};
 use clap::Parser;
 
 use super::common::{
-    list, mean_std, mnist_config, once_each, pct, report, specs_and_data, CommonArgs,
+    list, mean_std, mnist_config, once_each, p_value, pct, report, specs_and_data, spread_verdict,
+    verdict_basis, CommonArgs, Printed,
 };
 
 /// The most steps `--at` may name: 1,000,000 steps of 64 images, about 1,000 epochs of MNIST.
@@ -41,15 +43,10 @@ pub struct Args {
     /// Activations to compare, comma-separated registry specs; the first is the baseline.
     #[arg(long, default_value = "relu,swish,mish,gelu")]
     pub activations: String,
-    /// Seeds (initial weights and data order), comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "0,1,2",
-        value_parser = crate::cli::seed,
-        allow_negative_numbers = true
-    )]
-    pub seeds: Vec<u64>,
+    /// Seeds (initial weights and data order): a count (`5` is seeds 0 to 4) or a list
+    /// (`0,1,2`).
+    #[arg(long, default_value = "0,1,2", value_parser = crate::cli::Seeds::parse, allow_negative_numbers = true)]
+    pub seeds: crate::cli::Seeds,
     /// Steps after which to measure the loss on the whole training set (at most 1,000,000).
     #[arg(
         long,
@@ -92,7 +89,8 @@ pub fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
-    once_each("--seeds", &args.seeds)?;
+    let seeds = args.seeds.as_slice();
+    once_each("--seeds", seeds)?;
     once_each("--at", &args.at)?;
     let (specs, data) = specs_and_data(&args.activations, &args.common.data, out)?;
     let per_epoch = data.train.len().div_ceil(64).max(1);
@@ -120,11 +118,11 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     writeln!(
         out,
         "MLP 784-128-64-10, Adam lr {}, batch 64, {steps} steps, seeds {:?}",
-        args.lr, args.seeds
+        args.lr, seeds
     )?;
     let mut runs = Vec::new();
     for spec in &specs {
-        for &seed in &args.seeds {
+        for &seed in seeds {
             let start = Instant::now();
             let r = train(spec, seed, steps, &at, args, &data)?;
             if !args.common.quiet {
@@ -140,8 +138,14 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
             runs.push(r);
         }
     }
-    writeln!(out, "\n{}", results_table(&runs, &specs, &at))?;
-    writeln!(out, "conclusion: {}", conclusion(&runs, &specs, &at))?;
+    writeln!(out)?;
+    let mut out = Printed::new(out);
+    out.block(
+        "Losses and test accuracy",
+        &results_table(&runs, &specs, &at),
+    )?;
+    let conclusion = conclusion(&runs, &specs, &at, seeds.len());
+    out.block("Conclusion", &format!("conclusion: {conclusion}"))?;
     if let Some(dir) = &args.common.report {
         let settings = vec![
             ("model".to_string(), "MLP 784-128-64-10".to_string()),
@@ -149,11 +153,12 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
                 "optimizer".into(),
                 format!("Adam lr {}, batch 64, {steps} steps", args.lr),
             ),
-            ("seeds".into(), format!("{:?}", args.seeds)),
+            ("seeds".into(), format!("{seeds:?}")),
             ("data".into(), data.description.clone()),
         ];
         let histories: Vec<RunHistory> = runs.into_iter().map(|r| r.history).collect();
-        report(dir, &histories, &settings, out)?;
+        let notes = out.take_notes();
+        report(dir, &histories, &settings, &notes, out.out())?;
     }
     Ok(())
 }
@@ -183,7 +188,7 @@ fn train(
         .shuffle(seed)
         .flatten(true)
         .prefetch(true);
-    let mut history = RunHistory::new(if args.seeds.len() > 1 {
+    let mut history = RunHistory::new(if args.seeds.as_slice().len() > 1 {
         format!("{spec} seed {seed}")
     } else {
         spec.to_string()
@@ -232,6 +237,11 @@ fn train(
     })
 }
 
+/// The values of `f` over the seeds of `spec`.
+fn values(runs: &[Run], spec: &str, f: impl Fn(&Run) -> f32) -> Vec<f32> {
+    runs.iter().filter(|r| r.spec == spec).map(f).collect()
+}
+
 /// The values of `f` over the seeds of `spec`: mean and spread.
 fn stat(runs: &[Run], spec: &str, f: impl Fn(&Run) -> f32) -> (f32, f32) {
     mean_std(
@@ -264,9 +274,11 @@ fn results_table(runs: &[Run], specs: &[String], at: &[usize]) -> String {
     text_table(&headers, &rows, true)
 }
 
-/// Per step: the leader, and whether each activation is apart from the baseline (the first)
-/// by more than their spreads; then the same for test accuracy.
-fn conclusion(runs: &[Run], specs: &[String], at: &[usize]) -> String {
+/// Per step: the leader, and whether the gap between the lowest and the highest loss is
+/// larger than the seeds' spread (Welch's t-test); whether each activation's loss is lower than
+/// the baseline's (the first) by more than the spread, at which steps; then the same for test
+/// accuracy.
+fn conclusion(runs: &[Run], specs: &[String], at: &[usize], n_seeds: usize) -> String {
     let Some(base) = specs.first() else {
         return String::new();
     };
@@ -284,31 +296,39 @@ fn conclusion(runs: &[Run], specs: &[String], at: &[usize]) -> String {
             .iter()
             .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
             .expect("one activation");
-        let (gap, spread) = (wm - bm, bs + ws);
-        let verdict = if gap > spread {
-            "apart: a real difference"
-        } else {
-            "inside the spread: no real difference"
+        let c = compare(
+            &values(runs, worst, |r| r.losses[i]),
+            &values(runs, best, |r| r.losses[i]),
+        );
+        let verdict = match c.verdict {
+            Verdict::Higher | Verdict::Lower => {
+                format!("apart: a real difference ({})", p_value(&c))
+            }
+            Verdict::WithinSpread => {
+                format!("inside the spread: no real difference ({})", p_value(&c))
+            }
+            Verdict::NeedSeeds => "one seed, so no spread to compare with".to_string(),
         };
         lines.push(format!(
             "step {step}: {best} lowest ({bm:.4} ± {bs:.4}), {worst} highest \
-             ({wm:.4} ± {ws:.4}); gap {gap:.4} vs spreads {spread:.4}, {verdict}"
+             ({wm:.4} ± {ws:.4}); gap {:.4}, {verdict}",
+            wm - bm
         ));
     }
-    // "X converges faster than the baseline": ahead by more than the spread, at which steps.
+    // "X converges faster than the baseline": a lower loss, by more than the spread.
     for spec in &specs[1..] {
         let mut ahead = Vec::new();
         let mut level = Vec::new();
         let mut behind = Vec::new();
         for (i, step) in at.iter().enumerate() {
-            let (m, s) = stat(runs, spec, |r| r.losses[i]);
-            let (b, bs) = stat(runs, base, |r| r.losses[i]);
-            let bucket = if b - m > s + bs {
-                &mut ahead
-            } else if m - b > s + bs {
-                &mut behind
-            } else {
-                &mut level
+            let c = compare(
+                &values(runs, spec, |r| r.losses[i]),
+                &values(runs, base, |r| r.losses[i]),
+            );
+            let bucket = match c.verdict {
+                Verdict::Lower => &mut ahead,
+                Verdict::Higher => &mut behind,
+                _ => &mut level,
             };
             bucket.push(step.to_string());
         }
@@ -342,26 +362,26 @@ fn conclusion(runs: &[Run], specs: &[String], at: &[usize]) -> String {
         .iter()
         .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
         .expect("one activation");
-    let (gap, spread) = (best.1 .0 - worst.1 .0, best.1 .1 + worst.1 .1);
-    let verdict = if gap > spread {
+    let c = compare(
+        &values(runs, &best.0, |r| r.accuracy),
+        &values(runs, &worst.0, |r| r.accuracy),
+    );
+    let gap = (best.1 .0 - worst.1 .0) * 100.0;
+    let verdict = if c.verdict.is_significant() {
         format!(
-            "{} is ahead of {} by {:.2} points, more than their spreads ({:.2})",
+            "{} is ahead of {} by {gap:.2} points, {}",
             best.0,
             worst.0,
-            gap * 100.0,
-            spread * 100.0
+            spread_verdict(&c)
         )
     } else {
-        format!(
-            "the gap, {:.2} points, is inside the spread ({:.2}): the same accuracy",
-            gap * 100.0,
-            spread * 100.0
-        )
+        format!("the gap, {gap:.2} points, is {}", spread_verdict(&c))
     };
     let acc_list: Vec<String> = accs
         .iter()
         .map(|(s, (m, _))| format!("{s} {}", pct(*m)))
         .collect();
     lines.push(format!("test accuracy {}: {verdict}", list(&acc_list)));
+    lines.push(verdict_basis(n_seeds));
     lines.join(";\n  ")
 }

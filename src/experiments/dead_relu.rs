@@ -13,15 +13,18 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use crate::cli::Seeds;
 use crate::lab::{Data, LabError, Trainer};
 use crate::metrics::RunHistory;
 use crate::nn::{ActivationStats, Module};
 use crate::report::text_table;
+use crate::stats::{compare, Verdict};
 use crate::tensor::Tensor;
 use clap::{Parser, ValueEnum};
 
 use super::common::{
-    list, mean_std, mnist_config, once_each, pct, report, specs_and_data, CommonArgs,
+    list, mean_std, mnist_config, once_each, pct, pct_spread, report, specs_and_data,
+    spread_verdict, verdict_basis, CommonArgs, Printed,
 };
 
 /// Dead ReLUs: dead-unit fractions per layer before and after training.
@@ -34,15 +37,10 @@ pub struct Args {
     /// Activations to compare, comma-separated registry specs.
     #[arg(long, default_value = "relu,leaky_relu,elu,mish")]
     pub activations: String,
-    /// Seeds (initial weights and data order), comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "0,1,2",
-        value_parser = crate::cli::seed,
-        allow_negative_numbers = true
-    )]
-    pub seeds: Vec<u64>,
+    /// Seeds (initial weights and data order): a count (`5` is seeds 0 to 4) or a list
+    /// (`0,1,2`).
+    #[arg(long, default_value = "0,1,2", value_parser = Seeds::parse, allow_negative_numbers = true)]
+    pub seeds: Seeds,
     /// Epochs to train.
     #[arg(long, default_value_t = 1, value_parser = crate::cli::epochs, allow_negative_numbers = true)]
     pub epochs: usize,
@@ -124,26 +122,31 @@ pub fn main() -> ExitCode {
 /// A [`LabError`] for a bad activation spec, missing or corrupt data, or a report folder that
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
-    once_each("--seeds", &args.seeds)?;
+    let seeds = args.seeds.as_slice();
+    once_each("--seeds", seeds)?;
     let (specs, data) = specs_and_data(&args.activations, &args.common.data, out)?;
+    let mut out = Printed::new(out);
     for setup in args.setup.list() {
-        writeln!(
-            out,
-            "\nMLP 784-256-256-10, {}, batch 64, {} epoch(s), seeds {:?}; layer 1 is the first \
+        let heading = format!(
+            "MLP 784-256-256-10, {}, batch 64, {} epoch(s), seeds {:?}; layer 1 is the first \
              hidden layer's activation, 3 the second's; dead and saturated (|f'| < 0.01) on the \
-             test images, mean (min-max) over the seeds",
+             test images, mean ± spread (sample std, in points) over the seeds",
             setup.describe(),
             args.epochs,
-            args.seeds
-        )?;
+            seeds
+        );
+        writeln!(out.out(), "\n{heading}")?;
         let mut runs = Vec::new();
         for spec in &specs {
-            for &seed in &args.seeds {
+            for &seed in seeds {
                 runs.push(train(setup, spec, seed, args, &data)?);
             }
         }
-        writeln!(out, "{}", results_table(&runs, args.epochs))?;
-        writeln!(out, "conclusion: {}", conclusion(&runs, setup))?;
+        let table = format!("{heading}\n{}", results_table(&runs, args.epochs));
+        let table = &table[heading.len() + 1..];
+        out.block("Dead units", table)?;
+        let conclusion = format!("conclusion: {}", conclusion(&runs, setup, seeds.len()));
+        out.block("Conclusion", &conclusion)?;
         if let Some(dir) = &args.common.report {
             let dir = if args.setup == Setup::Both {
                 dir.join(setup.name())
@@ -154,10 +157,14 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
                 ("setup".to_string(), setup.describe()),
                 ("model".into(), "MLP 784-256-256-10".into()),
                 ("data".into(), data.description.clone()),
-                ("seeds".into(), format!("{:?}", args.seeds)),
+                ("seeds".into(), format!("{seeds:?}")),
+                ("dead, saturated".into(), heading.clone()),
             ];
             let histories: Vec<RunHistory> = runs.into_iter().map(|r| r.history).collect();
-            report(&dir, &histories, &settings, out)?;
+            let notes = out.take_notes();
+            report(&dir, &histories, &settings, &notes, out.out())?;
+        } else {
+            out.take_notes();
         }
     }
     Ok(())
@@ -190,7 +197,7 @@ fn train(setup: Setup, spec: &str, seed: u64, args: &Args, data: &Data) -> Resul
     let after = trainer.diagnostics().activation_stats();
     let mut history = trainer.into_history();
     let last = history.epochs.last().expect("at least one epoch").clone();
-    if args.seeds.len() > 1 {
+    if args.seeds.as_slice().len() > 1 {
         history.activation = format!("{spec} seed {seed}");
     }
     Ok(Run {
@@ -211,16 +218,16 @@ fn dead_all(stats: &[ActivationStats]) -> f32 {
     dead / units.max(1) as f32
 }
 
-/// `mean` of `values` as a percentage, with the range when there are several seeds.
+/// `values` as a percentage, mean ± spread in points when there are several seeds and they
+/// differ.
 fn pct_range(values: &[f32]) -> String {
-    let (mean, _) = mean_std(values);
     let (lo, hi) = values
         .iter()
         .fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-    if values.len() < 2 || hi - lo < 5e-4 {
-        pct(mean)
+    if values.len() < 2 || hi - lo < 5e-5 {
+        pct(mean_std(values).0)
     } else {
-        format!("{} ({:.1}-{:.1})", pct(mean), lo * 100.0, hi * 100.0)
+        pct_spread(values)
     }
 }
 
@@ -290,7 +297,7 @@ fn results_table(runs: &[Run], epochs: usize) -> String {
 
 /// What the numbers say, per activation (means over the seeds that did not diverge), each
 /// verdict chosen by comparing them.
-fn conclusion(runs: &[Run], setup: Setup) -> String {
+fn conclusion(runs: &[Run], setup: Setup, n_seeds: usize) -> String {
     let mut specs: Vec<&str> = runs.iter().map(|r| r.spec.as_str()).collect();
     specs.dedup();
     let mut lines = Vec::new();
@@ -313,7 +320,22 @@ fn conclusion(runs: &[Run], setup: Setup) -> String {
             |f: &dyn Fn(&Run) -> f32| mean_std(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
         let (before, _) = mean_of(&|r| dead_all(&r.before));
         let (after, _) = mean_of(&|r| dead_all(&r.after));
-        accs.push((spec.to_string(), mean_of(&|r| r.accuracy)));
+        let values = |f: &dyn Fn(&Run) -> f32| rs.iter().map(|r| f(r)).collect::<Vec<f32>>();
+        let change = compare(
+            &values(&|r| dead_all(&r.after)),
+            &values(&|r| dead_all(&r.before)),
+        );
+        // With seeds, the verdict is the test's; with one seed, a change of 0.2 points.
+        let (died, revived) = match change.verdict {
+            Verdict::NeedSeeds => (after > before + 0.002, after < before - 0.002),
+            v => (v == Verdict::Higher, v == Verdict::Lower),
+        };
+        let test = format!("; the change is {}", spread_verdict(&change));
+        accs.push((
+            spec.to_string(),
+            mean_of(&|r| r.accuracy),
+            values(&|r| r.accuracy),
+        ));
         // The layer with the most dead units at the end, on average over the seeds.
         let layers = rs[0].after.iter().enumerate();
         let worst = layers.map(|(i, l)| (l.name.clone(), mean_of(&|r| r.after[i].dead_fraction).0));
@@ -321,25 +343,25 @@ fn conclusion(runs: &[Run], setup: Setup) -> String {
         let worst = format!("most in layer {wname}: {}", pct(wdead));
         if before == 0.0 && after == 0.0 {
             never_dead.push(spec.to_string());
-        } else if after > before + 0.002 {
+        } else if died {
             lines.push(format!(
                 "{spec}: {} of its hidden units died during training \
-                 ({} dead at init, {} after; {worst})",
+                 ({} dead at init, {} after; {worst}{test})",
                 pct(after - before),
                 pct(before),
                 pct(after)
             ));
-        } else if after < before - 0.002 {
+        } else if revived {
             lines.push(format!(
                 "{spec}: {} of its hidden units were dead at init and {} after training, \
-                 so {} of them came back ({worst})",
+                 so {} of them came back ({worst}{test})",
                 pct(before),
                 pct(after),
                 pct((before - after) / before)
             ));
         } else {
             lines.push(format!(
-                "{spec}: dead units stayed at {} ({} at init; {worst})",
+                "{spec}: dead units stayed at {} ({} at init; {worst}{test})",
                 pct(after),
                 pct(before)
             ));
@@ -384,13 +406,8 @@ fn conclusion(runs: &[Run], setup: Setup) -> String {
     accs.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
     if let (Some(best), Some(worst), true) = (accs.first(), accs.last(), accs.len() > 1) {
         let ((b, bs), (w, ws)) = (best.1, worst.1);
-        let seeds = runs.len() > accs.len();
-        let mut verdict = match (seeds, b - w > bs + ws) {
-            (false, _) => "one seed, so no spread to compare the gap with",
-            (true, true) => "a gap wider than the seeds' spread",
-            (true, false) => "inside the seeds' spread",
-        }
-        .to_string();
+        let gap = compare(&best.2, &worst.2);
+        let mut verdict = format!("the gap is {}", spread_verdict(&gap));
         if failed.contains(&worst.0) {
             verdict += &format!(
                 ", with {}'s mean pulled down by the runs that did not learn",
@@ -398,7 +415,7 @@ fn conclusion(runs: &[Run], setup: Setup) -> String {
             );
         }
         let spread = |s: f32| {
-            if seeds {
+            if n_seeds > 1 {
                 format!(" ± {:.1}", s * 100.0)
             } else {
                 String::new()
@@ -414,5 +431,6 @@ fn conclusion(runs: &[Run], setup: Setup) -> String {
             worst.0
         ));
     }
+    lines.push(verdict_basis(n_seeds));
     lines.join(";\n  ")
 }

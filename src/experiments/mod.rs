@@ -8,6 +8,7 @@
 //! - [`dead_relu`]: dead ReLU units before and after training at a high learning rate.
 //! - [`vanishing_gradients`]: per-layer gradient norms of a deep narrow MLP.
 //! - [`convergence`]: training loss after N steps and test accuracy over seeds.
+//! - [`regularisation`]: the train/test accuracy gap of relu, leaky_relu and rrelu.
 //! - [`common`]: what they share (flags, data, tables, report).
 //!
 //! Every `--activations` item is an activation spec as the `mnist` example takes it: a
@@ -16,4 +17,5 @@
 pub mod common;
 pub mod convergence;
 pub mod dead_relu;
+pub mod regularisation;
 pub mod vanishing_gradients;

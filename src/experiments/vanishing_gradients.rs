@@ -18,9 +18,13 @@ use crate::cli::InitKind;
 use crate::lab::{Data, LabError, Trainer};
 use crate::metrics::RunHistory;
 use crate::report::text_table;
+use crate::stats::{compare, Summary, Verdict};
 use clap::Parser;
 
-use super::common::{list, mnist_config, num, once_each, pct, report, specs_and_data, CommonArgs};
+use super::common::{
+    list, mnist_config, num, once_each, p_value, pct, pct_spread, report, specs_and_data,
+    verdict_basis, CommonArgs, Printed,
+};
 
 /// Vanishing gradients: per-layer gradient norms of a deep narrow MLP.
 #[derive(Parser)]
@@ -48,9 +52,10 @@ pub struct Args {
     /// Epochs to train.
     #[arg(long, default_value_t = 1, value_parser = crate::cli::epochs, allow_negative_numbers = true)]
     pub epochs: usize,
-    /// Seed of the initial weights and the data order.
-    #[arg(long, default_value_t = 0, value_parser = crate::cli::seed, allow_negative_numbers = true)]
-    pub seed: u64,
+    /// Seeds (initial weights and data order): a count (`5` is seeds 0 to 4) or a list
+    /// (`0,1,2`).
+    #[arg(long, default_value = "0,1,2", value_parser = crate::cli::Seeds::parse, allow_negative_numbers = true)]
+    pub seeds: crate::cli::Seeds,
     /// The data set, `--report` and `--quiet`.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -88,8 +93,10 @@ pub fn main() -> ExitCode {
 /// cannot be written.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     once_each("--inits", &args.inits)?;
+    let seeds = args.seeds.as_slice();
+    once_each("--seeds", seeds)?;
     // the sizes, before the data is read: a --depth or --width too large for any data
-    let config = mnist_config(&flags(InitKind::Default, args))?;
+    let config = mnist_config(&flags(InitKind::Default, seeds[0], args))?;
     let (specs, data) = specs_and_data(&args.activations, &args.common.data, out)?;
     // and on these images, before anything trains
     let batch = config.batch_size.min(data.train.len()).max(1);
@@ -102,21 +109,44 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     let sizes = format!("784 -> {} x {} -> 10", args.depth, args.width);
     writeln!(
         out,
-        "MLP {sizes}, SGD lr {}, batch 64, {} epoch(s), seed {}",
-        args.lr, args.epochs, args.seed
+        "MLP {sizes}, SGD lr {}, batch 64, {} epoch(s), seeds {seeds:?}",
+        args.lr, args.epochs
     )?;
+    let mut out = Printed::new(out);
     let mut runs = Vec::new();
     for &init in &args.inits {
         let mut these = Vec::new();
         for spec in &specs {
-            these.push(train(spec, init, args, &data)?);
+            for &seed in seeds {
+                these.push(train(spec, init, seed, args, &data)?);
+            }
         }
-        writeln!(
-            out,
-            "\ninit {init}: weight-gradient norm ||dL/dW||, first batch -> mean over the last epoch"
+        let mean = if seeds.len() > 1 {
+            ", geometric mean over the seeds"
+        } else {
+            ""
+        };
+        writeln!(out.out())?;
+        out.block(
+            &format!("Gradient norms, {init} init"),
+            &format!(
+                "init {init}: weight-gradient norm ||dL/dW||, first batch -> mean over the last \
+                 epoch{mean}\n{}",
+                norms_table(&these, &specs)
+            ),
         )?;
-        writeln!(out, "{}", norms_table(&these))?;
-        if let Some(dir) = &args.common.report {
+        runs.extend(these);
+    }
+    writeln!(out.out())?;
+    out.block(
+        "First/last layer and test accuracy",
+        &summary_table(&runs, &specs, &args.inits),
+    )?;
+    let conclusion = conclusion(&runs, &specs, &args.inits, seeds.len());
+    out.block("Conclusion", &format!("conclusion: {conclusion}"))?;
+    let notes = out.take_notes();
+    if let Some(dir) = &args.common.report {
+        for &init in &args.inits {
             let dir = if args.inits.len() > 1 {
                 dir.join(init.to_string())
             } else {
@@ -126,30 +156,32 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
                 ("model".to_string(), format!("MLP {sizes}")),
                 ("init".into(), init.to_string()),
                 ("optimizer".into(), format!("SGD lr {}", args.lr)),
+                ("seeds".into(), format!("{seeds:?}")),
                 ("data".into(), data.description.clone()),
             ];
-            let histories: Vec<RunHistory> = these.iter().map(|r| r.history.clone()).collect();
-            report(&dir, &histories, &settings, out)?;
+            let histories: Vec<RunHistory> = runs
+                .iter()
+                .filter(|r| r.init == init)
+                .map(|r| r.history.clone())
+                .collect();
+            report(&dir, &histories, &settings, &notes, out.out())?;
         }
-        runs.extend(these);
     }
-    writeln!(out, "\n{}", summary_table(&runs))?;
-    writeln!(out, "conclusion: {}", conclusion(&runs, &args.inits))?;
     Ok(())
 }
 
-/// Trains `spec` with `init`, recording every weight's gradient norms.
-/// The `mnist` flags of the run with `init`.
-fn flags(init: InitKind, args: &Args) -> String {
+/// The `mnist` flags of the run with `init` and `seed`.
+fn flags(init: InitKind, seed: u64, args: &Args) -> String {
     format!(
         "--depth {} --width {} --init {init} --optimizer sgd --lr {} --batch-size 64 --lr-decay 1 \
-         --epochs {} --seed {}",
-        args.depth, args.width, args.lr, args.epochs, args.seed
+         --epochs {} --seed {seed}",
+        args.depth, args.width, args.lr, args.epochs
     )
 }
 
-fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, LabError> {
-    let mut config = mnist_config(&flags(init, args))?;
+/// Trains `spec` with `init` and `seed`, recording every weight's gradient norms.
+fn train(spec: &str, init: InitKind, seed: u64, args: &Args, data: &Data) -> Result<Run, LabError> {
+    let mut config = mnist_config(&flags(init, seed, args))?;
     config.quiet = args.common.quiet;
     let mut trainer = Trainer::new(&config, spec, data)?;
     while !trainer.is_finished() {
@@ -165,7 +197,11 @@ fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, La
     let norms = norms.map(|g| (g.name, g.first_norm, g.mean_norm)).collect();
     let mut history = trainer.into_history();
     let accuracy = history.epochs.last().map_or(f32::NAN, |e| e.test_accuracy);
-    history.activation = format!("{spec} ({init})");
+    history.activation = if args.seeds.as_slice().len() > 1 {
+        format!("{spec} ({init}) seed {seed}")
+    } else {
+        format!("{spec} ({init})")
+    };
     Ok(Run {
         spec: spec.to_string(),
         init,
@@ -175,24 +211,42 @@ fn train(spec: &str, init: InitKind, args: &Args, data: &Data) -> Result<Run, La
     })
 }
 
-/// One row per weight, one column per activation: `first batch -> end`.
-fn norms_table(runs: &[Run]) -> String {
+/// The geometric mean of positive values (norms and ratios span orders of magnitude).
+fn geo_mean(values: &[f32]) -> f32 {
+    10f32.powf(Summary::of(&values.iter().map(|v| v.log10()).collect::<Vec<_>>()).mean as f32)
+}
+
+/// The runs of `spec` with `init`, one per seed.
+fn runs_of<'a>(runs: &'a [Run], spec: &str, init: InitKind) -> Vec<&'a Run> {
+    runs.iter()
+        .filter(|r| r.spec == spec && r.init == init)
+        .collect()
+}
+
+/// One row per weight, one column per activation: `first batch -> end` (geometric means over
+/// the seeds).
+fn norms_table(runs: &[Run], specs: &[String]) -> String {
     let mut headers = vec!["layer"];
-    headers.extend(runs.iter().map(|r| r.spec.as_str()));
+    headers.extend(specs.iter().map(String::as_str));
+    let init = runs[0].init;
     let rows: Vec<Vec<String>> = (0..runs[0].norms.len())
         .map(|i| {
             let mut row = vec![runs[0].norms[i].0.clone()];
-            row.extend(
-                runs.iter()
-                    .map(|r| format!("{:.1e} -> {:.1e}", r.norms[i].1, r.norms[i].2)),
-            );
+            row.extend(specs.iter().map(|s| {
+                let rs = runs_of(runs, s, init);
+                let first: Vec<f32> = rs.iter().map(|r| r.norms[i].1).collect();
+                let end: Vec<f32> = rs.iter().map(|r| r.norms[i].2).collect();
+                format!("{:.1e} -> {:.1e}", geo_mean(&first), geo_mean(&end))
+            }));
             row
         })
         .collect();
     text_table(&headers, &rows, true)
 }
 
-fn summary_table(runs: &[Run]) -> String {
+/// One row per activation and init: the first/last ratios (geometric mean over the seeds, and
+/// the spread of their log10 in decades) and the test accuracy (mean ± spread).
+fn summary_table(runs: &[Run], specs: &[String], inits: &[InitKind]) -> String {
     let headers = [
         "activation",
         "init",
@@ -200,19 +254,27 @@ fn summary_table(runs: &[Run]) -> String {
         "first/last, last epoch",
         "test acc",
     ];
-    let rows: Vec<Vec<String>> = runs
-        .iter()
-        .map(|r| {
-            let (a, b) = r.ratios();
-            vec![
-                r.spec.clone(),
-                r.init.to_string(),
-                num(a),
-                num(b),
-                pct(r.accuracy),
-            ]
-        })
-        .collect();
+    let ratio = |v: Vec<f32>| {
+        let logs = Summary::of(&v.iter().map(|x| x.log10()).collect::<Vec<_>>());
+        if logs.n < 2 {
+            num(geo_mean(&v))
+        } else {
+            format!("{} ±{:.2} dec", num(geo_mean(&v)), logs.std)
+        }
+    };
+    let mut rows = Vec::new();
+    for &init in inits {
+        for spec in specs {
+            let rs = runs_of(runs, spec, init);
+            rows.push(vec![
+                spec.clone(),
+                init.to_string(),
+                ratio(rs.iter().map(|r| r.ratios().0).collect()),
+                ratio(rs.iter().map(|r| r.ratios().1).collect()),
+                pct_spread(&rs.iter().map(|r| r.accuracy).collect::<Vec<_>>()),
+            ]);
+        }
+    }
     text_table(&headers, &rows, true)
 }
 
@@ -227,62 +289,91 @@ fn verdict(accuracy: f32) -> &'static str {
     }
 }
 
-/// What the numbers say: where the gradient vanishes most, who learns, what the init changes.
-fn conclusion(runs: &[Run], inits: &[InitKind]) -> String {
+/// What the numbers say: where the gradient vanishes most (and whether by more than the seeds'
+/// spread, on the log10 of the first/last ratio), who learns, what the init changes (test
+/// accuracy, by more than the spread).
+fn conclusion(runs: &[Run], specs: &[String], inits: &[InitKind], n_seeds: usize) -> String {
     let mut lines = Vec::new();
-    for &init in inits {
-        let these: Vec<&Run> = runs.iter().filter(|r| r.init == init).collect();
-        let Some(worst) = these
+    let log_ratios = |spec: &str, init| -> Vec<f32> {
+        runs_of(runs, spec, init)
             .iter()
-            .min_by(|a, b| a.ratios().0.total_cmp(&b.ratios().0))
+            .map(|r| r.ratios().0.log10())
+            .collect()
+    };
+    let accs = |spec: &str, init| -> Vec<f32> {
+        runs_of(runs, spec, init)
+            .iter()
+            .map(|r| r.accuracy)
+            .collect()
+    };
+    let mean = |v: &[f32]| Summary::of(v).mean as f32;
+    for &init in inits {
+        let Some(worst) = specs
+            .iter()
+            .min_by(|a, b| mean(&log_ratios(a, init)).total_cmp(&mean(&log_ratios(b, init))))
         else {
             continue;
         };
-        let (ratio, _) = worst.ratios();
-        let others: Vec<String> = these
+        let decades = -mean(&log_ratios(worst, init));
+        let others: Vec<String> = specs
             .iter()
-            .filter(|r| r.spec != worst.spec)
-            .map(|r| format!("{} {}", r.spec, num(r.ratios().0)))
+            .filter(|s| *s != worst)
+            .map(|s| {
+                let c = compare(&log_ratios(worst, init), &log_ratios(s, init));
+                let beyond = match c.verdict {
+                    Verdict::Lower => format!("smaller beyond the spread, {}", p_value(&c)),
+                    Verdict::NeedSeeds => "one seed, no test".to_string(),
+                    _ => format!("within the spread, {}", p_value(&c)),
+                };
+                format!(
+                    "{s} {} ({beyond})",
+                    num(10f32.powf(mean(&log_ratios(s, init))))
+                )
+            })
             .collect();
+        let acc = mean(&accs(worst, init));
         lines.push(format!(
-            "with {init} init, {}'s first-layer gradient is {} of its last layer's on the first \
-             batch, {:.1} orders of magnitude lost across {} layers (others: {}); it reaches {} \
-             test accuracy: it {}",
-            worst.spec,
-            num(ratio),
-            -ratio.log10(),
-            worst.norms.len(),
+            "with {init} init, {worst}'s first-layer gradient is {} of its last layer's on the \
+             first batch, {decades:.1} orders of magnitude lost across {} layers (others: {}); \
+             it reaches {} test accuracy: it {}",
+            num(10f32.powf(-decades)),
+            runs_of(runs, worst, init)[0].norms.len(),
             list(&others),
-            pct(worst.accuracy),
-            verdict(worst.accuracy)
+            pct(acc),
+            verdict(acc)
         ));
-        let rest: Vec<String> = these
+        let rest: Vec<String> = specs
             .iter()
-            .filter(|r| r.spec != worst.spec)
-            .map(|r| format!("{} {} ({})", r.spec, verdict(r.accuracy), pct(r.accuracy)))
+            .filter(|s| *s != worst)
+            .map(|s| {
+                let a = mean(&accs(s, init));
+                format!("{s} {} ({})", verdict(a), pct(a))
+            })
             .collect();
-        lines.push(format!("with {init} init: {}", list(&rest)));
+        if !rest.is_empty() {
+            lines.push(format!("with {init} init: {}", list(&rest)));
+        }
     }
     // What changing the init did, per activation (first init against each other).
     if let [base, rest @ ..] = inits {
-        let specs: Vec<&str> = runs
-            .iter()
-            .filter(|r| r.init == *base)
-            .map(|r| r.spec.as_str())
-            .collect();
         for &other in rest {
             let mut rescued = Vec::new();
             let mut unchanged = Vec::new();
-            for spec in &specs {
-                let find = |i: InitKind| runs.iter().find(|r| r.spec == *spec && r.init == i);
-                let (Some(a), Some(b)) = (find(*base), find(other)) else {
-                    continue;
+            for spec in specs {
+                let (a, b) = (accs(spec, *base), accs(spec, other));
+                let c = compare(&b, &a);
+                let (ma, mb) = (mean(&a), mean(&b));
+                let change = format!("{spec} {} -> {}", pct(ma), pct(mb));
+                // With seeds, the test's verdict; with one seed, a gain of 20 points.
+                let better = match c.verdict {
+                    Verdict::NeedSeeds => mb - ma > 0.2,
+                    v => v == Verdict::Higher && mb - ma > 0.2,
                 };
-                let change = format!("{spec} {} -> {}", pct(a.accuracy), pct(b.accuracy));
-                if b.accuracy - a.accuracy > 0.2 {
-                    rescued.push(change);
-                } else if b.accuracy < 0.2 && a.accuracy < 0.2 {
-                    unchanged.push(format!("{change}, first/last {}", num(b.ratios().0)));
+                if better {
+                    rescued.push(format!("{change} ({})", p_value(&c)));
+                } else if mb < 0.2 && ma < 0.2 {
+                    let ratio = 10f32.powf(mean(&log_ratios(spec, other)));
+                    unchanged.push(format!("{change}, first/last {}", num(ratio)));
                 }
             }
             if !rescued.is_empty() {
@@ -299,5 +390,6 @@ fn conclusion(runs: &[Run], inits: &[InitKind]) -> String {
             }
         }
     }
+    lines.push(verdict_basis(n_seeds));
     lines.join(";\n  ")
 }
