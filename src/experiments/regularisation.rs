@@ -38,8 +38,8 @@ pub struct Args {
     /// (1/8 + 1/3)/2 = 11/48.
     #[arg(long, default_value = "relu,leaky_relu:0.22916667,rrelu")]
     pub activations: String,
-    /// Seeds (initial weights, data order, RReLU's slopes): a count (`5` is seeds 0 to 4) or
-    /// a list (`0,1,2`).
+    /// Seeds (initial weights and data order): a count (`5` is seeds 0 to 4) or a list
+    /// (`0,1,2`). RReLU draws its slopes from its own generator (its spec's `seed=`).
     #[arg(long, default_value = "3", value_parser = Seeds::parse, allow_negative_numbers = true)]
     pub seeds: Seeds,
     /// Epochs to train (enough to fit the small training set).

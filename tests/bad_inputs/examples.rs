@@ -1,6 +1,6 @@
-//! The other examples (`dead_relu`, `vanishing_gradients`, `convergence`, `bench`,
-//! `activations`, `custom_activation`, `autograd_tour`) on bad flags and sizes, and the `mnist`
-//! example on sizes: every case ends with status 2 and one line, before any training.
+//! The other examples (`dead_relu`, `vanishing_gradients`, `convergence`, `regularisation`,
+//! `bench`, `activations`, `custom_activation`, `autograd_tour`) on bad flags and sizes, and the
+//! `mnist` example on sizes: every case ends with status 2 and one line, before any training.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -336,6 +336,18 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
                 "error: --inits: default is given twice",
                 vec![],
             ),
+            (
+                "vanishing seed twice",
+                vec!["--seeds", "1,1"],
+                "error: --seeds: 1 is given twice",
+                vec![],
+            ),
+            (
+                "vanishing seed count 0",
+                vec!["--seeds", "0"],
+                "error: invalid value '0' for '--seeds",
+                vec!["a list such as 0,1,2"],
+            ),
         ],
         run_small,
     );
@@ -396,6 +408,44 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
                 "convergence seed twice",
                 vec!["--seeds", "3,3"],
                 "error: --seeds: 3 is given twice",
+                vec![],
+            ),
+        ],
+        run_small,
+    );
+
+    let regularisation = example("regularisation");
+    check_all(
+        &regularisation,
+        &[
+            (
+                "regularisation seed twice",
+                vec!["--seeds", "2,2"],
+                "error: --seeds: 2 is given twice",
+                vec![],
+            ),
+            (
+                "regularisation --epochs 0",
+                vec!["--epochs", "0"],
+                "error: invalid value '0' for '--epochs",
+                vec![],
+            ),
+            (
+                "regularisation --lr -1",
+                vec!["--lr", "-1"],
+                "error: invalid value '-1' for '--lr",
+                vec![],
+            ),
+            (
+                "regularisation unknown activation",
+                vec!["--activations", "relu,rrelux"],
+                "error: --activations: ",
+                vec!["rrelu"],
+            ),
+            (
+                "regularisation limit 0",
+                vec!["--limit-train", "0"],
+                "error: --limit-train: expected at least 1 training image",
                 vec![],
             ),
         ],
