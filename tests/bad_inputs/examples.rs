@@ -252,9 +252,15 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
             ),
             (
                 "dead_relu negative seed",
+                vec!["--seeds", "0,-1"],
+                "error: invalid value '0,-1' for '--seeds",
+                vec!["from 0 to"],
+            ),
+            (
+                "dead_relu negative seed count",
                 vec!["--seeds", "-1"],
                 "error: invalid value '-1' for '--seeds",
-                vec!["from 0 to"],
+                vec!["give a count of seeds or a list such as 0,1,2"],
             ),
             (
                 "dead_relu no activation",
@@ -442,14 +448,19 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
                 "error: --activations: ",
                 vec!["rrelu"],
             ),
-            (
-                "regularisation limit 0",
-                vec!["--limit-train", "0"],
-                "error: --limit-train: expected at least 1 training image",
-                vec![],
-            ),
         ],
         run_small,
+    );
+    // (without the small setup, whose --limit-train would be given twice)
+    check_all(
+        &regularisation,
+        &[(
+            "regularisation limit 0",
+            vec!["--dataset", "synthetic", "--limit-train", "0"],
+            "error: invalid value '0' for '--limit-train <N>'",
+            vec!["at least 1"],
+        )],
+        run_bare,
     );
 }
 
