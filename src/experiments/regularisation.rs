@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, default_value = "3", value_parser = Seeds::parse, allow_negative_numbers = true)]
     pub seeds: Seeds,
     /// Epochs to train (enough to fit the small training set).
-    #[arg(long, default_value_t = 30, value_parser = crate::cli::epochs, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 20, value_parser = crate::cli::epochs, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3, value_parser = crate::cli::positive_number, allow_negative_numbers = true)]
