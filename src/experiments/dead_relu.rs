@@ -361,9 +361,9 @@ fn conclusion(runs: &[Run], setup: Setup, n_seeds: usize) -> String {
             ));
         } else {
             lines.push(format!(
-                "{spec}: dead units stayed at {} ({} at init; {worst}{test})",
-                pct(after),
-                pct(before)
+                "{spec}: {} of its hidden units dead at init, {} after training ({worst}{test})",
+                pct(before),
+                pct(after)
             ));
         }
         // Runs that never got past guessing (10 classes: 10% is chance).
