@@ -2,8 +2,9 @@
 //! functions. This facade re-exports the member crates: [`tensor`], [`autograd`], [`nn`],
 //! [`optim`] and [`datasets`], and owns what the examples share: [`cli`] (command-line
 //! arguments), [`lab`] (the training loop, checkpoints), [`metrics`] (per-epoch records, JSON
-//! Lines), [`report`] (progress bar, tables, SVG charts, HTML), [`explore`] (the activations
-//! tool: describe, tabulate, plot) and [`fs`] (atomic writes).
+//! Lines), [`report`] (progress bar, tables, SVG charts, HTML), [`fs`] (atomic writes) and
+//! [`experiments`] (the example programs as library functions — the activations tool, dead
+//! ReLUs, vanishing gradients, convergence, regularisation — for a crate of one's own to run).
 //! [`prelude`] brings what a training script names in one `use`.
 
 pub use autograd;
@@ -13,6 +14,7 @@ pub use optim;
 pub use tensor;
 
 pub mod cli;
+pub mod experiments;
 pub mod explore;
 pub mod fs;
 pub mod lab;

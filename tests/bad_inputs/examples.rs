@@ -1,6 +1,6 @@
-//! The other examples (`dead_relu`, `vanishing_gradients`, `convergence`, `bench`,
-//! `activations`, `custom_activation`, `autograd_tour`) on bad flags and sizes, and the `mnist`
-//! example on sizes: every case ends with status 2 and one line, before any training.
+//! The other examples (`dead_relu`, `vanishing_gradients`, `convergence`, `regularisation`,
+//! `bench`, `activations`, `custom_activation`, `autograd_tour`) on bad flags and sizes, and the
+//! `mnist` example on sizes: every case ends with status 2 and one line, before any training.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -252,9 +252,15 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
             ),
             (
                 "dead_relu negative seed",
+                vec!["--seeds", "0,-1"],
+                "error: invalid value '0,-1' for '--seeds",
+                vec!["from 0 to"],
+            ),
+            (
+                "dead_relu negative seed count",
                 vec!["--seeds", "-1"],
                 "error: invalid value '-1' for '--seeds",
-                vec!["from 0 to"],
+                vec!["give a count of seeds or a list such as 0,1,2"],
             ),
             (
                 "dead_relu no activation",
@@ -336,6 +342,18 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
                 "error: --inits: default is given twice",
                 vec![],
             ),
+            (
+                "vanishing seed twice",
+                vec!["--seeds", "1,1"],
+                "error: --seeds: 1 is given twice",
+                vec![],
+            ),
+            (
+                "vanishing seed count 0",
+                vec!["--seeds", "0"],
+                "error: invalid value '0' for '--seeds",
+                vec!["a list such as 0,1,2"],
+            ),
         ],
         run_small,
     );
@@ -400,6 +418,49 @@ fn the_phenomenon_examples_check_every_flag_before_training() {
             ),
         ],
         run_small,
+    );
+
+    let regularisation = example("regularisation");
+    check_all(
+        &regularisation,
+        &[
+            (
+                "regularisation seed twice",
+                vec!["--seeds", "2,2"],
+                "error: --seeds: 2 is given twice",
+                vec![],
+            ),
+            (
+                "regularisation --epochs 0",
+                vec!["--epochs", "0"],
+                "error: invalid value '0' for '--epochs",
+                vec![],
+            ),
+            (
+                "regularisation --lr -1",
+                vec!["--lr", "-1"],
+                "error: invalid value '-1' for '--lr",
+                vec![],
+            ),
+            (
+                "regularisation unknown activation",
+                vec!["--activations", "relu,rrelux"],
+                "error: --activations: ",
+                vec!["rrelu"],
+            ),
+        ],
+        run_small,
+    );
+    // (without the small setup, whose --limit-train would be given twice)
+    check_all(
+        &regularisation,
+        &[(
+            "regularisation limit 0",
+            vec!["--dataset", "synthetic", "--limit-train", "0"],
+            "error: invalid value '0' for '--limit-train <N>'",
+            vec!["at least 1"],
+        )],
+        run_bare,
     );
 }
 
