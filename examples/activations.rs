@@ -1,5 +1,5 @@
 //! Every registered activation: list them, describe one, print values and derivatives as CSV,
-//! or draw them. The tool is `minidl::explore::activations` (its docs say what each flag
+//! or draw them. The tool is `minidl::experiments::activations` (its docs say what each flag
 //! does), so a binary that registers its own activations can call it too.
 //!
 //! ```text
@@ -13,5 +13,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    minidl::explore::activations::main()
+    minidl::experiments::activations::main()
 }

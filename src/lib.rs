@@ -15,7 +15,6 @@ pub use tensor;
 
 pub mod cli;
 pub mod experiments;
-pub mod explore;
 pub mod fs;
 pub mod lab;
 pub mod metrics;

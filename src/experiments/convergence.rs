@@ -82,6 +82,16 @@ pub fn main() -> ExitCode {
     super::common::run_main(run)
 }
 
+/// [`main`] with the command line given (its first item is the program's name), returning the
+/// exit status without ending the process ([`lab::main_with`](crate::lab::main_with)).
+pub fn main_from<I, S>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    crate::lab::main_with(args, run)
+}
+
 /// Trains every activation with every seed, measuring the training loss at the `--at` steps
 /// and the test accuracy at the end, and prints the table and the conclusion to `out`.
 ///

@@ -115,6 +115,16 @@ pub fn main() -> ExitCode {
     super::common::run_main(run)
 }
 
+/// [`main`] with the command line given (its first item is the program's name), returning the
+/// exit status without ending the process ([`lab::main_with`](crate::lab::main_with)).
+pub fn main_from<I, S>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    crate::lab::main_with(args, run)
+}
+
 /// Trains every activation with every seed in each setup, measuring the dead units before and
 /// after, and prints the table and the conclusion of each setup to `out`.
 ///

@@ -38,8 +38,29 @@ where
     I: IntoIterator<Item = S>,
     S: Into<OsString> + Clone,
 {
-    match LabArgs::try_parse_from(args) {
-        Ok(args) => finish(&args),
+    main_with(args, |args: &LabArgs, out| run(args, out).map(drop))
+}
+
+/// A program's `main` around its `run`, for any command line `A`: parses `args` (the first item
+/// is the program's name) as `A`, runs `run` printing to standard output, and returns the exit
+/// status: 0; or 2 after one line on stderr, for a command line clap refuses or a
+/// [`LabError`](super::LabError) (`error: …`, [`LabError::exit`](super::LabError::exit));
+/// `--help` prints the help on stdout and returns 0. It never ends the process itself. The
+/// `experiments` programs' `main_from`s are this with their own `Args` and `run`.
+pub fn main_with<A, I, S>(
+    args: I,
+    run: impl FnOnce(&A, &mut dyn Write) -> Result<(), super::LabError>,
+) -> ExitCode
+where
+    A: Parser,
+    I: IntoIterator<Item = S>,
+    S: Into<OsString> + Clone,
+{
+    match A::try_parse_from(args) {
+        Ok(args) => match run(&args, &mut io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => e.exit(),
+        },
         Err(e) if !e.use_stderr() => {
             // --help, --version: ignore a failed write, as `exit_on_error` does for a closed pipe
             let _ = io::stdout()

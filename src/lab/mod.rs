@@ -111,7 +111,7 @@ pub use config::{RunConfig, RunSchedule};
 pub use data::{load_data, Data, SYNTHETIC_SIZES};
 pub use error::{once_each, parse_activation, LabError, MAX_LIST};
 pub use init::{build_optimizer, init_weights, nonlinearity};
-pub use main::{main, main_from};
+pub use main::{main, main_from, main_with};
 pub use nn::activation::register;
 pub use paths::{check_paths, RunPath};
 pub use probe::check_activation_fits;

@@ -1,5 +1,6 @@
 //! The minidl lab with an activation of your own: `cargo run --release -p my-activation --
-//! --compare relu,scaled_softsign --epochs 1 --report out`, or `-- activations --plot DIR`.
+//! --compare relu,scaled_softsign --epochs 1 --report out`, `-- dead_relu --activations
+//! relu,scaled_softsign`, `-- activations --plot DIR` (`-- help` lists the programs).
 use minidl::nn::activation::prelude::*;
 
 /// Scaled softsign x/(1 + |x|/s): f′ = 1/(1 + |x|/s)², ∂f/∂s = x·|x|/(s + |x|)².
@@ -40,11 +41,9 @@ const ENTRY: Entry = Entry::new("scaled_softsign", Category::Learnable, |a| {
 
 fn main() -> std::process::ExitCode {
     minidl::lab::register(ENTRY).expect("the name is free");
-    match std::env::args().nth(1).as_deref() {
-        // `my-activation activations --describe scaled_softsign` (or --csv, --plot DIR)
-        Some("activations") => minidl::explore::activations::main_from(std::env::args().skip(1)),
-        _ => minidl::lab::main(), // the mnist example's flags
-    }
+    // the mnist lab (`--compare relu,scaled_softsign`), or a program by name:
+    // `activations --describe scaled_softsign`, `dead_relu --activations relu,scaled_softsign`
+    minidl::experiments::main()
 }
 
 #[cfg(test)]

@@ -159,3 +159,39 @@ fn the_activations_tool_describes_and_tabulates_it() {
          scaled_softsign,2,1,0.25\n"
     );
 }
+
+/// The phenomenon experiments take the registered activation like a built-in one: the same
+/// binary runs `dead_relu` by name, with two seeds, and its table, verdicts and report name it.
+#[test]
+fn the_phenomenon_experiments_take_it_by_name() {
+    let t = Scratch::new("dead_relu");
+    let report = t.path("dead");
+    let out = run(&[
+        "dead_relu",
+        "--setup",
+        "lr",
+        "--activations",
+        "relu,scaled_softsign",
+        "--seeds",
+        "2",
+        "--data-dir",
+        SLICE,
+        "--quiet",
+        "--report",
+        &report,
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("scaled_softsign"), "{stdout}");
+    assert!(stdout.contains("Welch's t-test"), "{stdout}");
+    let html = std::fs::read_to_string(Path::new(&report).join("index.html")).unwrap();
+    assert!(html.contains("scaled_softsign"), "{html}");
+
+    // `help` lists the programs; an unknown activation is refused before any training
+    let help = run(&["help"]);
+    assert!(help.status.success());
+    assert!(text(&help.stdout).contains("vanishing_gradients"));
+    let bad = run(&["dead_relu", "--activations", "scaled_sofsign"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("did you mean \"scaled_softsign\""));
+}

@@ -733,20 +733,7 @@ where
     I: IntoIterator<Item = S>,
     S: Into<OsString> + Clone,
 {
-    match Args::try_parse_from(args) {
-        Ok(args) => finish(&args),
-        Err(e) if !e.use_stderr() => {
-            let _ = io::stdout()
-                .lock()
-                .write_all(e.render().to_string().as_bytes());
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
-        }
-        Err(e) => {
-            let line = format!("{}\n", crate::cli::one_line(&e));
-            let _ = io::stderr().lock().write_all(line.as_bytes());
-            ExitCode::from(2)
-        }
-    }
+    crate::lab::main_with(args, run)
 }
 
 fn finish(args: &Args) -> ExitCode {
