@@ -16,6 +16,7 @@ pub mod fs;
 pub mod lab;
 pub mod metrics;
 pub mod report;
+pub mod search;
 
 pub mod prelude {
     //! What a training script names, in one `use minidl::prelude::*;`: values and the graph
