@@ -440,6 +440,11 @@ mod tests {
             "sin(",
             "cos(",
             "erf(",
+            "asinh(",
+            "atan(",
+            "max(",
+            "min(",
+            ", ",
             "tanh(",
             "softplus(",
             "relu(",
@@ -472,7 +477,7 @@ mod tests {
             if depth == 0 || rng.next().is_multiple_of(4) {
                 return rng.pick(&["x", "x", "1.5", "2", "pi"]).to_string();
             }
-            match rng.next() % 4 {
+            match rng.next() % 5 {
                 0 => format!("{}{}", rng.pick(&["-", "+"]), gen(rng, depth - 1)),
                 1 => {
                     let f = rng.pick(&[
@@ -480,6 +485,8 @@ mod tests {
                         "sin",
                         "cos",
                         "erf",
+                        "asinh",
+                        "atan",
                         "abs",
                         "tanh",
                         "softplus",
@@ -490,6 +497,10 @@ mod tests {
                     format!("{f}({})", gen(rng, depth - 1))
                 }
                 2 => format!("({})", gen(rng, depth - 1)),
+                3 => {
+                    let f = rng.pick(&["max", "min"]);
+                    format!("{f}({}, {})", gen(rng, depth - 1), gen(rng, depth - 1))
+                }
                 _ => {
                     let op = rng.pick(&[" + ", " - ", " * ", " / ", "^"]);
                     format!("{}{op}{}", gen(rng, depth - 1), gen(rng, depth - 1))

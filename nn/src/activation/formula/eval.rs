@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use autograd::Var;
-use tensor::Tensor;
+use tensor::{zip_with, Tensor};
 
 use crate::module::{join_name, Module};
 
@@ -136,6 +136,7 @@ fn binary(op: BinOp, a: Val, b: Val) -> Val {
             BinOp::Mul => a.mul_scalar(c),
             BinOp::Div => a.div(&Var::constant(Tensor::scalar(c))),
             BinOp::Pow => a.pow_scalar(c),
+            BinOp::Max | BinOp::Min => bin_var(op, &a, &Var::constant(Tensor::scalar(c))),
         },
         (Val::Const(c), Val::Var(b)) => match op {
             BinOp::Add => b.add_scalar(c),
@@ -143,7 +144,9 @@ fn binary(op: BinOp, a: Val, b: Val) -> Val {
             BinOp::Mul => b.mul_scalar(c),
             // cᵇ = e^(b·ln c) for c > 0: the derivative ln(c)·cᵇ without a pow op
             BinOp::Pow if c > 0.0 => b.mul_scalar(c.ln()).exp(),
-            BinOp::Div | BinOp::Pow => bin_var(op, &Var::constant(Tensor::scalar(c)), &b),
+            BinOp::Div | BinOp::Pow | BinOp::Max | BinOp::Min => {
+                bin_var(op, &Var::constant(Tensor::scalar(c)), &b)
+            }
         },
         (Val::Var(a), Val::Var(b)) => bin_var(op, &a, &b),
     };
@@ -157,6 +160,8 @@ fn bin_var(op: BinOp, a: &Var, b: &Var) -> Var {
         BinOp::Mul => a.mul(b),
         BinOp::Div => a.div(b),
         BinOp::Pow => a.pow(b),
+        BinOp::Max => a.maximum(b),
+        BinOp::Min => a.minimum(b),
     }
 }
 
@@ -192,6 +197,26 @@ fn dual_binary(op: BinOp, a: Dual, b: Dual) -> Dual {
             if bd.data().iter().any(|&v| v != 0.0) {
                 d = d.add(&av.ln().mul(&y).mul(&bd));
             }
+            Dual::T(y, d)
+        }
+        BinOp::Max | BinOp::Min => {
+            // the winner's derivative; the mean of both at a tie (autograd's convention)
+            let max = op == BinOp::Max;
+            let share_a = zip_with(&av, &bv, op.symbol(), |a, b| {
+                if a == b {
+                    0.5
+                } else if (a > b) == max {
+                    1.0
+                } else {
+                    0.0
+                }
+            });
+            let y = if max {
+                av.maximum(&bv)
+            } else {
+                av.minimum(&bv)
+            };
+            let d = ad.mul(&share_a).add(&bd.mul(&share_a.map(|s| 1.0 - s)));
             Dual::T(y, d)
         }
     }

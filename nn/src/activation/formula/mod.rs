@@ -13,7 +13,8 @@
 //! | `a ^ b` (or `a ** b`) | power, right-associative: `2^3^2` = 2⁹ = 512 |
 //! | `-a`, `+a` | sign; binds looser than `^`, as in Python: `-x^2` = −(x²), `2^-1` = 0.5 |
 //! | `( … )` | grouping |
-//! | `exp`, `ln` (or `log`), `sqrt`, `abs`, `sin`, `cos`, `erf` | functions of one argument |
+//! | `exp`, `ln` (or `log`), `sqrt`, `abs`, `sin`, `cos`, `erf`, `asinh`, `atan` | functions of one argument |
+//! | `max(a, b)`, `min(a, b)` | the larger / smaller of two expressions, elementwise (`torch.maximum` / `torch.minimum`: at a tie each side gets half the gradient) |
 //! | `relu(…)`, `softplus(…)`, `tanh(…)`, `sigmoid(…)`, … | every registered activation |
 //! | `leaky_relu(x, 0.2)`, `elu(x, alpha=0.5)`, `gelu(x, tanh)` | arguments after the first are the registry's ([`Entry::usage`](super::Entry::usage)) |
 //!
@@ -40,8 +41,9 @@
 //! layer and `reference` evaluates a formula in `f64` (the reference for activations that have
 //! no PyTorch counterpart).
 //!
-//! `sin`, `cos` and `erf` are the scalar rules [`Sin`], [`Cos`] and [`Erf`] (erf through the
-//! same `scalar::erf` as exact GELU).
+//! `sin`, `cos`, `erf`, `asinh` and `atan` are the scalar rules [`Sin`], [`Cos`], [`Erf`],
+//! [`Asinh`] and [`Atan`] (erf through the same `scalar::erf` as exact GELU); `max` and `min`
+//! are autograd's `Var::maximum` and `Var::minimum`.
 
 mod eval;
 mod parse;
@@ -51,7 +53,7 @@ mod tree;
 
 pub use super::error::FormulaError;
 pub use eval::FormulaLayer;
-pub use tree::{Cos, Erf, Formula, Sin};
+pub use tree::{Asinh, Atan, Cos, Erf, Formula, Sin};
 
 use super::entry::{Category, Entry};
 use super::error::ParseError;

@@ -6,7 +6,7 @@ use crate::activation::error::FormulaError;
 use crate::activation::registry;
 use crate::activation::suggest::closest;
 
-use super::tree::{BinOp, Builtin, Expr, Formula, BUILTINS};
+use super::tree::{BinOp, Builtin, Expr, Formula, BUILTINS, BUILTINS2};
 
 /// How deeply a formula may nest: each parenthesis, function call, sign (`-x`) and power
 /// (`x^…`) adds one level, and each level is a few frames of the parser's recursion, so the
@@ -317,7 +317,10 @@ impl Parser<'_> {
                 }
                 "pi" => Ok(Expr::Num(std::f32::consts::PI)),
                 "e" => Ok(Expr::Num(std::f32::consts::E)),
-                _ if Builtin::from_name(&name).is_some() || registry::find(&name).is_some() => {
+                _ if Builtin::from_name(&name).is_some()
+                    || BinOp::function(&name).is_some()
+                    || registry::find(&name).is_some() =>
+                {
                     let found = self.found();
                     Err(self.error(
                         self.pos + 1,
@@ -330,17 +333,22 @@ impl Parser<'_> {
                 )),
             };
         }
+        if let Some(op) = BinOp::function(&name) {
+            return self.function2(op, &raw, start);
+        }
         let builtin = Builtin::from_name(&name);
         let entry = registry::find(&name);
         if builtin.is_none() && entry.is_none() {
-            let candidates = BUILTINS.iter().copied().chain(registry::names());
+            let functions = || BUILTINS.iter().chain(&BUILTINS2).copied();
             let mut msg = format!("unknown function {raw:?}");
-            if let Some(s) = closest(&name, candidates) {
+            // the activations first: at equal distance the first wins, and "tahn" is tanh
+            // rather than atan
+            if let Some(s) = closest(&name, registry::names().into_iter().chain(functions())) {
                 msg.push_str(&format!(" (did you mean {s:?}?)"));
             }
             msg.push_str(&format!(
                 "; functions: {}, and the activations: {}",
-                BUILTINS.join(", "),
+                functions().collect::<Vec<_>>().join(", "),
                 registry::names().join(", ")
             ));
             return Err(self.error(start + 1, &msg));
@@ -388,6 +396,33 @@ impl Parser<'_> {
         Ok(Expr::Act(Box::new(args), index, Box::new(arg)))
     }
 
+    /// `max(a, b)` or `min(a, b)` (`op`), after the name `raw` that starts at `start`; the
+    /// current position is the `(`. Both arguments are expressions.
+    fn function2(&mut self, op: BinOp, raw: &str, start: usize) -> Result<Expr, FormulaError> {
+        let open = self.pos;
+        self.pos += 1; // '('
+        self.enter()?;
+        let a = self.expr()?;
+        if !matches!(self.peek_op(), Some((',', _))) {
+            let found = self.found();
+            return Err(self.error(
+                self.pos + 1,
+                &format!("{raw} takes two arguments, {raw}(a, b): expected \",\", found {found}"),
+            ));
+        }
+        self.pos += 1;
+        let b = self.expr()?;
+        if let Some((',', _)) = self.peek_op() {
+            return Err(self.error(
+                self.pos + 1,
+                &format!("{raw} takes two arguments, {raw}(a, b): unexpected third argument"),
+            ));
+        }
+        self.expect_close(open)?;
+        self.depth -= 1;
+        self.fold(op, a, b, start + 1)
+    }
+
     /// `a op b`, folded to a number when both are numbers (which must give a finite one;
     /// `column` is the operator's, for the error).
     fn fold(&mut self, op: BinOp, a: Expr, b: Expr, column: usize) -> Result<Expr, FormulaError> {
@@ -410,8 +445,8 @@ impl Parser<'_> {
             return Err(self.error(
                 column,
                 &format!(
-                    "more than {MAX_OPERATIONS} operations (+, -, *, /, ^): write a shorter \
-                     formula"
+                    "more than {MAX_OPERATIONS} operations (+, -, *, /, ^, max, min): write a \
+                     shorter formula"
                 ),
             ));
         }

@@ -19,11 +19,17 @@ pub(super) trait Real:
     fn sin(self) -> Self;
     fn cos(self) -> Self;
     fn erf(self) -> Self;
+    fn asinh(self) -> Self;
+    fn atan(self) -> Self;
+    /// The larger, NaN winning (as `Tensor::maximum` and `torch.maximum`).
+    fn maximum(self, b: Self) -> Self;
+    /// The smaller, NaN winning (as `Tensor::minimum` and `torch.minimum`).
+    fn minimum(self, b: Self) -> Self;
 }
 
-/// The `Real` methods as the type's own (inherent) methods, and `erf` as given.
+/// The `Real` methods as the type's own (inherent) methods, and `erf` and `asinh` as given.
 macro_rules! real {
-    ($t:ty, $erf:path) => {
+    ($t:ty, $erf:path, $asinh:path) => {
         impl Real for $t {
             fn powf(self, b: $t) -> $t {
                 <$t>::powf(self, b)
@@ -49,11 +55,31 @@ macro_rules! real {
             fn erf(self) -> $t {
                 $erf(self)
             }
+            fn asinh(self) -> $t {
+                $asinh(self)
+            }
+            fn atan(self) -> $t {
+                <$t>::atan(self)
+            }
+            fn maximum(self, b: $t) -> $t {
+                if self.is_nan() || self >= b {
+                    self
+                } else {
+                    b
+                }
+            }
+            fn minimum(self, b: $t) -> $t {
+                if self.is_nan() || self <= b {
+                    self
+                } else {
+                    b
+                }
+            }
         }
     };
 }
-real!(f32, scalar::erf);
-real!(f64, erf_f64);
+real!(f32, scalar::erf, super::tree::asinh);
+real!(f64, erf_f64, f64::asinh);
 
 /// `erf(a)` to about 1e-15 relative: `(2/√π)·e^(−a²)·Σₙ 2ⁿ·a^(2n+1)/(1·3·…·(2n+1))`, a series of
 /// positive terms (no cancellation); beyond |a| = 6, erf is ±1 to within 2e-17.

@@ -10,9 +10,9 @@ use super::tree::{Expr, Formula};
 
 impl Formula {
     /// `f(x)` in `f64`, or `None` if the formula calls an activation that has no `f64` form
-    /// here: every built-in function (`exp`, `ln`, `sqrt`, `abs`, `sin`, `cos`, `erf`) has one,
-    /// and so do `relu`, `sigmoid`, `tanh` and `softplus` at their default arguments. Numbers
-    /// are the formula's `f32` constants.
+    /// here: every built-in function (`exp`, `ln`, `sqrt`, `abs`, `sin`, `cos`, `erf`, `asinh`,
+    /// `atan`, `max`, `min`) has one, and so do `relu`, `sigmoid`, `tanh` and `softplus` at
+    /// their default arguments. Numbers are the formula's `f32` constants.
     ///
     /// ```
     /// use nn::activation::Formula;

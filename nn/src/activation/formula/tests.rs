@@ -187,6 +187,29 @@ fn errors_point_at_the_column() {
         ("x + 1/0", 6, "1 / 0 is inf, not a finite number"),
         ("x + exp(100)", 5, "exp(…) of a constant is inf"),
         ("x + .", 5, "expected digits around \".\""),
+        (
+            "max(x)",
+            6,
+            "max takes two arguments, max(a, b): expected \",\", found ')'",
+        ),
+        (
+            "x + min(x, 1, 2)",
+            13,
+            "min takes two arguments, min(a, b): unexpected third",
+        ),
+        (
+            "max(x, )",
+            8,
+            "expected a number, x, a function or \"(\", found ')'",
+        ),
+        ("max x", 5, "expected \"(\" after the function max"),
+        ("asinh(x, 2)", 8, "asinh takes one argument"),
+        (
+            "x * atn(x)",
+            5,
+            "unknown function \"atn\" (did you mean \"atan\"?)",
+        ),
+        ("x * maxx(x, 1)", 5, "(did you mean \"max\"?)"),
     ];
     for &(text, column, fragment) in cases {
         let e = Formula::parse(text).expect_err(text);
@@ -266,6 +289,112 @@ fn sin_cos_erf_rules_pass_gradcheck() {
         std::f32::consts::FRAC_2_SQRT_PI,
         1e-7
     ));
+}
+
+#[test]
+fn asinh_atan_rules_pass_gradcheck_and_match_f64() {
+    let xs = [
+        -1e6, -5000.0, -100.0, -20.0, -4.0, -1.5, -0.2, 0.0, 0.2, 1.5, 4.0, 20.0, 100.0, 5000.0,
+        1e6,
+    ];
+    gradcheck_pointwise(&Asinh, &xs, &[]).unwrap();
+    gradcheck_pointwise(&Atan, &xs, &[]).unwrap();
+    for &x in &xs {
+        let x64 = f64::from(x);
+        assert!(
+            close(Asinh.f(x, &[]), x64.asinh() as f32, 1e-6),
+            "asinh({x})"
+        );
+        assert!(close(Atan.f(x, &[]), x64.atan() as f32, 1e-6), "atan({x})");
+        let (da, dt) = (1.0 / (1.0 + x64 * x64).sqrt(), 1.0 / (1.0 + x64 * x64));
+        assert!(close(Asinh.df(x, &[]), da as f32, 1e-6), "asinh′({x})");
+        assert!(close(Atan.df(x, &[]), dt as f32, 1e-6), "atan′({x})");
+    }
+    // at 0 both are the identity to first order; far out they stay finite
+    assert_eq!((Asinh.f(0.0, &[]), Asinh.df(0.0, &[])), (0.0, 1.0));
+    assert_eq!((Atan.f(0.0, &[]), Atan.df(0.0, &[])), (0.0, 1.0));
+    assert!(close(Asinh.f(f32::MAX, &[]), 89.415_985, 1e-6)); // ln(2·f32::MAX)
+    assert!(close(Asinh.f(-f32::MAX, &[]), -89.415_985, 1e-6));
+    assert_eq!(Asinh.df(f32::MAX, &[]), 1.0 / f32::MAX);
+    assert_eq!(Atan.df(f32::MAX, &[]), 0.0);
+    // through a formula: the layer, the forward-mode derivative and the f64 reference
+    let f = Formula::parse("asinh(x) + atan(2 * x)").unwrap();
+    let layer = f.build();
+    let pts: Vec<f32> = POINTS.to_vec();
+    let (v, g) = value_and_grad(&layer, &pts);
+    let d = layer
+        .derivative(&Tensor::from_vec(pts.clone(), [13]))
+        .unwrap();
+    for (i, &x) in pts.iter().enumerate() {
+        let x64 = f64::from(x);
+        let want = f.reference(x64).unwrap();
+        assert!((want - (x64.asinh() + (2.0 * x64).atan())).abs() < 1e-15);
+        assert!(close(v[i], want as f32, 1e-6), "f({x}) {} vs {want}", v[i]);
+        let dwant = 1.0 / (1.0 + x64 * x64).sqrt() + 2.0 / (1.0 + 4.0 * x64 * x64);
+        assert!(
+            close(g[i], dwant as f32, 1e-6),
+            "f′({x}) {} vs {dwant}",
+            g[i]
+        );
+        assert!(close(d.data()[i], g[i], 1e-6));
+    }
+    // constants fold
+    assert!(close(at("asinh(1) * x", 1.0), 1f32.asinh(), 1e-7));
+    assert!(close(
+        at("atan(1) * 4 + 0 * x", 1.0),
+        std::f32::consts::PI,
+        1e-7
+    ));
+}
+
+#[test]
+fn max_and_min_of_two_expressions() {
+    assert_eq!(at("max(x, 0)", -2.0), 0.0);
+    assert_eq!(at("max(x, 0)", 3.0), 3.0);
+    assert_eq!(at("min(x, x^2)", 0.5), 0.25);
+    assert_eq!(at("min(1, x) + max(2, 3)", 5.0), 4.0); // max(2, 3) folds
+    assert_eq!(at("MAX(-x, 2 * x)", -1.0), 1.0);
+    // the gradient goes to the winner; at a tie each side gets half, as torch.maximum
+    // (torch.maximum(x, 2*x).backward at x = 0 gives 0.5·1 + 0.5·2 = 1.5)
+    let (_, g) = value_and_grad(
+        &Formula::parse("max(x, 2 * x)").unwrap().build(),
+        &[-1.0, 0.0, 1.0],
+    );
+    assert_eq!(g, [1.0, 1.5, 2.0]);
+    let (_, g) = value_and_grad(
+        &Formula::parse("min(x, 2 * x)").unwrap().build(),
+        &[-1.0, 0.0, 1.0],
+    );
+    assert_eq!(g, [2.0, 1.5, 1.0]);
+    // a constant side: max(x, 0) is relu away from 0 and splits at 0 (relu gives 0 there)
+    let layer = Formula::parse("max(x, 0)").unwrap().build();
+    let (_, g) = value_and_grad(&layer, &[-1.0, 0.0, 1.0]);
+    assert_eq!(g, [0.0, 0.5, 1.0]);
+    let d = layer
+        .derivative(&Tensor::from_vec(vec![-1.0, 0.0, 1.0], [3]))
+        .unwrap();
+    assert_eq!(d.to_vec(), [0.0, 0.5, 1.0]);
+    // gradcheck away from ties, and the forward-mode derivative agrees with autograd
+    let layer = Formula::parse("max(sin(x), x / 3) - min(atan(x), 0.5 * x) + max(1, x)")
+        .unwrap()
+        .build();
+    let x = Tensor::from_vec(vec![-2.1, -1.3, -0.4, 0.35, 0.9, 1.7, 2.6, 3.1], [2, 4]);
+    gradcheck(
+        |v: &[Var]| layer.forward(&v[0]),
+        std::slice::from_ref(&x),
+        1e-2,
+        1e-2,
+    )
+    .unwrap();
+    let d = layer.derivative(&x).unwrap();
+    let (_, g) = value_and_grad(&layer, x.data());
+    for (a, b) in d.data().iter().zip(&g) {
+        assert!(close(*a, *b, 1e-5), "{a} vs {b}");
+    }
+    // the f64 reference
+    let f = Formula::parse("max(x, 0) + min(x, -1)").unwrap();
+    assert_eq!(f.reference(2.0), Some(1.0));
+    assert_eq!(f.reference(-3.0), Some(-3.0));
 }
 
 #[test]

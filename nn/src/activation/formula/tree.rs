@@ -1,6 +1,7 @@
-//! The parsed form of a formula: the tree ([`Expr`]) of operators ([`BinOp`]), built-in
-//! functions ([`Builtin`], with the scalar rules [`Sin`], [`Cos`], [`Erf`]) and registered
-//! activation calls, inside a [`Formula`].
+//! The parsed form of a formula: the tree ([`Expr`]) of operators ([`BinOp`], with `max` and
+//! `min` of two sub-expressions), built-in functions ([`Builtin`], with the scalar rules
+//! [`Sin`], [`Cos`], [`Erf`], [`Asinh`], [`Atan`]) and registered activation calls, inside a
+//! [`Formula`].
 
 use std::fmt;
 
@@ -12,7 +13,12 @@ use crate::activation::scalar;
 use super::real::Real;
 
 /// The built-in functions of one argument (beside the registered activations).
-pub(super) const BUILTINS: [&str; 8] = ["exp", "ln", "log", "sqrt", "abs", "sin", "cos", "erf"];
+pub(super) const BUILTINS: [&str; 10] = [
+    "exp", "ln", "log", "sqrt", "abs", "sin", "cos", "erf", "asinh", "atan",
+];
+
+/// The built-in functions of two arguments, `max(a, b)` and `min(a, b)`.
+pub(super) const BUILTINS2: [&str; 2] = ["max", "min"];
 
 /// `sin(x)`, a scalar rule: f′(x) = cos(x).
 #[derive(Clone, Copy, Debug, Default)]
@@ -69,7 +75,63 @@ impl Pointwise for Erf {
     }
 }
 
-/// A binary operator.
+/// `asinh(x) = sinh⁻¹(x) = ln(x + √(x² + 1))`, a scalar rule (PyTorch's `torch.asinh`):
+/// f′(x) = 1/√(1 + x²).
+///
+/// Odd and unbounded but only logarithmically growing: identity-like near 0
+/// (asinh(x) ≈ x − x³/6), ≈ sign(x)·ln(2|x|) for large |x|.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Asinh;
+
+impl Pointwise for Asinh {
+    fn name(&self) -> &'static str {
+        "asinh"
+    }
+    #[inline(always)]
+    fn f(&self, x: f32, _: &[f32]) -> f32 {
+        asinh(x)
+    }
+    #[inline(always)]
+    fn df(&self, x: f32, _: &[f32]) -> f32 {
+        // hypot, not sqrt(1 + x²): x² overflows f32 beyond |x| ≈ 1.8e19
+        1.0 / 1f32.hypot(x)
+    }
+}
+
+/// `asinh(x)` in `f32` without overflow: `std`'s form adds |x| to about |x| and overflows to
+/// infinity for |x| above half of `f32::MAX`; beyond |x| = 2¹² the `1/(4x²)` term of
+/// `ln(2|x|) + 1/(4x²) − …` is below `f32`'s resolution, so `ln|x| + ln 2` is exact there.
+pub(super) fn asinh(x: f32) -> f32 {
+    let ax = x.abs();
+    if ax > 4096.0 {
+        (ax.ln() + std::f32::consts::LN_2).copysign(x)
+    } else {
+        x.asinh()
+    }
+}
+
+/// `atan(x) = tan⁻¹(x)`, a scalar rule (PyTorch's `torch.atan`): f′(x) = 1/(1 + x²).
+///
+/// Odd and bounded in (−π/2, π/2), identity-like near 0 (atan(x) ≈ x − x³/3).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Atan;
+
+impl Pointwise for Atan {
+    fn name(&self) -> &'static str {
+        "atan"
+    }
+    #[inline(always)]
+    fn f(&self, x: f32, _: &[f32]) -> f32 {
+        x.atan()
+    }
+    #[inline(always)]
+    fn df(&self, x: f32, _: &[f32]) -> f32 {
+        // x² = inf beyond |x| ≈ 1.8e19 gives 0, the limit
+        1.0 / (1.0 + x * x)
+    }
+}
+
+/// A binary operator, or a function of two arguments (`max`, `min`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum BinOp {
     Add,
@@ -77,6 +139,10 @@ pub(super) enum BinOp {
     Mul,
     Div,
     Pow,
+    /// `max(a, b)`, PyTorch's `torch.maximum`: at a tie each side gets half the gradient.
+    Max,
+    /// `min(a, b)`, PyTorch's `torch.minimum`: at a tie each side gets half the gradient.
+    Min,
 }
 
 impl BinOp {
@@ -87,6 +153,17 @@ impl BinOp {
             BinOp::Mul => "*",
             BinOp::Div => "/",
             BinOp::Pow => "^",
+            BinOp::Max => "max",
+            BinOp::Min => "min",
+        }
+    }
+
+    /// The function of two arguments called `name` (lowercase), if it is one.
+    pub(super) fn function(name: &str) -> Option<BinOp> {
+        match name {
+            "max" => Some(BinOp::Max),
+            "min" => Some(BinOp::Min),
+            _ => None,
         }
     }
 
@@ -97,6 +174,8 @@ impl BinOp {
             BinOp::Mul => a * b,
             BinOp::Div => a / b,
             BinOp::Pow => a.powf(b),
+            BinOp::Max => a.maximum(b),
+            BinOp::Min => a.minimum(b),
         }
     }
 }
@@ -111,6 +190,8 @@ pub(super) enum Builtin {
     Sin,
     Cos,
     Erf,
+    Asinh,
+    Atan,
 }
 
 impl Builtin {
@@ -123,6 +204,8 @@ impl Builtin {
             "sin" => Builtin::Sin,
             "cos" => Builtin::Cos,
             "erf" => Builtin::Erf,
+            "asinh" => Builtin::Asinh,
+            "atan" => Builtin::Atan,
             _ => return None,
         })
     }
@@ -136,6 +219,8 @@ impl Builtin {
             Builtin::Sin => a.sin(),
             Builtin::Cos => a.cos(),
             Builtin::Erf => a.erf(),
+            Builtin::Asinh => a.asinh(),
+            Builtin::Atan => a.atan(),
         }
     }
 
@@ -157,6 +242,8 @@ impl Builtin {
             Builtin::Sin => a.cos(),
             Builtin::Cos => -a.sin(),
             Builtin::Erf => Erf.df(a, &[]),
+            Builtin::Asinh => Asinh.df(a, &[]),
+            Builtin::Atan => Atan.df(a, &[]),
         }
     }
 
@@ -169,6 +256,8 @@ impl Builtin {
             Builtin::Sin => v.pointwise(&Sin),
             Builtin::Cos => v.pointwise(&Cos),
             Builtin::Erf => v.pointwise(&Erf),
+            Builtin::Asinh => v.pointwise(&Asinh),
+            Builtin::Atan => v.pointwise(&Atan),
         }
     }
 }
