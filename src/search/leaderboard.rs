@@ -108,10 +108,12 @@ pub struct Settings {
 impl Settings {
     /// The names of the settings that differ from `other`'s, the shard aside.
     pub fn differences(&self, other: &Settings) -> Vec<String> {
-        let (a, b) = (
-            serde_json::to_value(self).expect("settings serialise"),
-            serde_json::to_value(other).expect("settings serialise"),
-        );
+        // through the text, so that an f32 shows as written (0.003, not 0.003000000026…)
+        let value = |s: &Settings| -> serde_json::Value {
+            serde_json::from_str(&serde_json::to_string(s).expect("settings serialise"))
+                .expect("settings read back")
+        };
+        let (a, b) = (value(self), value(other));
         let (a, b) = (a.as_object().unwrap(), b.as_object().unwrap());
         a.iter()
             .filter(|(k, v)| *k != "shard" && b.get(*k) != Some(v))
@@ -200,8 +202,8 @@ impl Leaderboard {
 
     /// The file's text: `{"settings":{…}}`, then one record per line.
     pub fn to_jsonl(&self) -> String {
-        let mut s = serde_json::json!({ SETTINGS_KEY: &self.settings }).to_string();
-        s.push('\n');
+        let settings = serde_json::to_string(&self.settings).expect("settings serialise");
+        let mut s = format!("{{\"{SETTINGS_KEY}\":{settings}}}\n");
         for r in &self.records {
             s += &serde_json::to_string(r).expect("a record serialises");
             s.push('\n');
