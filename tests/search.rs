@@ -209,7 +209,7 @@ fn merging_refuses_mismatched_overlapping_missing_and_unfinished_shards() {
 
     let e = err(&[a.clone(), a.clone()]);
     assert!(e.contains("s0of2 and s0of2 are both shard 0/2"), "{e}");
-    let e = err(&[a.clone()]);
+    let e = err(std::slice::from_ref(&a));
     assert!(e.contains("shard 1/2 missing"), "{e}");
     let other = shard(
         1,

@@ -396,7 +396,7 @@ mod tests {
             loss,
             failure: None,
         };
-        let mut v = vec![
+        let mut v = [
             r(0, None, None),
             r(1, Some(0.5), Some(1.0)),
             r(2, Some(0.9), Some(0.4)),
