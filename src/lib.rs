@@ -2,7 +2,8 @@
 //! functions. This facade re-exports the member crates: [`tensor`], [`autograd`], [`nn`],
 //! [`optim`] and [`datasets`], and owns what the examples share: [`cli`] (command-line
 //! arguments), [`lab`] (the training loop, checkpoints), [`metrics`] (per-epoch records, JSON
-//! Lines), [`report`] (progress bar, tables, SVG charts, HTML) and [`fs`] (atomic writes).
+//! Lines), [`report`] (progress bar, tables, SVG charts, HTML), [`search`] (searching for
+//! activation functions) and [`fs`] (atomic writes).
 //! [`prelude`] brings what a training script names in one `use`.
 
 pub use autograd;

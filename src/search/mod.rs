@@ -166,15 +166,16 @@ fn resume(out: &Path, settings: &Settings, candidates: &[String]) -> Result<Lead
 /// Re-runs each of `formulas` with each of `seeds` on `task` (on `threads` threads), for
 /// mean ± spread.
 ///
+/// Failed runs are counted, not errors.
+///
 /// # Errors
-/// [`LabError::Output`] if `log` fails.
+/// None today (the signature leaves room for the runner's).
 pub fn reevaluate(
     task: &ProxyTask,
     data: &Data,
     formulas: &[String],
     seeds: &[u64],
     threads: usize,
-    log: &mut dyn Write,
 ) -> Result<Vec<Reevaluation>, LabError> {
     let jobs: Vec<(usize, u64)> = (0..formulas.len())
         .flat_map(|f| seeds.iter().map(move |&s| (f, s)))
@@ -199,6 +200,5 @@ pub fn reevaluate(
         .zip(results)
         .map(|(f, rs)| Reevaluation::new(f, rs.into_iter().flatten().collect()))
         .collect();
-    let _ = log;
     Ok(rows)
 }
