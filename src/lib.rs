@@ -2,9 +2,11 @@
 //! functions. This facade re-exports the member crates: [`tensor`], [`autograd`], [`nn`],
 //! [`optim`] and [`datasets`], and owns what the examples share: [`cli`] (command-line
 //! arguments), [`lab`] (the training loop, checkpoints), [`metrics`] (per-epoch records, JSON
-//! Lines), [`report`] (progress bar, tables, SVG charts, HTML), [`fs`] (atomic writes) and
-//! [`experiments`] (the example programs as library functions — the activations tool, dead
-//! ReLUs, vanishing gradients, convergence, regularisation — for a crate of one's own to run).
+//! Lines), [`report`] (progress bar, tables, SVG charts, HTML), [`stats`] (mean ± spread over
+//! seeds, Welch's t-test), [`search`] (searching for activation functions), [`fs`] (atomic
+//! writes) and [`experiments`] (the example programs as library functions — the activations
+//! tool, dead ReLUs, vanishing gradients, convergence, regularisation — for a crate of one's
+//! own to run).
 //! [`prelude`] brings what a training script names in one `use`.
 
 pub use autograd;
@@ -19,6 +21,7 @@ pub mod fs;
 pub mod lab;
 pub mod metrics;
 pub mod report;
+pub mod search;
 pub mod stats;
 
 pub mod prelude {

@@ -27,34 +27,45 @@ pub mod vanishing_gradients;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+/// A program [`main`] runs by name.
+#[derive(Clone, Copy, Debug)]
+pub struct Program {
+    /// Its name, the first argument (`dead_relu`), as the example's.
+    pub name: &'static str,
+    /// Runs it on a command line whose first item is the program's name.
+    pub main_from: fn(Vec<OsString>) -> ExitCode,
+    /// What it shows, in one line.
+    pub about: &'static str,
+}
+
 /// The programs [`main`] runs by name, each with its `main_from` and a line saying what it
 /// shows; `mnist` (the lab, [`crate::lab::main_from`]) is the one without a name.
-pub const PROGRAMS: &[(&str, fn(Vec<OsString>) -> ExitCode, &str)] = &[
-    (
-        "activations",
-        activations::main_from::<Vec<OsString>, OsString>,
-        "list, describe, tabulate (--csv) and plot activations",
-    ),
-    (
-        "dead_relu",
-        dead_relu::main_from::<Vec<OsString>, OsString>,
-        "dead units before and after training at a high learning rate",
-    ),
-    (
-        "vanishing_gradients",
-        vanishing_gradients::main_from::<Vec<OsString>, OsString>,
-        "per-layer gradient norms of a deep narrow MLP",
-    ),
-    (
-        "convergence",
-        convergence::main_from::<Vec<OsString>, OsString>,
-        "training loss after N steps, over seeds",
-    ),
-    (
-        "regularisation",
-        regularisation::main_from::<Vec<OsString>, OsString>,
-        "the train/test gap of relu, leaky_relu at RReLU's mean slope and rrelu",
-    ),
+pub const PROGRAMS: &[Program] = &[
+    Program {
+        name: "activations",
+        main_from: activations::main_from::<Vec<OsString>, OsString>,
+        about: "list, describe, tabulate (--csv) and plot activations",
+    },
+    Program {
+        name: "dead_relu",
+        main_from: dead_relu::main_from::<Vec<OsString>, OsString>,
+        about: "dead units before and after training at a high learning rate",
+    },
+    Program {
+        name: "vanishing_gradients",
+        main_from: vanishing_gradients::main_from::<Vec<OsString>, OsString>,
+        about: "per-layer gradient norms of a deep narrow MLP",
+    },
+    Program {
+        name: "convergence",
+        main_from: convergence::main_from::<Vec<OsString>, OsString>,
+        about: "training loss after N steps, over seeds",
+    },
+    Program {
+        name: "regularisation",
+        main_from: regularisation::main_from::<Vec<OsString>, OsString>,
+        about: "the train/test gap of relu, leaky_relu at RReLU's mean slope and rrelu",
+    },
 ];
 
 /// Every example program from one binary: `std::env::args` as [`main_from`] takes them.
@@ -80,15 +91,15 @@ where
         text.push_str(
             "  mnist                 train and compare activations on MNIST (the default)\n",
         );
-        for (program, _, about) in PROGRAMS {
-            text.push_str(&format!("  {program:<21} {about}\n"));
+        for p in PROGRAMS {
+            text.push_str(&format!("  {:<21} {}\n", p.name, p.about));
         }
         text.push_str("each takes --help\n");
         let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
         return ExitCode::SUCCESS;
     }
-    if let Some((_, run, _)) = PROGRAMS.iter().find(|(program, _, _)| *program == name) {
-        return run(args[1..].to_vec());
+    if let Some(p) = PROGRAMS.iter().find(|p| p.name == name) {
+        return (p.main_from)(args[1..].to_vec());
     }
     if name == "mnist" {
         return crate::lab::main_from(args[1..].to_vec());

@@ -26,10 +26,10 @@ type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type DrawResult = Result<(), Box<dyn Error>>;
 
 const WIDTH: u32 = 960;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Tableau 10: distinct, colour-blind-friendlier than the primaries; one per activation.
-pub(super) const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(0x4e, 0x79, 0xa7),
     RGBColor(0xf2, 0x8e, 0x2b),
     RGBColor(0xe1, 0x57, 0x59),
@@ -459,7 +459,7 @@ fn draw_loss(root: &Area, runs: &[RunHistory]) -> DrawResult {
     Ok(())
 }
 
-fn draw_legend<'a, 'b: 'a, X, Y>(
+pub(crate) fn draw_legend<'a, 'b: 'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
     pos: SeriesLabelPosition,
 ) -> DrawResult

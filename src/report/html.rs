@@ -11,7 +11,7 @@ use super::Note;
 use crate::metrics::RunHistory;
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,7 +27,12 @@ fn esc(s: &str) -> String {
 }
 
 /// An HTML table; columns from `first_num` on are numbers, aligned right.
-fn html_table(out: &mut String, headers: &[&str], rows: &[Vec<String>], first_num: usize) {
+pub(crate) fn html_table(
+    out: &mut String,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    first_num: usize,
+) {
     out.push_str("<table>\n<tr>");
     for h in headers {
         let _ = write!(out, "<th>{}</th>", esc(h));
@@ -195,7 +200,8 @@ pub(super) fn index_html(
 const SPREAD_NOTE: &str = "Each line is the mean over an activation's seeds; the shaded band \
 (a bar at a single epoch) is their range, from the lowest seed's value to the highest's.";
 
-const CSS: &str = "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; \
+pub(crate) const CSS: &str =
+    "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; \
 max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }

@@ -35,10 +35,10 @@ pub use crate::fs::write_atomic;
 use crate::fs::{create_dir_all, WriteError};
 use crate::metrics::RunHistory;
 
-mod charts;
+pub(crate) mod charts;
 #[cfg(test)]
 mod demo;
-mod html;
+pub(crate) mod html;
 mod progress;
 mod table;
 mod terminal;
