@@ -425,21 +425,8 @@ pub const FAMILIES: [(&str, &str, &[&str]); 3] = [
     ),
 ];
 
-/// The colours of a family's curves, all different (matplotlib's "tab10" order).
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
-
 /// One chart of a parameter family: f for each spec, each in its own colour.
 fn family_chart(title: &str, specs: &[&str], xs: &[f32]) -> Result<String, Box<dyn Error>> {
-    if specs.len() > PALETTE.len() {
-        return Err(format!("{title}: more curves than colours").into());
-    }
     let mut curves = Vec::with_capacity(specs.len());
     for spec in specs {
         let (ys, _) = evaluate(&ActivationSpec::parse(spec)?, xs);
@@ -464,7 +451,9 @@ fn family_chart(title: &str, specs: &[&str], xs: &[f32]) -> Result<String, Box<d
             .bold_line_style(RGBColor(210, 210, 210))
             .label_style(("sans-serif", 13))
             .draw()?;
-        for ((spec, ys), color) in specs.iter().zip(&curves).zip(PALETTE) {
+        // the reports' colours: all different, however many curves
+        let colors = crate::report::charts::series_colors(specs.len());
+        for ((spec, ys), color) in specs.iter().zip(&curves).zip(colors) {
             let f: Vec<(f32, f32)> = xs.iter().copied().zip(ys.iter().copied()).collect();
             c.draw_series(LineSeries::new(f, color.stroke_width(2)))?
                 .label(*spec)

@@ -45,7 +45,7 @@ pub(crate) const PALETTE: [RGBColor; 10] = [
 /// The colours of `n` series, all different: [`PALETTE`] for up to ten, otherwise `n` hues
 /// evenly spaced around the colour wheel (equally saturated and light), so that a chart of
 /// eleven activations or more never draws two in one colour.
-pub(super) fn series_colors(n: usize) -> Vec<RGBColor> {
+pub(crate) fn series_colors(n: usize) -> Vec<RGBColor> {
     if n <= PALETTE.len() {
         return PALETTE[..n].to_vec();
     }
