@@ -195,3 +195,35 @@ fn the_phenomenon_experiments_take_it_by_name() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("did you mean \"scaled_softsign\""));
 }
+
+/// The composed activation (`src/bin/composed.rs`, Var ops, no rule): trained beside relu,
+/// named in its table row and its report.
+#[test]
+fn the_composed_activation_trains_and_reports_beside_relu() {
+    let t = Scratch::new("composed");
+    let report = t.path("report");
+    let out = Command::new(env!("CARGO_BIN_EXE_composed"))
+        .args([
+            "--compare",
+            "relu,sigmoid_squared",
+            "--epochs",
+            "1",
+            "--limit-train",
+            "100",
+            "--data-dir",
+            SLICE,
+            "--report",
+            &report,
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let table = stdout.lines().find(|l| l.starts_with("sigmoid_squared "));
+    assert!(
+        table.is_some_and(|l| l.contains('%')),
+        "no table row: {stdout}"
+    );
+    let html = std::fs::read_to_string(Path::new(&report).join("index.html")).unwrap();
+    assert!(html.contains("sigmoid_squared"), "{html}");
+}
