@@ -624,17 +624,28 @@ pub fn parse_args<T: Parser>() -> T {
     args
 }
 
-/// Ends the program (one line on stderr, status 2) when standard output is closed.
+/// Ends the program (one line on stderr, status 2) when standard output is closed
+/// ([`stdout_is_usable`]).
 fn refuse_closed_stdout() {
-    if !stdout_is_open() {
-        // Rust's standard output treats a closed descriptor as a sink that accepts everything,
-        // so a run started with `>&-` would print nothing and still end with status 0.
-        use std::io::Write;
-        let line = "error: standard output: it is closed (`>&-`), so nothing this program prints \
-                    could be seen; send it to a file, or to /dev/null to discard it\n";
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    if !stdout_is_usable() {
         std::process::exit(2)
     }
+}
+
+/// Whether standard output is open; when it is closed, says so in one line on stderr (the
+/// caller then ends with status 2).
+///
+/// Rust's standard output treats a closed descriptor as a sink that accepts everything, so a
+/// run started with `>&-` would print nothing and still end with status 0.
+pub fn stdout_is_usable() -> bool {
+    if stdout_is_open() {
+        return true;
+    }
+    use std::io::Write;
+    let line = "error: standard output: it is closed (`>&-`), so nothing this program prints \
+                could be seen; send it to a file, or to /dev/null to discard it\n";
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    false
 }
 
 /// Whether standard output was open when the program started.
@@ -674,6 +685,12 @@ fn stdout_is_open() -> bool {
 /// reader that stopped on purpose (`--help | head`, a broken pipe) is not — nothing was lost
 /// that the reader wanted.
 pub fn exit_on_error(e: clap::Error) -> ! {
+    std::process::exit(print_clap_error(&e))
+}
+
+/// What [`exit_on_error`] prints for a clap "error", without ending the program: returns the
+/// exit status (clap's for `--help`, 0; 2 for a real error or help that could not be written).
+pub fn print_clap_error(e: &clap::Error) -> i32 {
     use std::io::Write;
     if !e.use_stderr() {
         let text = e.render().to_string();
@@ -681,18 +698,18 @@ pub fn exit_on_error(e: clap::Error) -> ! {
             .lock()
             .write_all(text.as_bytes())
             .and_then(|()| std::io::stdout().flush());
-        match written {
+        return match written {
             Err(w) if w.kind() != std::io::ErrorKind::BrokenPipe => {
                 let line = format!("error: standard output: cannot write the help ({w})\n");
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
-                std::process::exit(2)
+                2
             }
-            _ => std::process::exit(e.exit_code()),
-        }
+            _ => e.exit_code(),
+        };
     }
-    let line = format!("{}\n", one_line(&e));
+    let line = format!("{}\n", one_line(e));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
-    std::process::exit(2)
+    2
 }
 
 /// clap's error message on one line, with the accepted values or a tip when clap gives them:

@@ -711,7 +711,7 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#222}
 /// line on stderr, exit status 2), runs [`run`] printing to standard output, and returns the
 /// exit status: 0, or 2 with `error: …` on stderr ([`LabError::exit`]).
 pub fn main() -> ExitCode {
-    finish(&crate::cli::parse_args())
+    main_from(std::env::args_os())
 }
 
 /// [`main`] with the command line given (its first item is the program's name) instead of
@@ -723,13 +723,6 @@ where
     S: Into<OsString> + Clone,
 {
     crate::lab::main_with(args, run)
-}
-
-fn finish(args: &Args) -> ExitCode {
-    match run(args, &mut io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.exit(),
-    }
 }
 
 /// The whole tool, printing to `out`. Every flag is checked before anything is printed or

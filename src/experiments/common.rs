@@ -111,16 +111,14 @@ pub struct CommonArgs {
     pub quiet: bool,
 }
 
-/// An example's `main`: parses its flags `A` (clap's errors end the program with status 2),
-/// runs `run` with standard output, and turns a [`LabError`] into `error: …` on stderr and its
-/// exit status ([`LabError::exit`]).
+/// An example's `main`: [`lab::main_with`](crate::lab::main_with) on `std::env::args`: parses
+/// its flags `A` (a clap error or a closed standard output: one line, status 2), runs `run`
+/// with standard output, and turns a [`LabError`] into `error: …` on stderr and its exit
+/// status ([`LabError::exit`]).
 pub fn run_main<A: Parser>(
     run: impl FnOnce(&A, &mut dyn Write) -> Result<(), LabError>,
 ) -> ExitCode {
-    match run(&crate::cli::parse_args(), &mut std::io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.exit(),
-    }
+    crate::lab::main_with(std::env::args_os(), run)
 }
 
 /// The start every phenomenon example shares: the specs of `--activations`, each checked so

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use super::run;
-use crate::cli::{one_line, parse_args, LabArgs};
+use crate::cli::{print_clap_error, stdout_is_usable, LabArgs};
 
 /// The lab from your own binary: the `mnist` example's command line exactly. Parses
 /// `std::env::args` as [`LabArgs`] (a bad flag: one line, exit status 2; `--help` lists every
@@ -25,8 +25,7 @@ use crate::cli::{one_line, parse_args, LabArgs};
 /// }
 /// ```
 pub fn main() -> ExitCode {
-    let args: LabArgs = parse_args();
-    finish(&args)
+    main_from(std::env::args_os())
 }
 
 /// [`main`] with the command line given (its first item is the program's name) instead of
@@ -56,30 +55,16 @@ where
     I: IntoIterator<Item = S>,
     S: Into<OsString> + Clone,
 {
-    match A::try_parse_from(args) {
-        Ok(args) => match run(&args, &mut io::stdout().lock()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => e.exit(),
-        },
-        Err(e) if !e.use_stderr() => {
-            // --help, --version: ignore a failed write, as `exit_on_error` does for a closed pipe
-            let _ = io::stdout()
-                .lock()
-                .write_all(e.render().to_string().as_bytes());
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
-        }
-        Err(e) => {
-            let line = format!("{}\n", one_line(&e));
-            let _ = io::stderr().lock().write_all(line.as_bytes());
-            ExitCode::from(2)
-        }
+    // as `cli::parse_args`: clap's errors and a closed standard output, without exiting
+    let args = match A::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => return ExitCode::from(u8::try_from(print_clap_error(&e)).unwrap_or(2)),
+    };
+    if !stdout_is_usable() {
+        return ExitCode::from(2);
     }
-}
-
-/// Runs the parsed command line and turns the result into the exit status.
-fn finish(args: &LabArgs) -> ExitCode {
-    match run(args, &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
+    match run(&args, &mut io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.exit(),
     }
 }

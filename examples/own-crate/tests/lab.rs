@@ -194,6 +194,23 @@ fn the_phenomenon_experiments_take_it_by_name() {
     let bad = run(&["dead_relu", "--activations", "scaled_sofsign"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("did you mean \"scaled_softsign\""));
+
+    // a closed standard output (`>&-`) is refused before anything runs, as in the examples
+    let closed = Command::new("sh")
+        .args([
+            "-c",
+            "exec \"$0\" \"$@\" >&-",
+            env!("CARGO_BIN_EXE_my-activation"),
+        ])
+        .args(["dead_relu", "--activations", "relu", "--data-dir", SLICE])
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(2));
+    assert!(
+        text(&closed.stderr).starts_with("error: standard output: it is closed"),
+        "{}",
+        text(&closed.stderr)
+    );
 }
 
 /// The composed activation (`src/bin/composed.rs`, Var ops, no rule): trained beside relu,
