@@ -47,6 +47,7 @@ use crate::autograd::Var;
 use crate::fs::{create_dir_all, write_atomic};
 use crate::lab::{parse_activation, LabError};
 use crate::nn::activation::{self, ActivationSpec, Category};
+use crate::report::html::esc;
 use crate::tensor::Tensor;
 use clap::Parser;
 use plotters::prelude::*;
@@ -425,6 +426,43 @@ pub const FAMILIES: [(&str, &str, &[&str]); 3] = [
     ),
 ];
 
+/// The frame every chart here shares, 480×360: a title, axes labelled in the reports' grey
+/// grid, over `x` × `y`; `draw` adds the series and the legend, then the SVG text is returned.
+fn small_chart(
+    title: &str,
+    title_px: u32,
+    x: std::ops::Range<f32>,
+    y: std::ops::Range<f32>,
+    draw: impl FnOnce(&mut SmallChart<'_>) -> Result<(), Box<dyn Error>>,
+) -> Result<String, Box<dyn Error>> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (480, 360)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", title_px))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
+            .build_cartesian_2d(x, y)?;
+        c.configure_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        draw(&mut c)?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// A chart of [`small_chart`]: f32 coordinates on an SVG string.
+type SmallChart<'a> = ChartContext<
+    'a,
+    SVGBackend<'a>,
+    Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>,
+>;
+
 /// One chart of a parameter family: f for each spec, each in its own colour.
 fn family_chart(title: &str, specs: &[&str], xs: &[f32]) -> Result<String, Box<dyn Error>> {
     let mut curves = Vec::with_capacity(specs.len());
@@ -436,21 +474,7 @@ fn family_chart(title: &str, specs: &[&str], xs: &[f32]) -> Result<String, Box<d
     let (lo, hi) = all.fold((-1.0f32, 1.0f32), |(a, b), &v| (a.min(v), b.max(v)));
     let pad = 0.08 * (hi - lo);
     let (x0, x1) = (xs[0], xs[xs.len() - 1]);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (480, 360)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut c = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))?;
-        c.configure_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .label_style(("sans-serif", 13))
-            .draw()?;
+    small_chart(title, 18, x0..x1, (lo - pad)..(hi + pad), |c| {
         // the reports' colours: all different, however many curves
         let colors = crate::report::charts::series_colors(specs.len());
         for ((spec, ys), color) in specs.iter().zip(&curves).zip(colors) {
@@ -467,9 +491,8 @@ fn family_chart(title: &str, specs: &[&str], xs: &[f32]) -> Result<String, Box<d
             .border_style(RGBColor(200, 200, 200))
             .label_font(("sans-serif", 13))
             .draw()?;
-        root.present()?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 const F_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -507,21 +530,7 @@ fn chart(name: &str, act: &ActivationSpec, xs: &[f32]) -> Result<String, Box<dyn
         (-1.0, 1.0)
     };
     let pad = 0.08 * (hi - lo);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (480, 360)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut c = ChartBuilder::on(&root)
-            .caption(name, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))?;
-        c.configure_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .label_style(("sans-serif", 13))
-            .draw()?;
+    small_chart(name, 22, x0..x1, (lo - pad)..(hi + pad), |c| {
         let axis = RGBColor(120, 120, 120);
         c.draw_series(LineSeries::new(
             [(x0, 0.0), (x1, 0.0)],
@@ -567,16 +576,8 @@ fn chart(name: &str, act: &ActivationSpec, xs: &[f32]) -> Result<String, Box<dyn
             .border_style(RGBColor(200, 200, 200))
             .label_font(("sans-serif", 14))
             .draw()?;
-        root.present()?;
-    }
-    Ok(svg)
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+        Ok(())
+    })
 }
 
 /// Draws every chart in memory first, then writes them and `index.html` into `dir`, and says
