@@ -205,15 +205,11 @@ pub fn num(v: f32) -> String {
     }
 }
 
-/// The mean and the sample standard deviation (0 for a single value).
+/// The mean and the sample standard deviation (0 for a single value or none), as `f32`:
+/// [`stats::Summary`](crate::stats::Summary), the one computation of both, which works in `f64`.
 pub fn mean_std(v: &[f32]) -> (f32, f32) {
-    let n = v.len() as f32;
-    let mean = v.iter().sum::<f32>() / n;
-    if v.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / (n - 1.0);
-    (mean, var.sqrt())
+    let s = crate::stats::Summary::of(v);
+    (s.mean as f32, if v.len() < 2 { 0.0 } else { s.std as f32 })
 }
 
 /// `a, b and c`.

@@ -40,24 +40,18 @@ impl Reevaluation {
     /// The summary of `runs`, all of `formula`.
     pub fn new(formula: &str, runs: Vec<Record>) -> Reevaluation {
         let accuracies: Vec<f32> = runs.iter().filter_map(|r| r.accuracy).collect();
-        let n = accuracies.len() as f32;
-        let mean = accuracies.iter().sum::<f32>() / n.max(1.0);
-        let std = if accuracies.len() < 2 {
-            0.0
-        } else {
-            (accuracies
-                .iter()
-                .map(|a| (a - mean) * (a - mean))
-                .sum::<f32>()
-                / (n - 1.0))
-                .sqrt()
-        };
+        // mean and sample std in f64 (stats::Summary); no spread from fewer than two runs
+        let summary = crate::stats::Summary::of(&accuracies);
         Reevaluation {
             formula: formula.to_string(),
             failures: runs.len() - accuracies.len(),
             accuracies,
-            mean: if n > 0.0 { mean } else { f32::NAN },
-            std,
+            mean: summary.mean as f32,
+            std: if summary.n < 2 {
+                0.0
+            } else {
+                summary.std as f32
+            },
         }
     }
 }
