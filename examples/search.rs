@@ -257,13 +257,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
         reevaluated = search::reevaluate(&task, &data, &formulas, &args.seeds, threads)?;
         let rows: Vec<Vec<String>> = reevaluated
             .iter()
-            .map(|r| {
-                vec![
-                    r.formula.clone(),
-                    format!("{:.2}% ± {:.2}", r.mean * 100.0, r.std * 100.0),
-                    r.failures.to_string(),
-                ]
-            })
+            .map(|r| vec![r.formula.clone(), r.accuracy_text(), r.failures.to_string()])
             .collect();
         writeln!(
             out,

@@ -37,6 +37,12 @@ pub struct Reevaluation {
 }
 
 impl Reevaluation {
+    /// The mean accuracy ± its spread in percent, as the table and the page show it:
+    /// `"84.05% ± 0.45"`.
+    pub fn accuracy_text(&self) -> String {
+        format!("{:.2}% ± {:.2}", self.mean * 100.0, self.std * 100.0)
+    }
+
     /// The summary of `runs`, all of `formula`.
     pub fn new(formula: &str, runs: Vec<Record>) -> Reevaluation {
         let accuracies: Vec<f32> = runs.iter().filter_map(|r| r.accuracy).collect();
@@ -223,7 +229,7 @@ fn index_html(
             .map(|r| {
                 vec![
                     r.formula.clone(),
-                    format!("{:.2}% ± {:.2}", r.mean * 100.0, r.std * 100.0),
+                    r.accuracy_text(),
                     r.accuracies
                         .iter()
                         .map(|a| format!("{:.2}", a * 100.0))
