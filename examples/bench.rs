@@ -19,6 +19,23 @@
 //!   or Adam with lr 1e-3.
 //! - Timing: `max(20, steps / 10)` warm-up steps, then `steps` timed steps.
 //!
+//! Two more lines, which PyTorch's script has no counterpart for:
+//!
+//! - `--limit` (MLP only) also prints the network's **compute limit**: the GEMM's peak on this
+//!   machine at this thread count (`gemm_peak_gflops`, the best of 7 products of two
+//!   1024 × 1024 matrices) divided by the training FLOP per sample (`flop_per_sample`:
+//!   2 FLOP per multiply-add, one pass over every layer's weights in the forward pass, one
+//!   for the weight gradients, one for the input gradients of all layers but the first),
+//!   then `compute_limit_samples_per_sec` and `fraction_of_limit`, the share of it reached.
+//!   No step can beat it: it is every product running at the speed of a large square one,
+//!   with nothing else to do.
+//! - `--model search` scores the first `--candidates` candidates of the activation search
+//!   (`minidl::search`) on its standard proxy task (`ProxyTask::default()`), `--threads` at a
+//!   time, on synthetic digits (no data files needed), and prints `candidates_per_min=<float>`.
+//!
+//! `benches/compare_torch.py` runs this example and `torch_bench.py` alternating and prints
+//! README's performance tables.
+//!
 //! `--activation` takes any registry spec (`relu`, `leaky_relu:0.1`, `mish`, ...); see
 //! `nn::activation::ActivationSpec::parse`. `--threads N` is `tensor::set_num_threads(N)`.
 //!
@@ -34,13 +51,14 @@ use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use minidl::autograd::Var;
-use minidl::cli::{positive_whole, threads, whole_up_to};
+use minidl::cli::{positive_whole, threads, whole_up_to, DataArgs, DatasetChoice};
 use minidl::lab::{
-    check_activation_fits, parse_activation, Architecture, LabError, MAX_BATCH_VALUES,
+    check_activation_fits, load_data, parse_activation, Architecture, LabError, MAX_BATCH_VALUES,
 };
 use minidl::nn::activation::ActivationSpec;
 use minidl::nn::{self, loss::cross_entropy, Flatten, Linear, Module, Sequential};
 use minidl::optim::{Adam, Optimizer, Sgd};
+use minidl::search::{self, run_parallel, ProxyTask};
 use minidl::tensor::{self, Tensor};
 
 /// mimalloc keeps freed memory for the next allocation of the same size. glibc's allocator
@@ -56,6 +74,9 @@ enum Model {
     Mlp,
     /// The reference CNN (two 5×5 convolutions with 16 and 32 channels, max pooling, linear).
     Cnn,
+    /// The activation search's proxy task (`minidl::search`): scores the first `--candidates`
+    /// candidates, `--threads` at a time, and prints `candidates_per_min=<float>`.
+    Search,
 }
 
 /// Which optimizer updates the parameters.
@@ -100,6 +121,13 @@ struct Args {
         allow_negative_numbers = true
     )]
     hidden: Vec<usize>,
+    /// MLP only: also measure the compute limit (see the module docs) and print it and the
+    /// fraction of it reached.
+    #[arg(long)]
+    limit: bool,
+    /// `--model search` only: how many candidates to score (the first of the search's list).
+    #[arg(long, default_value_t = 40, value_parser = candidates, allow_negative_numbers = true)]
+    candidates: usize,
 }
 
 /// How many batches of random images the bench cycles through.
@@ -114,6 +142,11 @@ fn steps(s: &str) -> Result<usize, String> {
     whole_up_to(s, MAX_STEPS, "timed steps")
 }
 
+/// `--candidates`: a whole number from 1 to the size of the search's list.
+fn candidates(s: &str) -> Result<usize, String> {
+    whole_up_to(s, search::enumerate().candidates.len(), "candidates")
+}
+
 fn main() -> ExitCode {
     common::run_main(run)
 }
@@ -124,12 +157,22 @@ fn main() -> ExitCode {
 /// A [`LabError`] for an unknown activation or one that does not fit the network, a network
 /// or batch too large, or a failed write to standard output.
 fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
+    if args.limit && args.model != Model::Mlp {
+        return Err(LabError::Usage(
+            "--limit measures the compute limit of an MLP: use it with --model mlp".into(),
+        ));
+    }
     let activation = parse_activation(&args.activation, "--activation")?;
     let architecture = match args.model {
         Model::Mlp => Architecture::Mlp {
             hidden: args.hidden.clone(),
         },
         Model::Cnn => Architecture::reference_cnn(),
+        Model::Search => {
+            let rate = candidates_per_min(args.candidates, args.threads)?;
+            writeln!(out, "candidates_per_min={rate:.1}")?;
+            return Ok(());
+        }
     };
     // sizes before anything is allocated: the network and one batch through it, then the
     // batches of random images cycled
@@ -149,7 +192,90 @@ fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
     tensor::set_num_threads(args.threads);
     let rate = samples_per_sec(args, &activation)?;
     writeln!(out, "samples_per_sec={rate:.1}")?;
+    if args.limit {
+        let gflops = gemm_peak_gflops();
+        let flop = mlp_flop_per_sample(&args.hidden);
+        let limit = gflops * 1e9 / flop as f64;
+        writeln!(out, "gemm_peak_gflops={gflops:.1}")?;
+        writeln!(out, "flop_per_sample={flop}")?;
+        writeln!(out, "compute_limit_samples_per_sec={limit:.1}")?;
+        writeln!(out, "fraction_of_limit={:.3}", rate / limit)?;
+    }
     Ok(())
+}
+
+/// Side of the square matrices whose product measures the GEMM's peak.
+const PEAK_SIDE: usize = 1024;
+
+/// The GEMM's peak on this machine at the current thread count, in GFLOP/s: the best of 7
+/// products of two [`PEAK_SIDE`]² matrices (2·1024³ FLOP each) after one warm-up. No
+/// training step can run its products faster than this.
+fn gemm_peak_gflops() -> f64 {
+    let n = PEAK_SIDE;
+    let mut rng = tensor::rng(1);
+    let a = Tensor::randn([n, n], &mut rng);
+    let b = Tensor::randn([n, n], &mut rng);
+    let mut c = vec![0.0f32; n * n];
+    let mut best = f64::INFINITY;
+    for i in 0..8 {
+        let start = Instant::now();
+        tensor::sgemm(
+            n,
+            n,
+            n,
+            1.0,
+            a.data(),
+            (n, 1),
+            b.data(),
+            (n, 1),
+            0.0,
+            &mut c,
+            (n, 1),
+        );
+        if i > 0 {
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+    }
+    2.0 * (n * n * n) as f64 / best / 1e9
+}
+
+/// Training FLOP per sample of the MLP 784 → `hidden`… → 10: a multiply-add is 2 FLOP, and
+/// each layer's `in·out` weights take one in the forward pass, one in the weight gradient
+/// and, for every layer but the first (whose input needs no gradient), one in the input
+/// gradient. Biases, activations, the loss and the optimizer are left out: they are a few
+/// percent of the work, so the limit errs on the high side.
+fn mlp_flop_per_sample(hidden: &[usize]) -> u64 {
+    let mut sizes = vec![28 * 28];
+    sizes.extend(hidden);
+    sizes.push(10);
+    let weights: u64 = sizes.windows(2).map(|w| (w[0] * w[1]) as u64).sum();
+    let first = (sizes[0] * sizes[1]) as u64;
+    2 * (3 * weights - first)
+}
+
+/// Scores the first `n` candidates of the activation search on its standard proxy task
+/// ([`ProxyTask::default`], the `search` example's defaults), `threads` at a time, and returns candidates per minute. The images
+/// are synthetic digits, so the line needs no data files; the work per step is the same as
+/// on MNIST (a candidate whose loss goes NaN stops early on either).
+///
+/// # Errors
+/// [`LabError`] if the proxy task's data cannot be made (it always can for synthetic digits).
+fn candidates_per_min(n: usize, threads: usize) -> Result<f64, LabError> {
+    let task = ProxyTask::default();
+    let data = DataArgs {
+        dataset: DatasetChoice::Synthetic,
+        ..DataArgs::default()
+    };
+    let data = task.data(&load_data(&data, &mut std::io::sink())?)?;
+    let formulas = search::enumerate().candidates;
+    let start = Instant::now();
+    run_parallel(
+        n,
+        threads,
+        |i| task.evaluate(i, &formulas[i], task.seed, &data),
+        |_, _| Ok(()),
+    )?;
+    Ok(n as f64 * 60.0 / start.elapsed().as_secs_f64())
 }
 
 /// The network of `args.model`, with a fresh activation layer wherever one goes.
@@ -170,6 +296,7 @@ fn build(args: &Args, activation: &ActivationSpec, rng: &mut tensor::Rng) -> Seq
             s
         }
         Model::Cnn => nn::cnn([1, 28, 28], &[16, 32], 5, 10, act, rng),
+        Model::Search => unreachable!("run() times the search without building a network"),
     }
 }
 

@@ -87,37 +87,37 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = minidl::cli::threads)]
     threads: Option<usize>,
     /// Hidden layers of the proxy MLP.
-    #[arg(long, default_value_t = 8, value_parser = minidl::cli::positive_whole)]
+    #[arg(long, default_value_t = ProxyTask::default().depth, value_parser = minidl::cli::positive_whole)]
     depth: usize,
     /// Width of each hidden layer.
-    #[arg(long, default_value_t = 32, value_parser = minidl::cli::positive_whole)]
+    #[arg(long, default_value_t = ProxyTask::default().width, value_parser = minidl::cli::positive_whole)]
     width: usize,
     /// Weight initialisation.
-    #[arg(long, value_enum, default_value_t = InitKind::Kaiming)]
+    #[arg(long, value_enum, default_value_t = ProxyTask::default().init)]
     init: InitKind,
     /// Optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    #[arg(long, value_enum, default_value_t = ProxyTask::default().optimizer)]
     optimizer: OptimizerKind,
     /// Learning rate at the start.
-    #[arg(long, default_value_t = 3e-3, value_parser = minidl::cli::positive_number)]
+    #[arg(long, default_value_t = ProxyTask::default().lr, value_parser = minidl::cli::positive_number)]
     lr: f32,
     /// Learning-rate decay: cosine, constant, or a factor per epoch.
-    #[arg(long, default_value = "cosine", value_parser = LrDecay::parse)]
+    #[arg(long, default_value_t = ProxyTask::default().lr_decay, value_parser = LrDecay::parse)]
     lr_decay: LrDecay,
     /// Batch size.
-    #[arg(long, default_value_t = 64, value_parser = minidl::cli::positive_whole)]
+    #[arg(long, default_value_t = ProxyTask::default().batch_size, value_parser = minidl::cli::positive_whole)]
     batch_size: usize,
     /// Epochs over the training images.
-    #[arg(long, default_value_t = 10, value_parser = minidl::cli::epochs)]
+    #[arg(long, default_value_t = ProxyTask::default().epochs, value_parser = minidl::cli::epochs)]
     epochs: usize,
     /// Training images: the first N of the training set.
-    #[arg(long, default_value_t = 2000, value_parser = minidl::cli::positive_whole)]
+    #[arg(long, default_value_t = ProxyTask::default().train, value_parser = minidl::cli::positive_whole)]
     train: usize,
     /// Held-out images scored on: the first N of the test set.
-    #[arg(long, default_value_t = 2000, value_parser = minidl::cli::positive_whole)]
+    #[arg(long, default_value_t = ProxyTask::default().test, value_parser = minidl::cli::positive_whole)]
     test: usize,
     /// Seed of the search (initial weights and data order).
-    #[arg(long, default_value_t = 0, value_parser = minidl::cli::seed)]
+    #[arg(long, default_value_t = ProxyTask::default().seed, value_parser = minidl::cli::seed)]
     seed: u64,
     /// After the search, re-train the K best candidates (and relu, swish, mish) with each of
     /// --seeds.

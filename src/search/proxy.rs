@@ -42,6 +42,27 @@ pub struct ProxyTask {
     pub test: usize,
 }
 
+impl Default for ProxyTask {
+    /// The search's standard proxy (the `search` example's defaults): 8 hidden layers of 32
+    /// units, Kaiming initialisation, Adam at lr 3e-3 with cosine decay, batch 64, 10 epochs
+    /// over the first 2,000 training images, scored on the first 2,000 test images, seed 0.
+    fn default() -> ProxyTask {
+        ProxyTask {
+            depth: 8,
+            width: 32,
+            init: InitKind::Kaiming,
+            optimizer: OptimizerKind::Adam,
+            lr: 3e-3,
+            lr_decay: LrDecay::Cosine,
+            batch_size: 64,
+            epochs: 10,
+            seed: 0,
+            train: 2000,
+            test: 2000,
+        }
+    }
+}
+
 impl ProxyTask {
     /// The lab's settings of a run with `seed`.
     pub fn config(&self, seed: u64) -> RunConfig {

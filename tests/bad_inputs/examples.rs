@@ -530,9 +530,68 @@ fn bench_checks_its_flags_and_sizes_before_allocating() {
                 "error: activation glu: does not fit the network: ",
                 vec!["halve the width"],
             ),
+            (
+                "bench compute limit of a CNN",
+                vec!["--model", "cnn", "--limit"],
+                "error: --limit measures the compute limit of an MLP",
+                vec!["--model mlp"],
+            ),
+            (
+                "bench search of 0 candidates",
+                vec!["--model", "search", "--candidates", "0"],
+                "error: invalid value '0' for '--candidates",
+                vec![WHOLE],
+            ),
+            (
+                "bench search of more candidates than the list holds",
+                vec!["--model", "search", "--candidates", "100000"],
+                "error: invalid value '100000' for '--candidates",
+                vec!["from 1 to 1343"],
+            ),
         ],
         run_bare,
     );
+}
+
+/// The value of `key=<float>` in the bench's output.
+fn bench_value(stdout: &str, key: &str) -> f64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {key}= line in {stdout:?}"))
+        .parse()
+        .expect("a number")
+}
+
+#[test]
+fn bench_prints_the_compute_limit_and_the_search_rate() {
+    let bench = example("bench");
+    let out = run_bare(&bench, &["--steps", "2", "--threads", "1", "--limit"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // the MLP 784-128-64-10: 2·(3·(784·128 + 128·64 + 64·10) − 784·128) FLOP per sample
+    assert_eq!(bench_value(&text, "flop_per_sample"), 454_400.0);
+    let (rate, peak) = (
+        bench_value(&text, "samples_per_sec"),
+        bench_value(&text, "gemm_peak_gflops"),
+    );
+    let limit = bench_value(&text, "compute_limit_samples_per_sec");
+    assert!(rate > 0.0 && peak > 0.0, "{text}");
+    assert!(
+        (limit - peak * 1e9 / 454_400.0).abs() <= limit * 1e-3,
+        "{text}"
+    );
+    let fraction = bench_value(&text, "fraction_of_limit");
+    assert!((fraction - rate / limit).abs() <= 2e-3, "{text}");
+
+    let out = run_bare(
+        &bench,
+        &["--model", "search", "--candidates", "2", "--threads", "2"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(bench_value(&text, "candidates_per_min") > 0.0, "{text}");
+    assert_eq!(text.lines().count(), 1, "one line: {text}");
 }
 
 #[test]
