@@ -576,6 +576,10 @@ pub fn conv2d_grad_input(
     let (o, kernel) = weight_dims(op, weight.shape(), &input_shape);
     let g = Geom::new(op, &input_shape, kernel, params);
     check_grad_out(op, grad_out, &g, o, &input_shape);
+    if g.n > 0 && g.c > 0 && o > 0 && sparse::is_sparse(grad_out.data()) {
+        let dx = sparse::grad_input(&g, o, grad_out.data(), weight.data());
+        return Tensor::from_vec(dx, input_shape);
+    }
     let (kh, kw) = kernel;
     let unit = params.stride == (1, 1) && params.dilation == (1, 1);
     if unit && g.ph < kh && g.pw < kw && g.n > 0 && g.c > 0 && o > 0 {
@@ -650,6 +654,10 @@ pub fn conv2d_grad_weight(
     let (o, kernel) = weight_dims(op, &weight_shape, input.shape());
     let g = Geom::new(op, input.shape(), kernel, params);
     check_grad_out(op, grad_out, &g, o, input.shape());
+    if g.n > 0 && g.c > 0 && o > 0 && sparse::is_sparse(grad_out.data()) {
+        let dw = sparse::grad_weight(&g, o, grad_out.data(), input.data());
+        return Tensor::from_vec(dw, weight_shape);
+    }
     let (rows, len) = (g.rows(), g.len());
     let per_w = weight_shape.numel();
     let groups = g.n.div_ceil(WEIGHT_GRAD_GROUP);
@@ -690,6 +698,8 @@ pub fn conv2d_grad_weight(
     }
     Tensor::from_vec(dw, weight_shape)
 }
+
+mod sparse;
 
 #[cfg(test)]
 pub(crate) mod tests;
