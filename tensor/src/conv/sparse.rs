@@ -170,7 +170,56 @@ trait Gather {
     ///
     /// # Panics
     /// If a row `off + at_k .. off + at_k + 16·⌈len/16⌉` reaches past the end of `src`.
-    fn gather(list: &[(u32, f32)], src: &[f32], off: usize, len: usize, out: &mut [f32; MAX_PIECE]);
+    fn gather(list: List<'_>, src: &[f32], off: usize, len: usize, out: &mut [f32; MAX_PIECE]);
+
+    /// The entries of `vals` that are not zero, with the matching entries of `ats`, in order,
+    /// written to the front of `buf`; returns how many. Every copy gives the same list.
+    fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize;
+}
+
+/// A list of `(at_k, f_k)` pairs, as two slices of one length.
+#[derive(Clone, Copy)]
+struct List<'a> {
+    at: &'a [u32],
+    f: &'a [f32],
+}
+
+/// Room for a [`List`] of up to `cap` entries, plus 16 (a vector store writes 16 lanes).
+struct ListBuf {
+    at: Vec<u32>,
+    f: Vec<f32>,
+}
+
+impl ListBuf {
+    fn new(cap: usize) -> ListBuf {
+        ListBuf {
+            at: vec![0; cap + 16],
+            f: vec![0.0; cap + 16],
+        }
+    }
+
+    /// The first `k` entries.
+    fn list(&self, k: usize) -> List<'_> {
+        List {
+            at: &self.at[..k],
+            f: &self.f[..k],
+        }
+    }
+}
+
+/// The portable compaction: every entry is written, and the write position advances only
+/// past the nonzero ones (no branch on "is it zero", which would be mispredicted at the
+/// densities this module sees).
+#[inline(always)]
+fn compact_portable(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
+    assert!(buf.at.len() > vals.len() && buf.f.len() > vals.len() && ats.len() >= vals.len());
+    let mut k = 0;
+    for (&v, &at) in vals.iter().zip(ats) {
+        buf.at[k] = at;
+        buf.f[k] = v;
+        k += usize::from(v != 0.0);
+    }
+    k
 }
 
 /// How many partial sums a piece of `nch` 16-float chunks uses: enough for `nch · P ≥ 8`
@@ -207,14 +256,14 @@ struct Portable;
 impl Portable {
     #[inline(always)]
     fn run<const NCH: usize, const P: usize>(
-        list: &[(u32, f32)],
+        list: List<'_>,
         src: &[f32],
         off: usize,
         out: &mut [f32; MAX_PIECE],
     ) {
         let span = 16 * NCH;
         let mut acc = [[[0.0f32; 16]; NCH]; P];
-        for (k, &(at, f)) in list.iter().enumerate() {
+        for (k, (&at, &f)) in list.at.iter().zip(list.f).enumerate() {
             let start = off + at as usize;
             let row = &src[start..start + span];
             for (ac, xs) in acc[k % P].iter_mut().zip(row.chunks_exact(16)) {
@@ -238,13 +287,7 @@ impl Portable {
 
 impl Gather for Portable {
     #[inline(always)]
-    fn gather(
-        list: &[(u32, f32)],
-        src: &[f32],
-        off: usize,
-        len: usize,
-        out: &mut [f32; MAX_PIECE],
-    ) {
+    fn gather(list: List<'_>, src: &[f32], off: usize, len: usize, out: &mut [f32; MAX_PIECE]) {
         match len.div_ceil(16) {
             1 => Portable::run::<1, { partial_sums(1) }>(list, src, off, out),
             2 => Portable::run::<2, { partial_sums(2) }>(list, src, off, out),
@@ -255,6 +298,11 @@ impl Gather for Portable {
             7 => Portable::run::<7, { partial_sums(7) }>(list, src, off, out),
             _ => Portable::run::<8, { partial_sums(8) }>(list, src, off, out),
         }
+    }
+
+    #[inline(always)]
+    fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
+        compact_portable(vals, ats, buf)
     }
 }
 
@@ -269,7 +317,7 @@ impl Avx512 {
     /// The CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
     unsafe fn run<const NCH: usize, const P: usize>(
-        list: &[(u32, f32)],
+        list: List<'_>,
         src: &[f32],
         off: usize,
         out: &mut [f32; MAX_PIECE],
@@ -280,7 +328,7 @@ impl Avx512 {
         };
         let span = 16 * NCH;
         let mut acc: [[__m512; NCH]; P] = [[_mm512_setzero_ps(); NCH]; P];
-        let step = |a: &mut [__m512; NCH], (at, f): (u32, f32)| {
+        let step = |a: &mut [__m512; NCH], at: u32, f: f32| {
             let start = off + at as usize;
             let row = &src[start..start + span];
             let fv = _mm512_set1_ps(f);
@@ -290,14 +338,15 @@ impl Avx512 {
                 *a = _mm512_fmadd_ps(fv, x, *a);
             }
         };
-        let mut groups = list.chunks_exact(P);
-        for group in &mut groups {
-            for (a, &e) in acc.iter_mut().zip(group) {
-                step(a, e);
+        let mut ats = list.at.chunks_exact(P);
+        let mut fs = list.f.chunks_exact(P);
+        for (at, f) in (&mut ats).zip(&mut fs) {
+            for ((a, &at), &f) in acc.iter_mut().zip(at).zip(f) {
+                step(a, at, f);
             }
         }
-        for (a, &e) in acc.iter_mut().zip(groups.remainder()) {
-            step(a, e);
+        for ((a, &at), &f) in acc.iter_mut().zip(ats.remainder()).zip(fs.remainder()) {
+            step(a, at, f);
         }
         tree_add(&mut acc, |a, b| {
             for (x, y) in a.iter_mut().zip(b) {
@@ -312,15 +361,56 @@ impl Avx512 {
 }
 
 #[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    /// [`Gather::compact`] 16 entries at a time: a compare gives the mask of the nonzero
+    /// ones, and a compress packs them (and their offsets) to the front of a register, which
+    /// is stored whole at the write position (the lanes past the packed ones are overwritten
+    /// later or ignored). The write position advances by the mask's population count.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
+        use std::arch::x86_64::{
+            _mm512_cmp_ps_mask, _mm512_loadu_epi32, _mm512_loadu_ps, _mm512_maskz_compress_epi32,
+            _mm512_maskz_compress_ps, _mm512_setzero_ps, _mm512_storeu_epi32, _mm512_storeu_ps,
+            _CMP_NEQ_UQ,
+        };
+        let n = vals.len();
+        assert!(buf.at.len() >= n + 16 && buf.f.len() >= n + 16 && ats.len() >= n);
+        let mut k = 0;
+        let whole = n - n % 16;
+        let mut i = 0;
+        while i < whole {
+            // SAFETY: `i + 16 ≤ n` elements of `vals` and `ats`; `k ≤ i`, so `k + 16` fits
+            // in the buffers of `n + 16`.
+            unsafe {
+                let v = _mm512_loadu_ps(vals.as_ptr().add(i));
+                // "not equal, unordered": true for NaN, as `v != 0.0`
+                let m = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(v, _mm512_setzero_ps());
+                let a = _mm512_loadu_epi32(ats.as_ptr().add(i).cast());
+                _mm512_storeu_ps(buf.f.as_mut_ptr().add(k), _mm512_maskz_compress_ps(m, v));
+                _mm512_storeu_epi32(
+                    buf.at.as_mut_ptr().add(k).cast(),
+                    _mm512_maskz_compress_epi32(m, a),
+                );
+                k += m.count_ones() as usize;
+            }
+            i += 16;
+        }
+        for (&v, &at) in vals[whole..].iter().zip(&ats[whole..n]) {
+            buf.at[k] = at;
+            buf.f[k] = v;
+            k += usize::from(v != 0.0);
+        }
+        k
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
 impl Gather for Avx512 {
     #[inline(always)]
-    fn gather(
-        list: &[(u32, f32)],
-        src: &[f32],
-        off: usize,
-        len: usize,
-        out: &mut [f32; MAX_PIECE],
-    ) {
+    fn gather(list: List<'_>, src: &[f32], off: usize, len: usize, out: &mut [f32; MAX_PIECE]) {
         // SAFETY: `Avx512` is only used by the copy that `isa` picks on a CPU with AVX-512F.
         unsafe {
             match len.div_ceil(16) {
@@ -335,6 +425,12 @@ impl Gather for Avx512 {
             }
         }
     }
+
+    #[inline(always)]
+    fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
+        // SAFETY: as above.
+        unsafe { Avx512::compact(vals, ats, buf) }
+    }
 }
 
 /// Weight gradient of the samples `first..first + count`, added into `dwt [O, kh·kw·C]`.
@@ -346,21 +442,20 @@ fn grad_weight_body<K: Gather>(
     samples: (usize, usize),
     (gd, x): (&[f32], &[f32]),
     dwt: &mut [f32],
-    (xt, buf): (&mut [f32], &mut Vec<(u32, f32)>),
+    (xt, buf): (&mut [f32], &mut ListBuf),
 ) {
     let len = g.len();
     let mut acc = [0.0f32; MAX_PIECE];
     for n in samples.0..samples.0 + samples.1 {
         to_padded_hwc(g, l, part(x, n, g.sample()), xt);
         let gn = part(gd, n, o * len);
-        for (oi, go) in gn.chunks_exact(len).enumerate() {
-            let list = compact(go.iter().copied().zip(l.patch.iter().copied()), buf);
-            if list.is_empty() {
+        for (go, row) in gn.chunks_exact(len).zip(dwt.chunks_exact_mut(l.row)) {
+            let k = K::compact(go, &l.patch, buf);
+            if k == 0 {
                 continue;
             }
-            let row = &mut dwt[oi * l.row..(oi + 1) * l.row];
             for pc in &l.pieces {
-                K::gather(list, xt, pc.x, pc.len, &mut acc);
+                K::gather(buf.list(k), xt, pc.x, pc.len, &mut acc);
                 for (d, &v) in row[pc.w..pc.w + pc.len].iter_mut().zip(&acc) {
                     *d += v;
                 }
@@ -369,55 +464,41 @@ fn grad_weight_body<K: Gather>(
     }
 }
 
-/// Input gradient of sample `n`, written to `dx [C, H, W]`.
+/// Input gradient of sample `n`, written to `dx [C, H, W]`. `gt` is scratch for the
+/// sample's gradient transposed to `[OH·OW, O]`, `rows` the offsets `o·kh·kw·C` of the rows
+/// of `Wt`.
 #[inline(always)]
 fn grad_input_body<K: Gather>(
     g: &Geom,
     l: &Layout,
-    o: usize,
-    n: usize,
-    (gd, wt): (&[f32], &[f32]),
+    (o, n): (usize, usize),
+    (gd, wt, rows): (&[f32], &[f32], &[u32]),
     dx: &mut [f32],
-    (dxt, buf): (&mut [f32], &mut Vec<(u32, f32)>),
+    (dxt, gt, buf): (&mut [f32], &mut [f32], &mut ListBuf),
 ) {
     let len = g.len();
     let mut acc = [0.0f32; MAX_PIECE];
     dxt.fill(0.0);
     let gn = part(gd, n, o * len);
-    for (p, &at) in l.patch.iter().enumerate() {
-        let entries = (0..o).map(|oi| (gn[oi * len + p], (oi * l.row) as u32));
-        let list = compact(entries, buf);
-        if list.is_empty() {
+    for (oi, go) in gn.chunks_exact(len).enumerate() {
+        for (p, &v) in go.iter().enumerate() {
+            gt[p * o + oi] = v;
+        }
+    }
+    for (gp, &at) in gt.chunks_exact(o).zip(&l.patch) {
+        let k = K::compact(gp, rows, buf);
+        if k == 0 {
             continue;
         }
         let at = at as usize;
         for pc in &l.pieces {
-            K::gather(list, wt, pc.w, pc.len, &mut acc);
+            K::gather(buf.list(k), wt, pc.w, pc.len, &mut acc);
             for (d, &v) in dxt[at + pc.x..at + pc.x + pc.len].iter_mut().zip(&acc) {
                 *d += v;
             }
         }
     }
     from_padded_hwc(g, l, dxt, dx);
-}
-
-/// The `(offset, value)` pairs of `entries = [(value, offset)]` whose value is not zero, in
-/// order, collected in `buf` without a branch per entry (a branch on "is it zero" is
-/// mispredicted at the densities this module sees): every entry is written, and the write
-/// position advances only past the nonzero ones.
-#[inline(always)]
-fn compact(
-    entries: impl ExactSizeIterator<Item = (f32, u32)>,
-    buf: &mut Vec<(u32, f32)>,
-) -> &[(u32, f32)] {
-    buf.clear();
-    buf.resize(entries.len() + 1, (0, 0.0));
-    let mut k = 0;
-    for (v, at) in entries {
-        buf[k] = (at, v);
-        k += usize::from(v != 0.0);
-    }
-    &buf[..k]
 }
 
 /// Which compiled copy of the kernels runs: the widest vector unit this CPU has. Every copy
@@ -497,11 +578,11 @@ macro_rules! dispatch {
 
 dispatch!(grad_weight_kernel, grad_weight_body, (
     g: &Geom, l: &Layout, o: usize, samples: (usize, usize), data: (&[f32], &[f32]),
-    dwt: &mut [f32], scratch: (&mut [f32], &mut Vec<(u32, f32)>)
+    dwt: &mut [f32], scratch: (&mut [f32], &mut ListBuf)
 ));
 dispatch!(grad_input_kernel, grad_input_body, (
-    g: &Geom, l: &Layout, o: usize, n: usize, data: (&[f32], &[f32]),
-    dx: &mut [f32], scratch: (&mut [f32], &mut Vec<(u32, f32)>)
+    g: &Geom, l: &Layout, on: (usize, usize), data: (&[f32], &[f32], &[u32]),
+    dx: &mut [f32], scratch: (&mut [f32], &mut [f32], &mut ListBuf)
 ));
 
 /// `∂L/∂W [O, C, kh, kw]` from a sparse `grad_out [N, O, OH, OW]` and `input [N, C, H, W]`.
@@ -516,7 +597,7 @@ pub(super) fn grad_weight(g: &Geom, o: usize, grad_out: &[f32], input: &[f32]) -
         let first = offset / per_w.max(1) * WEIGHT_GRAD_GROUP;
         let count = WEIGHT_GRAD_GROUP.min(g.n - first);
         with_scratch(l.padded(g) + TAIL, |xt| {
-            let mut list = Vec::with_capacity(g.len());
+            let mut list = ListBuf::new(g.len());
             grad_weight_kernel(
                 g,
                 &l,
@@ -564,15 +645,21 @@ pub(super) fn grad_input(g: &Geom, o: usize, grad_out: &[f32], weight: &[f32]) -
             }
         }
     }
+    let rows: Vec<u32> = (0..o)
+        .map(|oi| u32::try_from(oi * l.row).expect("a weight below 2^32 elements"))
+        .collect();
     let per_in = g.sample();
     let mut dx = vec![0.0; g.n * per_in];
     let per_task = super::samples_per_task(g.n, o * l.row * g.len() / 4);
     parallel_pieces(&mut dx, (per_task * per_in).max(1), |offset, dxs| {
         with_scratch(l.padded(g) + TAIL, |dxt| {
-            let mut list = Vec::with_capacity(o);
+            let mut list = ListBuf::new(o);
+            let mut gt = vec![0.0; o * g.len()];
             for (s, dxn) in dxs.chunks_mut(per_in).enumerate() {
                 let n = offset / per_in + s;
-                grad_input_kernel(g, &l, o, n, (grad_out, &wt), dxn, (&mut *dxt, &mut list));
+                let data = (grad_out, &wt[..], &rows[..]);
+                let scratch = (&mut *dxt, &mut gt[..], &mut list);
+                grad_input_kernel(g, &l, (o, n), data, dxn, scratch);
             }
         });
     });
