@@ -51,8 +51,19 @@ pub(super) fn is_sparse(grad: &[f32]) -> bool {
     if DENSE_ONLY.with(std::cell::Cell::get) {
         return false;
     }
-    let nonzero = grad.iter().filter(|&&v| v != 0.0).count();
+    let mut nonzero = 0;
+    count_nonzero_kernel(grad, &mut nonzero);
     (nonzero as f64) <= MAX_DENSITY * grad.len() as f64
+}
+
+/// `*count = ` the number of entries of `grad` that are not zero, counted in blocks of 4096
+/// with 32-bit lanes (so that the compiler keeps 16 counts to a vector register).
+#[inline(always)]
+fn count_nonzero_body<K: Gather>(grad: &[f32], count: &mut usize) {
+    *count = grad
+        .chunks(4096)
+        .map(|b| b.iter().map(|&v| u32::from(v != 0.0)).sum::<u32>() as usize)
+        .sum();
 }
 
 /// A contiguous stretch of one receptive field: `len` floats at offset `x` from the patch's
@@ -576,6 +587,7 @@ macro_rules! dispatch {
     };
 }
 
+dispatch!(count_nonzero_kernel, count_nonzero_body, (grad: &[f32], count: &mut usize));
 dispatch!(grad_weight_kernel, grad_weight_body, (
     g: &Geom, l: &Layout, o: usize, samples: (usize, usize), data: (&[f32], &[f32]),
     dwt: &mut [f32], scratch: (&mut [f32], &mut ListBuf)
