@@ -39,8 +39,12 @@ use crate::parallel::parallel_pieces;
 /// GEMMs up to about this density.
 pub(super) const MAX_DENSITY: f64 = 0.4;
 
-/// Longest stretch [`Gather`] handles in one call: 8 chunks of 16 floats.
-const MAX_PIECE: usize = 128;
+/// Most chunks of 16 floats [`Gather`] sums in one pass over a list (8 chunks, times 2
+/// partial sums, is half of AVX-512's 32 registers).
+const MAX_CHUNKS: usize = 8;
+
+/// Floats of [`Gather`]'s output: [`MAX_CHUNKS`] chunks of 16.
+const OUT: usize = 16 * MAX_CHUNKS;
 
 /// Floats past the end of each buffer that [`Gather`] may read (a chunk's unused lanes).
 const TAIL: usize = 16;
@@ -75,13 +79,24 @@ struct Piece {
     len: usize,
 }
 
+/// Up to [`MAX_CHUNKS`] pieces of at most 16 floats each, summed in one pass over a list:
+/// the first `n` entries of `x`, `w` and `len` are the pieces' fields.
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    n: usize,
+    x: [usize; MAX_CHUNKS],
+    w: [usize; MAX_CHUNKS],
+    len: [usize; MAX_CHUNKS],
+}
+
 /// The channel-last, padded view of one convolution: its runs and where each patch starts.
 struct Layout {
     /// Height and width of the padded input.
     hp: usize,
     wp: usize,
-    /// The receptive field as pieces of at most [`MAX_PIECE`] floats.
-    pieces: Vec<Piece>,
+    /// The receptive field as pieces of at most 16 floats, in groups of at most
+    /// [`MAX_CHUNKS`] (as even as possible: 25 pieces are groups of 7, 6, 6 and 6).
+    groups: Vec<Group>,
     /// Offset in `xt` of the first element of each output position's patch.
     patch: Vec<u32>,
     /// Length of a row of `Wt`: kh·kw·C.
@@ -109,16 +124,34 @@ impl Layout {
                 }
             }
         }
-        let pieces = runs
+        let pieces: Vec<Piece> = runs
             .iter()
             .flat_map(|r| {
-                (0..r.len).step_by(MAX_PIECE).map(move |s| Piece {
+                (0..r.len).step_by(16).map(move |s| Piece {
                     x: r.x + s,
                     w: r.w + s,
-                    len: (r.len - s).min(MAX_PIECE),
+                    len: (r.len - s).min(16),
                 })
             })
             .collect();
+        let count = pieces.len().div_ceil(MAX_CHUNKS);
+        let mut groups = Vec::with_capacity(count);
+        let mut rest = &pieces[..];
+        for k in 0..count {
+            let n = pieces.len() / count + usize::from(k < pieces.len() % count);
+            let (now, later) = rest.split_at(n);
+            let mut gr = Group {
+                n,
+                x: [0; MAX_CHUNKS],
+                w: [0; MAX_CHUNKS],
+                len: [0; MAX_CHUNKS],
+            };
+            for (c, pc) in now.iter().enumerate() {
+                (gr.x[c], gr.w[c], gr.len[c]) = (pc.x, pc.w, pc.len);
+            }
+            groups.push(gr);
+            rest = later;
+        }
         let mut patch = Vec::with_capacity(g.len());
         for oy in 0..g.oh {
             for ox in 0..g.ow {
@@ -129,7 +162,7 @@ impl Layout {
         Layout {
             hp,
             wp,
-            pieces,
+            groups,
             patch,
             row: g.kh * g.kw * c,
         }
@@ -169,19 +202,26 @@ fn from_padded_hwc(g: &Geom, l: &Layout, dxt: &[f32], dx: &mut [f32]) {
     }
 }
 
-/// One implementation of the gather kernel: `out[t] = Σ_k f_k · src[off + at_k + t]` for
-/// `t < 16·⌈len/16⌉`, over `list = [(at_k, f_k)]`.
+/// One implementation of the gather kernel: for each chunk `c < n`,
+/// `out[16·c + t] = Σ_k f_k · src[at_k + offs[c] + t]` (`t < 16`), over
+/// `list = [(at_k, f_k)]`.
 ///
 /// Each copy computes the sum as `P` interleaved partial sums (entry `k` goes to sum
 /// `k mod P`), each a chain of fused multiply-adds in list order, added at the end as a
-/// balanced tree (sum `q` gets sum `q + ⌈P/2⌉`, and so on); `P` depends on `len` only. So
+/// balanced tree (sum `q` gets sum `q + ⌈P/2⌉`, and so on); `P` depends on `n` only. So
 /// every copy does the same IEEE operations on every lane and they agree bit for bit.
 trait Gather {
-    /// The sum above, into the first `⌈len/16⌉` chunks of `out`.
+    /// The sum above, into the first `n` chunks of `out`.
     ///
     /// # Panics
-    /// If a row `off + at_k .. off + at_k + 16·⌈len/16⌉` reaches past the end of `src`.
-    fn gather(list: List<'_>, src: &[f32], off: usize, len: usize, out: &mut [f32; MAX_PIECE]);
+    /// If a chunk `at_k + offs[c] .. at_k + offs[c] + 16` reaches past the end of `src`.
+    fn gather(
+        list: List<'_>,
+        src: &[f32],
+        offs: &[usize; MAX_CHUNKS],
+        n: usize,
+        out: &mut [f32; OUT],
+    );
 
     /// The entries of `vals` that are not zero, with the matching entries of `ats`, in order,
     /// written to the front of `buf`; returns how many. Every copy gives the same list.
@@ -269,16 +309,14 @@ impl Portable {
     fn run<const NCH: usize, const P: usize>(
         list: List<'_>,
         src: &[f32],
-        off: usize,
-        out: &mut [f32; MAX_PIECE],
+        offs: &[usize; MAX_CHUNKS],
+        out: &mut [f32; OUT],
     ) {
-        let span = 16 * NCH;
         let mut acc = [[[0.0f32; 16]; NCH]; P];
         for (k, (&at, &f)) in list.at.iter().zip(list.f).enumerate() {
-            let start = off + at as usize;
-            let row = &src[start..start + span];
-            for (ac, xs) in acc[k % P].iter_mut().zip(row.chunks_exact(16)) {
-                for (s, &x) in ac.iter_mut().zip(xs) {
+            for (ac, &off) in acc[k % P].iter_mut().zip(offs) {
+                let start = at as usize + off;
+                for (s, &x) in ac.iter_mut().zip(&src[start..start + 16]) {
                     *s = f.mul_add(x, *s);
                 }
             }
@@ -298,16 +336,22 @@ impl Portable {
 
 impl Gather for Portable {
     #[inline(always)]
-    fn gather(list: List<'_>, src: &[f32], off: usize, len: usize, out: &mut [f32; MAX_PIECE]) {
-        match len.div_ceil(16) {
-            1 => Portable::run::<1, { partial_sums(1) }>(list, src, off, out),
-            2 => Portable::run::<2, { partial_sums(2) }>(list, src, off, out),
-            3 => Portable::run::<3, { partial_sums(3) }>(list, src, off, out),
-            4 => Portable::run::<4, { partial_sums(4) }>(list, src, off, out),
-            5 => Portable::run::<5, { partial_sums(5) }>(list, src, off, out),
-            6 => Portable::run::<6, { partial_sums(6) }>(list, src, off, out),
-            7 => Portable::run::<7, { partial_sums(7) }>(list, src, off, out),
-            _ => Portable::run::<8, { partial_sums(8) }>(list, src, off, out),
+    fn gather(
+        list: List<'_>,
+        src: &[f32],
+        offs: &[usize; MAX_CHUNKS],
+        n: usize,
+        out: &mut [f32; OUT],
+    ) {
+        match n {
+            1 => Portable::run::<1, { partial_sums(1) }>(list, src, offs, out),
+            2 => Portable::run::<2, { partial_sums(2) }>(list, src, offs, out),
+            3 => Portable::run::<3, { partial_sums(3) }>(list, src, offs, out),
+            4 => Portable::run::<4, { partial_sums(4) }>(list, src, offs, out),
+            5 => Portable::run::<5, { partial_sums(5) }>(list, src, offs, out),
+            6 => Portable::run::<6, { partial_sums(6) }>(list, src, offs, out),
+            7 => Portable::run::<7, { partial_sums(7) }>(list, src, offs, out),
+            _ => Portable::run::<8, { partial_sums(8) }>(list, src, offs, out),
         }
     }
 
@@ -330,22 +374,25 @@ impl Avx512 {
     unsafe fn run<const NCH: usize, const P: usize>(
         list: List<'_>,
         src: &[f32],
-        off: usize,
-        out: &mut [f32; MAX_PIECE],
+        offs: &[usize; MAX_CHUNKS],
+        out: &mut [f32; OUT],
     ) {
         use std::arch::x86_64::{
             __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps,
             _mm512_setzero_ps, _mm512_storeu_ps,
         };
-        let span = 16 * NCH;
+        // One bounds check for the whole list instead of one per entry: the farthest chunk
+        // of the farthest entry must end inside `src`.
+        let far = list.at.iter().copied().max().unwrap_or(0) as usize;
+        let reach = offs[..NCH].iter().copied().max().unwrap_or(0);
+        assert!(far + reach + 16 <= src.len() && list.at.len() == list.f.len());
+        let offs: [usize; NCH] = std::array::from_fn(|c| offs[c]);
         let mut acc: [[__m512; NCH]; P] = [[_mm512_setzero_ps(); NCH]; P];
         let step = |a: &mut [__m512; NCH], at: u32, f: f32| {
-            let start = off + at as usize;
-            let row = &src[start..start + span];
             let fv = _mm512_set1_ps(f);
-            for (c, a) in a.iter_mut().enumerate() {
-                // SAFETY: `row` holds 16·NCH floats, so chunk `c` is inside it.
-                let x = unsafe { _mm512_loadu_ps(row.as_ptr().add(16 * c)) };
+            for (a, &off) in a.iter_mut().zip(&offs) {
+                // SAFETY: `at ≤ far` and `off ≤ reach`, checked above to end inside `src`.
+                let x = unsafe { _mm512_loadu_ps(src.as_ptr().add(at as usize + off)) };
                 *a = _mm512_fmadd_ps(fv, x, *a);
             }
         };
@@ -421,18 +468,24 @@ impl Avx512 {
 #[cfg(target_arch = "x86_64")]
 impl Gather for Avx512 {
     #[inline(always)]
-    fn gather(list: List<'_>, src: &[f32], off: usize, len: usize, out: &mut [f32; MAX_PIECE]) {
+    fn gather(
+        list: List<'_>,
+        src: &[f32],
+        offs: &[usize; MAX_CHUNKS],
+        n: usize,
+        out: &mut [f32; OUT],
+    ) {
         // SAFETY: `Avx512` is only used by the copy that `isa` picks on a CPU with AVX-512F.
         unsafe {
-            match len.div_ceil(16) {
-                1 => Avx512::run::<1, { partial_sums(1) }>(list, src, off, out),
-                2 => Avx512::run::<2, { partial_sums(2) }>(list, src, off, out),
-                3 => Avx512::run::<3, { partial_sums(3) }>(list, src, off, out),
-                4 => Avx512::run::<4, { partial_sums(4) }>(list, src, off, out),
-                5 => Avx512::run::<5, { partial_sums(5) }>(list, src, off, out),
-                6 => Avx512::run::<6, { partial_sums(6) }>(list, src, off, out),
-                7 => Avx512::run::<7, { partial_sums(7) }>(list, src, off, out),
-                _ => Avx512::run::<8, { partial_sums(8) }>(list, src, off, out),
+            match n {
+                1 => Avx512::run::<1, { partial_sums(1) }>(list, src, offs, out),
+                2 => Avx512::run::<2, { partial_sums(2) }>(list, src, offs, out),
+                3 => Avx512::run::<3, { partial_sums(3) }>(list, src, offs, out),
+                4 => Avx512::run::<4, { partial_sums(4) }>(list, src, offs, out),
+                5 => Avx512::run::<5, { partial_sums(5) }>(list, src, offs, out),
+                6 => Avx512::run::<6, { partial_sums(6) }>(list, src, offs, out),
+                7 => Avx512::run::<7, { partial_sums(7) }>(list, src, offs, out),
+                _ => Avx512::run::<8, { partial_sums(8) }>(list, src, offs, out),
             }
         }
     }
@@ -456,7 +509,7 @@ fn grad_weight_body<K: Gather>(
     (xt, buf): (&mut [f32], &mut ListBuf),
 ) {
     let len = g.len();
-    let mut acc = [0.0f32; MAX_PIECE];
+    let mut acc = [0.0f32; OUT];
     for n in samples.0..samples.0 + samples.1 {
         to_padded_hwc(g, l, part(x, n, g.sample()), xt);
         let gn = part(gd, n, o * len);
@@ -465,10 +518,13 @@ fn grad_weight_body<K: Gather>(
             if k == 0 {
                 continue;
             }
-            for pc in &l.pieces {
-                K::gather(buf.list(k), xt, pc.x, pc.len, &mut acc);
-                for (d, &v) in row[pc.w..pc.w + pc.len].iter_mut().zip(&acc) {
-                    *d += v;
+            for gr in &l.groups {
+                K::gather(buf.list(k), xt, &gr.x, gr.n, &mut acc);
+                for (c, sum) in acc.chunks_exact(16).take(gr.n).enumerate() {
+                    let (at, len) = (gr.w[c], gr.len[c]);
+                    for (d, &v) in row[at..at + len].iter_mut().zip(sum) {
+                        *d += v;
+                    }
                 }
             }
         }
@@ -488,7 +544,7 @@ fn grad_input_body<K: Gather>(
     (dxt, gt, buf): (&mut [f32], &mut [f32], &mut ListBuf),
 ) {
     let len = g.len();
-    let mut acc = [0.0f32; MAX_PIECE];
+    let mut acc = [0.0f32; OUT];
     dxt.fill(0.0);
     let gn = part(gd, n, o * len);
     for (oi, go) in gn.chunks_exact(len).enumerate() {
@@ -502,10 +558,13 @@ fn grad_input_body<K: Gather>(
             continue;
         }
         let at = at as usize;
-        for pc in &l.pieces {
-            K::gather(buf.list(k), wt, pc.w, pc.len, &mut acc);
-            for (d, &v) in dxt[at + pc.x..at + pc.x + pc.len].iter_mut().zip(&acc) {
-                *d += v;
+        for gr in &l.groups {
+            K::gather(buf.list(k), wt, &gr.w, gr.n, &mut acc);
+            for (c, sum) in acc.chunks_exact(16).take(gr.n).enumerate() {
+                let (at, len) = (at + gr.x[c], gr.len[c]);
+                for (d, &v) in dxt[at..at + len].iter_mut().zip(sum) {
+                    *d += v;
+                }
             }
         }
     }

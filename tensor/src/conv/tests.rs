@@ -378,7 +378,7 @@ fn both_paths(
 
 /// The geometries of the sparse-path tests: `(x, w, params)`, covering the reference CNN's
 /// two layers, stride, padding and dilation, runs of C floats (horizontal dilation) and runs
-/// longer than one 128-float piece.
+/// of more than 8 chunks of 16 floats (two passes over each list).
 fn sparse_cases() -> Vec<([usize; 4], [usize; 4], Conv2dParams)> {
     let mut cases = vec![
         (
