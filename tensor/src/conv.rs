@@ -7,6 +7,11 @@
 //! two pieces: ∂L/∂input = col2im(Wᵀ·G) and ∂L/∂W = Σₙ G·colsᵀ, where [`col2im`] is the
 //! adjoint of [`im2col`] (it adds overlapping patches back together).
 //!
+//! When the output gradient is mostly zeros (at most 40% nonzero, as after ReLU and max
+//! pooling), [`conv2d_grad_input`] and [`conv2d_grad_weight`] skip those products and visit
+//! only the nonzero entries (module `sparse`): the same sums up to float rounding, with a
+//! fraction of the work.
+//!
 //! Output sizes follow PyTorch: `OH = ⌊(H + 2·pad − dil·(kh − 1) − 1) / stride⌋ + 1`, and the
 //! same for the width.
 
