@@ -264,4 +264,33 @@ mod tests {
         )
         .unwrap();
     }
+
+    #[test]
+    fn gradcheck_through_relu_and_max_pool() {
+        // The gradient that reaches the convolution through ReLU and 2x2 max pooling is
+        // nonzero at no more than a quarter of its outputs, so its backward takes the sparse
+        // kernels: check them against finite differences, for a padded 5x5 layer (the
+        // reference CNN's) and a strided, dilated one.
+        let mut rng = tensor::rng(5);
+        let configs = [
+            (Conv2dConfig::new(5).padding(2), [2, 3, 8, 8]),
+            (
+                Conv2dConfig::new(3).padding(2).stride(2).dilation(2),
+                [2, 3, 11, 10],
+            ),
+        ];
+        for (config, shape) in configs {
+            let x = Tensor::randn(shape, &mut rng);
+            let w = Tensor::randn([4, 3, config.kernel.0, config.kernel.1], &mut rng);
+            let b = Tensor::randn([4], &mut rng);
+            let f = |v: &[Var]| {
+                let mut c = Conv2d::with_config(3, 4, config, &mut tensor::rng(0));
+                c.weight = v[1].clone();
+                c.bias = Some(v[2].clone());
+                let y = crate::Relu.forward(&c.forward(&v[0]));
+                crate::MaxPool2d::new(2).forward(&y)
+            };
+            gradcheck(f, &[x, w, b], 1e-3, 1e-2).unwrap();
+        }
+    }
 }

@@ -150,11 +150,99 @@ fn beats(v: f32, b: f32) -> bool {
     (v > b) | (v.is_nan() & !b.is_nan())
 }
 
+/// The 2x2, stride-2 max pooling with AVX-512, 8 windows at a time: the two input rows are
+/// loaded 16 floats each and split into their even and odd columns, giving the four
+/// candidates of 8 windows in four registers; the row-major "first maximum wins, NaN wins"
+/// rule is then three compare-and-blends, the same selections as the scalar loop.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// Whether the CPU has the features of [`max_pool_2x2_row`].
+    pub(super) fn available() -> bool {
+        #[cfg(test)]
+        if super::tests::PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
+        use std::arch::is_x86_feature_detected as has;
+        has!("avx512f") && has!("avx512vl")
+    }
+
+    /// One output row: `rows` are the two input rows (at least `2·OW` floats each, the top
+    /// one at flat index `row`, the bottom one `w` further); writes `OW = vals.len()` maxima
+    /// and their flat indices.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F and AVX-512VL.
+    #[target_feature(enable = "avx512f,avx512vl")]
+    pub(super) unsafe fn max_pool_2x2_row(
+        (top, bottom): (&[f32], &[f32]),
+        (row, w): (usize, usize),
+        vals: &mut [f32],
+        idx: &mut [usize],
+    ) {
+        let ow = vals.len();
+        assert!(top.len() >= 2 * ow && bottom.len() >= 2 * ow && idx.len() == ow);
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+        let steps = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+        // "v beats b": greater, or the first NaN
+        let beats = |v: __m256, b: __m256| -> __mmask8 {
+            _mm256_cmp_ps_mask::<_CMP_GT_OQ>(v, b)
+                | (_mm256_cmp_ps_mask::<_CMP_UNORD_Q>(v, v)
+                    & _mm256_cmp_ps_mask::<_CMP_ORD_Q>(b, b))
+        };
+        let mut ox = 0;
+        while ox < ow {
+            let n = (ow - ox).min(8);
+            let pairs: __mmask16 = ((1u32 << (2 * n)) - 1) as u16;
+            let lanes: __mmask8 = ((1u32 << n) - 1) as u8;
+            // SAFETY: the masks keep the loads within `2·ow` floats of each row and the
+            // stores within `ow` elements of `vals` and `idx`.
+            unsafe {
+                let t = _mm512_maskz_loadu_ps(pairs, top.as_ptr().add(2 * ox));
+                let b = _mm512_maskz_loadu_ps(pairs, bottom.as_ptr().add(2 * ox));
+                let cands = [
+                    _mm512_castps512_ps256(_mm512_permutexvar_ps(even, t)),
+                    _mm512_castps512_ps256(_mm512_permutexvar_ps(odd, t)),
+                    _mm512_castps512_ps256(_mm512_permutexvar_ps(even, b)),
+                    _mm512_castps512_ps256(_mm512_permutexvar_ps(odd, b)),
+                ];
+                let offsets = [0, 1, w as i64, w as i64 + 1];
+                let (mut best, mut code) = (cands[0], _mm512_setzero_si512());
+                for (c, &off) in cands[1..].iter().zip(&offsets[1..]) {
+                    let m = beats(*c, best);
+                    best = _mm256_mask_blend_ps(m, best, *c);
+                    code = _mm512_mask_blend_epi64(m, code, _mm512_set1_epi64(off));
+                }
+                let first = _mm512_set1_epi64((row + 2 * ox) as i64);
+                let at = _mm512_add_epi64(_mm512_add_epi64(first, steps), code);
+                _mm256_mask_storeu_ps(vals.as_mut_ptr().add(ox), lanes, best);
+                _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(ox).cast(), lanes, at);
+            }
+            ox += 8;
+        }
+    }
+}
+
 /// Max pooling of the plane starting at `base` in `x`: the values and flat indices of the
 /// winners of its `OH·OW` windows.
 fn max_pool_plane(g: &Geom, x: &[f32], base: usize, vals: &mut [f32], idx: &mut [usize]) {
     let w = g.w;
     if (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == (2, 2, 2, 2, 0, 0) {
+        #[cfg(target_arch = "x86_64")]
+        if avx512::available() {
+            for oy in 0..g.oh {
+                let row = base + 2 * oy * w;
+                let out = oy * g.ow..(oy + 1) * g.ow;
+                let rows = (&x[row..row + 2 * g.ow], &x[row + w..row + w + 2 * g.ow]);
+                // SAFETY: `available` checked the CPU's features.
+                unsafe {
+                    avx512::max_pool_2x2_row(rows, (row, w), &mut vals[out.clone()], &mut idx[out])
+                };
+            }
+            return;
+        }
         // The common 2x2 window, stride 2: four candidates in row-major order, read from
         // the two input rows as pairs (no bounds check per element).
         for oy in 0..g.oh {
@@ -435,6 +523,57 @@ mod tests {
                 "max_pool2d differs"
             );
             assert!(runs[0].2 == other.2, "max_pool2d_backward differs");
+        }
+    }
+
+    /// Makes max pooling use its portable code (tests compare it with the vector one; both
+    /// give the same result, so other tests running meanwhile see no difference).
+    pub(crate) static PORTABLE_ONLY: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    #[test]
+    fn max_pool_2x2_vector_and_portable_paths_agree_with_a_hand_loop() {
+        // Rows of 7, 14 and 17 windows (a partial group of 8, and a one-column leftover),
+        // with ties, NaNs and infinities sprinkled in.
+        let mut r = crate::rng(13);
+        for w in [14, 28, 35] {
+            let mut x = Tensor::uniform([2, 2, 6, w], -1.0, 1.0, &mut r);
+            let n = x.numel();
+            for k in (0..n).step_by(5) {
+                x.data_mut()[k] = 0.5; // ties
+            }
+            for k in (3..n).step_by(17) {
+                x.data_mut()[k] = f32::NAN;
+            }
+            for k in (1..n).step_by(23) {
+                x.data_mut()[k] = f32::INFINITY;
+            }
+            let p = Pool2dParams::new((2, 2));
+            let vector = max_pool2d(&x, &p);
+            PORTABLE_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
+            let portable = max_pool2d(&x, &p);
+            PORTABLE_ONLY.store(false, std::sync::atomic::Ordering::Relaxed);
+            let (oh, ow) = (3, w / 2);
+            for plane in 0..4 {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let cands =
+                            [0, 1, w, w + 1].map(|d| plane * 6 * w + 2 * oy * w + 2 * ox + d);
+                        let mut best = cands[0];
+                        for &c in &cands[1..] {
+                            let (v, b) = (x.data()[c], x.data()[best]);
+                            if v > b || (v.is_nan() && !b.is_nan()) {
+                                best = c;
+                            }
+                        }
+                        let o = (plane * oh + oy) * ow + ox;
+                        for (y, idx) in [&vector, &portable] {
+                            assert_eq!(idx[o], best, "width {w}, plane {plane} ({oy}, {ox})");
+                            assert_eq!(y.data()[o].to_bits(), x.data()[best].to_bits());
+                        }
+                    }
+                }
+            }
         }
     }
 

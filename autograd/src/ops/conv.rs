@@ -1,6 +1,8 @@
 //! 2-D convolution on NCHW tensors, lowered to a matrix product through `im2col` by the
 //! `tensor` kernels: the backward pass is two more products, `∂L/∂input = col2im(Wᵀ·G)` and
 //! `∂L/∂W = Σₙ G·colsᵀ`, and `∂L/∂bias` sums `G` over the batch and the output positions.
+//! (When `G` is mostly zeros, as behind ReLU and max pooling, the two products visit only
+//! its nonzero entries; see `tensor::conv2d_grad_weight`.)
 
 use tensor::{conv2d, conv2d_grad_input, conv2d_grad_weight, Conv2dParams, Shape, Tensor};
 

@@ -340,3 +340,151 @@ fn threads_do_not_change_convolutions() {
         );
     }
 }
+
+/// A gradient like the one a convolution gets back through ReLU and 2x2 max pooling: random
+/// values at about `density` of the positions, zeros elsewhere.
+fn sparse_grad(shape: [usize; 4], density: f32, seed: u64) -> Tensor {
+    let mut r = crate::rng(seed);
+    let keep = Tensor::rand(shape, &mut r);
+    let vals = Tensor::uniform(shape, -1.0, 1.0, &mut r);
+    let data = keep
+        .data()
+        .iter()
+        .zip(vals.data())
+        .map(|(&k, &v)| if k < density { v } else { 0.0 })
+        .collect();
+    Tensor::from_vec(data, shape)
+}
+
+/// Both gradients through whichever path `grad` picks, and through the dense one.
+fn both_paths(
+    g: &Tensor,
+    x: &Tensor,
+    w: &Tensor,
+    p: &Conv2dParams,
+) -> ((Tensor, Tensor), (Tensor, Tensor)) {
+    let run = || {
+        (
+            conv2d_grad_input(g, w, x.shape(), p),
+            conv2d_grad_weight(g, x, w.shape(), p),
+        )
+    };
+    let picked = run();
+    sparse::DENSE_ONLY.with(|d| d.set(true));
+    let dense = run();
+    sparse::DENSE_ONLY.with(|d| d.set(false));
+    (picked, dense)
+}
+
+/// The geometries of the sparse-path tests: `(x, w, params)`, covering the reference CNN's
+/// two layers, stride, padding and dilation, runs of C floats (horizontal dilation) and runs
+/// of more than 8 chunks of 16 floats (two passes over each list).
+fn sparse_cases() -> Vec<([usize; 4], [usize; 4], Conv2dParams)> {
+    let mut cases = vec![
+        (
+            [3, 1, 28, 28],
+            [16, 1, 5, 5],
+            params((1, 1), (2, 2), (1, 1)),
+        ),
+        (
+            [3, 16, 14, 14],
+            [32, 16, 5, 5],
+            params((1, 1), (2, 2), (1, 1)),
+        ),
+        ([2, 40, 7, 9], [6, 40, 5, 5], params((1, 1), (2, 2), (1, 1))),
+        ([2, 3, 9, 8], [4, 3, 3, 2], params((2, 1), (1, 0), (1, 3))),
+    ];
+    for p in combos() {
+        cases.push(([2, 3, 11, 10], [5, 3, 3, 3], p));
+    }
+    cases
+}
+
+#[test]
+fn sparse_gradients_match_the_dense_path() {
+    for (k, &(xs, ws, p)) in sparse_cases().iter().enumerate() {
+        let mut r = crate::rng(100 + k as u64);
+        let x = Tensor::uniform(xs, -1.0, 1.0, &mut r);
+        let w = Tensor::uniform(ws, -1.0, 1.0, &mut r);
+        let gshape = conv2d(&x, &w, None, &p).dims().to_vec();
+        let gshape: [usize; 4] = gshape.try_into().unwrap();
+        for density in [0.0, 0.05, 0.25] {
+            let g = sparse_grad(gshape, density, 7 + k as u64);
+            assert!(
+                sparse::is_sparse(g.data()),
+                "{xs:?} {p:?} density {density}"
+            );
+            let ((gx, gw), (dx, dw)) = both_paths(&g, &x, &w, &p);
+            assert_close(&gx, &dx, 1e-5);
+            assert_close(&gw, &dw, 1e-5);
+            if density == 0.0 {
+                assert!(gx.data().iter().chain(gw.data()).all(|&v| v == 0.0));
+            }
+        }
+    }
+}
+
+#[test]
+fn dense_gradients_keep_the_gemm_path() {
+    let g = sparse_grad([2, 3, 4, 4], 1.0, 3);
+    assert!(!sparse::is_sparse(g.data()));
+    // exactly at the threshold is sparse, one more nonzero is not
+    let mut v = vec![0.0; 100];
+    let at = (sparse::MAX_DENSITY * 100.0) as usize;
+    v[..at].fill(1.0);
+    assert!(sparse::is_sparse(&v));
+    v[at] = 1.0;
+    assert!(!sparse::is_sparse(&v));
+}
+
+#[test]
+fn sparse_gradients_match_finite_differences() {
+    // ⟨g, conv(x, w)⟩ is linear in x and in w, so its gradients are exact: compare the
+    // sparse path with the naive convolution's inner products along random directions.
+    let p = params((2, 1), (1, 2), (1, 2));
+    let mut r = crate::rng(5);
+    let x = Tensor::uniform([2, 3, 7, 6], -1.0, 1.0, &mut r);
+    let w = Tensor::uniform([4, 3, 3, 2], -1.0, 1.0, &mut r);
+    let gshape: [usize; 4] = naive_conv(&x, &w, None, &p).dims().try_into().unwrap();
+    let g = sparse_grad(gshape, 0.2, 9);
+    assert!(sparse::is_sparse(g.data()));
+    let gx = conv2d_grad_input(&g, &w, x.shape(), &p);
+    let gw = conv2d_grad_weight(&g, &x, w.shape(), &p);
+    let dx = Tensor::uniform(x.dims(), -1.0, 1.0, &mut r);
+    let dw = Tensor::uniform(w.dims(), -1.0, 1.0, &mut r);
+    // d/dt ⟨g, conv(x + t·dx, w)⟩ = ⟨g, conv(dx, w)⟩ = ⟨gx, dx⟩, and likewise for w
+    let want_x = dot(&g, &naive_conv(&dx, &w, None, &p));
+    let want_w = dot(&g, &naive_conv(&x, &dw, None, &p));
+    assert!((dot(&gx, &dx) - want_x).abs() <= 1e-4 * (1.0 + want_x.abs()));
+    assert!((dot(&gw, &dw) - want_w).abs() <= 1e-4 * (1.0 + want_w.abs()));
+}
+
+#[test]
+fn sparse_path_is_the_same_on_every_instruction_set_and_thread_count() {
+    for (k, &(xs, ws, p)) in sparse_cases().iter().enumerate() {
+        let mut r = crate::rng(200 + k as u64);
+        let x = Tensor::uniform([20, xs[1], xs[2], xs[3]], -1.0, 1.0, &mut r);
+        let w = Tensor::uniform(ws, -1.0, 1.0, &mut r);
+        let gshape: [usize; 4] = conv2d(&x, &w, None, &p).dims().try_into().unwrap();
+        let g = sparse_grad(gshape, 0.2, 11 + k as u64);
+        let grads = || {
+            (
+                conv2d_grad_input(&g, &w, x.shape(), &p),
+                conv2d_grad_weight(&g, &x, w.shape(), &p),
+            )
+        };
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], grads);
+        sparse::FORCE_BASELINE.store(true, std::sync::atomic::Ordering::Relaxed);
+        let portable = grads();
+        sparse::FORCE_BASELINE.store(false, std::sync::atomic::Ordering::Relaxed);
+        for other in runs[1..].iter().chain([&portable]) {
+            let bits = |t: &Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&runs[0].0), bits(&other.0), "grad_input, {xs:?} {p:?}");
+            assert_eq!(
+                bits(&runs[0].1),
+                bits(&other.1),
+                "grad_weight, {xs:?} {p:?}"
+            );
+        }
+    }
+}
