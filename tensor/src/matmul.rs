@@ -28,6 +28,8 @@ use crate::parallel::parallel_for;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
+mod dot;
+
 /// General matrix multiply on slices: C ← α·A·B + β·C.
 ///
 /// A is `m` x `k`, B is `k` x `n`, C is `m` x `n`. Each operand is read through
@@ -284,6 +286,22 @@ unsafe fn gemm_kernel(
     beta: f32,
     c: MatMut,
 ) {
+    if use_dot(m, a, b) {
+        return dot::gemm_nt(dot::DotGemm {
+            m,
+            k,
+            n,
+            alpha,
+            a: a.ptr,
+            lda: a.rs,
+            b: b.ptr,
+            ldb: b.cs,
+            beta,
+            c: c.ptr,
+            rsc: c.rs,
+            csc: c.cs,
+        });
+    }
     let s = |v: usize| v as isize;
     let f = gemm_f32::gemm::f32::get_gemm_fn();
     // gemm's kernels write columns of C: a row-major C is computed as Cᵀ = Bᵀ·Aᵀ (the same
@@ -335,6 +353,15 @@ unsafe fn gemm_kernel(
         );
     }
 }
+
+/// Whether [`dot::gemm_nt`] computes this product: A's rows and Bᵀ's rows run along K in
+/// memory (the `X·Wᵀ` of a dense layer) and A has few rows.
+fn use_dot(m: usize, a: Mat, b: Mat) -> bool {
+    a.cs == 1 && b.rs == 1 && m <= DOT_MAX_M
+}
+
+/// The most rows of A for [`dot::gemm_nt`].
+const DOT_MAX_M: usize = 256;
 
 /// Panics unless the last element of a `rows` x `cols` matrix read with `strides` is in bounds.
 #[track_caller]
