@@ -286,7 +286,7 @@ unsafe fn gemm_kernel(
     beta: f32,
     c: MatMut,
 ) {
-    if use_dot(m, a, b) {
+    if use_dot(m, k, n, a, b) {
         return dot::gemm_nt(dot::DotGemm {
             m,
             k,
@@ -355,13 +355,20 @@ unsafe fn gemm_kernel(
 }
 
 /// Whether [`dot::gemm_nt`] computes this product: A's rows and Bᵀ's rows run along K in
-/// memory (the `X·Wᵀ` of a dense layer) and A has few rows.
-fn use_dot(m: usize, a: Mat, b: Mat) -> bool {
-    a.cs == 1 && b.rs == 1 && m <= DOT_MAX_M
+/// memory (the `X·Wᵀ` of a dense layer), A has few rows (the batch) and B is wide and deep
+/// enough that the `gemm` crate's copy of it would cost more than it saves. Narrow or short
+/// products (the weight gradient of a convolution, `[16, 576] x [25, 576]ᵀ`, ran 5-10%
+/// slower here: the lane trees cost too much next to so few steps) stay with the crate.
+fn use_dot(m: usize, k: usize, n: usize, a: Mat, b: Mat) -> bool {
+    a.cs == 1 && b.rs == 1 && m <= DOT_MAX_M && k >= DOT_MIN_K && n >= DOT_MIN_N
 }
 
 /// The most rows of A for [`dot::gemm_nt`].
 const DOT_MAX_M: usize = 256;
+/// The fewest columns of A (the inner size) for [`dot::gemm_nt`].
+const DOT_MIN_K: usize = 128;
+/// The fewest rows of B (columns of C) for [`dot::gemm_nt`].
+const DOT_MIN_N: usize = 64;
 
 /// Panics unless the last element of a `rows` x `cols` matrix read with `strides` is in bounds.
 #[track_caller]

@@ -487,9 +487,11 @@ fn dot_ref_sums_lanes_as_a_tree() {
 fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
     // X·Wᵀ with W [out, in]: the product routed to the dot kernel, on 1, 2 and 3 threads.
     let mut r = crate::rng(12);
-    for &(m, k, n) in &[(64, 784, 130), (3, 40, 1000), (64, 1030, 10)] {
+    for &(m, k, n) in &[(64, 784, 130), (3, 140, 1000), (64, 1030, 64)] {
         assert!(use_dot(
             m,
+            k,
+            n,
             Mat::new(&[0.0], (k, 1)),
             Mat::new(&[0.0], (1, k))
         ));
@@ -504,20 +506,12 @@ fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
         assert_eq!(runs[0], runs[1]);
         assert_eq!(runs[0], runs[2]);
     }
-    // Not routed: a transposed A, a B along N, too many rows.
-    assert!(!use_dot(
-        4,
-        Mat::new(&[0.0], (1, 4)),
-        Mat::new(&[0.0], (1, 4))
-    ));
-    assert!(!use_dot(
-        4,
-        Mat::new(&[0.0], (4, 1)),
-        Mat::new(&[0.0], (4, 1))
-    ));
-    assert!(!use_dot(
-        DOT_MAX_M + 1,
-        Mat::new(&[0.0], (4, 1)),
-        Mat::new(&[0.0], (1, 4))
-    ));
+    // Not routed: a transposed A, a B along N, too many rows, too short, too narrow.
+    let (row, col) = (Mat::new(&[0.0], (512, 1)), Mat::new(&[0.0], (1, 512)));
+    assert!(use_dot(64, 512, 512, row, col));
+    assert!(!use_dot(64, 512, 512, col, col));
+    assert!(!use_dot(64, 512, 512, row, row));
+    assert!(!use_dot(DOT_MAX_M + 1, 512, 512, row, col));
+    assert!(!use_dot(64, DOT_MIN_K - 1, 512, row, col));
+    assert!(!use_dot(64, 512, DOT_MIN_N - 1, row, col));
 }
