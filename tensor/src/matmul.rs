@@ -29,6 +29,7 @@ use crate::shape::Shape;
 use crate::tensor::Tensor;
 
 mod dot;
+mod outer;
 
 /// General matrix multiply on slices: C ← α·A·B + β·C.
 ///
@@ -302,6 +303,20 @@ unsafe fn gemm_kernel(
             csc: c.cs,
         });
     }
+    if use_outer(m, k, n, alpha, beta, b, c) {
+        return outer::gemm_nn(outer::OuterGemm {
+            m,
+            k,
+            n,
+            a: a.ptr,
+            rsa: a.rs,
+            csa: a.cs,
+            b: b.ptr,
+            ldb: b.rs,
+            c: c.ptr,
+            ldc: c.rs,
+        });
+    }
     let s = |v: usize| v as isize;
     let f = gemm_f32::gemm::f32::get_gemm_fn();
     // gemm's kernels write columns of C: a row-major C is computed as Cᵀ = Bᵀ·Aᵀ (the same
@@ -366,9 +381,26 @@ fn use_dot(m: usize, k: usize, n: usize, a: Mat, b: Mat) -> bool {
 /// The most rows of A for [`dot::gemm_nt`].
 const DOT_MAX_M: usize = 256;
 /// The fewest columns of A (the inner size) for [`dot::gemm_nt`].
-const DOT_MIN_K: usize = 128;
+const DOT_MIN_K: usize = 256;
 /// The fewest rows of B (columns of C) for [`dot::gemm_nt`].
 const DOT_MIN_N: usize = 64;
+
+/// Whether [`outer::gemm_nn`] computes this product: C = A·B (α = 1, β = 0) with B's and
+/// C's rows along N (the backward products of a dense layer, `G·W` and `Gᵀ·X`), one side
+/// small (few rows of A, or a short K: the batch) and C at least one tile wide.
+fn use_outer(m: usize, k: usize, n: usize, alpha: f32, beta: f32, b: Mat, c: MatMut) -> bool {
+    b.cs == 1
+        && c.cs == 1
+        && alpha == 1.0
+        && beta == 0.0
+        && (m <= OUTER_MAX_SMALL || k <= OUTER_MAX_SMALL)
+        && n >= OUTER_MIN_N
+}
+
+/// The most rows of A, or steps along K, of the small side for [`outer::gemm_nn`].
+const OUTER_MAX_SMALL: usize = 256;
+/// The fewest columns of C for [`outer::gemm_nn`].
+const OUTER_MIN_N: usize = 64;
 
 /// Panics unless the last element of a `rows` x `cols` matrix read with `strides` is in bounds.
 #[track_caller]

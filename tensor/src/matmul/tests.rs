@@ -487,7 +487,7 @@ fn dot_ref_sums_lanes_as_a_tree() {
 fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
     // X·Wᵀ with W [out, in]: the product routed to the dot kernel, on 1, 2 and 3 threads.
     let mut r = crate::rng(12);
-    for &(m, k, n) in &[(64, 784, 130), (3, 140, 1000), (64, 1030, 64)] {
+    for &(m, k, n) in &[(64, 784, 130), (3, 300, 1000), (64, 1030, 64)] {
         assert!(use_dot(
             m,
             k,
@@ -514,4 +514,144 @@ fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
     assert!(!use_dot(DOT_MAX_M + 1, 512, 512, row, col));
     assert!(!use_dot(64, DOT_MIN_K - 1, 512, row, col));
     assert!(!use_dot(64, 512, DOT_MIN_N - 1, row, col));
+}
+
+/// Runs [`outer::gemm_nn`] (or its portable copy) on A (`m` x `k` read through `sa`) and
+/// row-major B (`k` x `n`, rows `ldb` apart) into C (`m` x `n`, rows `ldc` apart), whose
+/// other elements keep the values of `c0`.
+#[allow(clippy::too_many_arguments)]
+fn run_outer(
+    simd: bool,
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    sa: (usize, usize),
+    b: &[f32],
+    ldb: usize,
+    c0: &[f32],
+    ldc: usize,
+) -> Vec<f32> {
+    let mut c = c0.to_vec();
+    let g = outer::OuterGemm {
+        m,
+        k,
+        n,
+        a: a.as_ptr(),
+        rsa: sa.0,
+        csa: sa.1,
+        b: b.as_ptr(),
+        ldb,
+        c: c.as_mut_ptr(),
+        ldc,
+    };
+    // SAFETY: the callers size every buffer for these sizes and strides.
+    unsafe {
+        if simd {
+            outer::gemm_nn(g)
+        } else {
+            outer::portable_gemm_nn(g)
+        }
+    };
+    c
+}
+
+#[test]
+fn outer_kernel_matches_its_portable_copy_and_the_fma_chain() {
+    let mut r = crate::rng(13);
+    // Partial tiles (m not a multiple of 6, n not a multiple of 64 or of 16), k across
+    // slices (k > 64), k = 1, a transposed A (the weight gradient's Gᵀ), padded rows.
+    let shapes = [
+        (1, 1, 1),
+        (6, 64, 64),
+        (7, 65, 17),
+        (13, 3, 100),
+        (64, 130, 70),
+        (5, 200, 129),
+        (64, 64, 33),
+    ];
+    for (case, &(m, k, n)) in shapes.iter().enumerate() {
+        let trans = case % 2 == 1;
+        let pad = case % 3;
+        let sa = if trans { (1, m + pad) } else { (k + pad, 1) };
+        let a_len = if trans { k * (m + pad) } else { m * (k + pad) };
+        let (ldb, ldc) = (n + pad, n + 2 * pad);
+        let a = Tensor::uniform([a_len], -1.0, 1.0, &mut r).to_vec();
+        let b = Tensor::uniform([k * ldb], -1.0, 1.0, &mut r).to_vec();
+        let c0 = Tensor::uniform([m * ldc], -1.0, 1.0, &mut r).to_vec();
+        let fast = run_outer(true, (m, k, n), &a, sa, &b, ldb, &c0, ldc);
+        let slow = run_outer(false, (m, k, n), &a, sa, &b, ldb, &c0, ldc);
+        for i in 0..m {
+            for j in 0..ldc {
+                let at = i * ldc + j;
+                if j >= n {
+                    // the padding between rows of C is left alone
+                    assert_eq!(fast[at].to_bits(), c0[at].to_bits(), "{m}x{k}x{n}: pad");
+                    continue;
+                }
+                let mut want = 0.0f32;
+                for p in 0..k {
+                    want = a[i * sa.0 + p * sa.1].mul_add(b[p * ldb + j], want);
+                }
+                assert_eq!(
+                    fast[at].to_bits(),
+                    want.to_bits(),
+                    "{m}x{k}x{n} at ({i}, {j})"
+                );
+                assert_eq!(
+                    slow[at].to_bits(),
+                    want.to_bits(),
+                    "{m}x{k}x{n} at ({i}, {j})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn dense_layer_backward_uses_the_outer_kernel_and_matches_naive() {
+    // G·W (few rows of A) and Gᵀ·X (short K), on 1, 2 and 3 threads.
+    let mut r = crate::rng(14);
+    for &(m, k, n, ta) in &[
+        (64, 300, 784, false),
+        (64, 10, 130, false),
+        (300, 64, 200, true),
+        (1000, 64, 64, true),
+    ] {
+        let (rows, cols) = if ta { (k, m) } else { (m, k) };
+        let row = Mat::new(&[0.0], (n, 1));
+        let c = MatMut {
+            ptr: std::ptr::null_mut(),
+            rs: n,
+            cs: 1,
+        };
+        assert!(use_outer(m, k, n, 1.0, 0.0, row, c));
+        let g = Tensor::uniform([rows, cols], -1.0, 1.0, &mut r);
+        let w = Tensor::uniform([k, n], -1.0, 1.0, &mut r);
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || g.matmul_t(&w, ta, false));
+        assert_close(
+            runs[0].data(),
+            &naive(g.data(), w.data(), m, k, n, ta, false),
+            k,
+        );
+        assert_eq!(runs[0], runs[1]);
+        assert_eq!(runs[0], runs[2]);
+    }
+    // Not routed: B or C along M, α ≠ 1 or β ≠ 0, both sides large, too narrow.
+    let (row, col) = (Mat::new(&[0.0], (512, 1)), Mat::new(&[0.0], (1, 512)));
+    let c_row = MatMut {
+        ptr: std::ptr::null_mut(),
+        rs: 512,
+        cs: 1,
+    };
+    let c_col = MatMut {
+        ptr: std::ptr::null_mut(),
+        rs: 1,
+        cs: 512,
+    };
+    assert!(use_outer(64, 512, 512, 1.0, 0.0, row, c_row));
+    assert!(!use_outer(64, 512, 512, 1.0, 0.0, col, c_row));
+    assert!(!use_outer(64, 512, 512, 1.0, 0.0, row, c_col));
+    assert!(!use_outer(64, 512, 512, 2.0, 0.0, row, c_row));
+    assert!(!use_outer(64, 512, 512, 1.0, 1.0, row, c_row));
+    assert!(!use_outer(512, 512, 512, 1.0, 0.0, row, c_row));
+    assert!(!use_outer(64, 512, OUTER_MIN_N - 1, 1.0, 0.0, row, c_row));
 }
