@@ -21,9 +21,9 @@
 //!   B times broadcast elements of A (see [`use_outer`]).
 //!
 //! Both give the same bits for any cut of C and on any CPU (AVX-512 or their portable
-//! copies). On `--model mlp --hidden 2048,1024`, 1 thread, they took the training step from
-//! about 2,700 to about 3,400 samples/s (`cargo run --release --example bench`, alternating
-//! runs on a shared, loaded machine).
+//! copies). They took the training step of `--model mlp --hidden 2048,1024 --threads 1` from
+//! 3,050 to 4,038 samples/s and of `--hidden 512,256` from 31,555 to 36,321 (medians of 3
+//! alternating runs of `cargo run --release --example bench -- --optimizer sgd --steps 300`).
 //!
 //! **Threads.** A product large enough to pay (512 K multiply-adds or more) is cut into
 //! blocks of whole columns of C (whole rows when C is narrow), 64 or a multiple of 64 wide,
