@@ -368,3 +368,290 @@ fn sgemm_aliasing_c_panics() {
         (1, 1),
     );
 }
+
+/// Runs [`dot::gemm_nt`] on row-major A (`m` x `k`, rows `lda` apart) and B (`n` x `k`, rows
+/// `ldb` apart) into a copy of `c0` (`m` x `n` read through `(rsc, csc)`), with the AVX-512
+/// copy when `simd` and the CPU has it, else the portable copy.
+#[allow(clippy::too_many_arguments)]
+fn run_dot(
+    simd: bool,
+    (m, k, n): (usize, usize, usize),
+    (alpha, beta): (f32, f32),
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    ldb: usize,
+    c0: &[f32],
+    (rsc, csc): (usize, usize),
+) -> Vec<f32> {
+    let mut c = c0.to_vec();
+    let g = dot::DotGemm {
+        m,
+        k,
+        n,
+        alpha,
+        a: a.as_ptr(),
+        lda,
+        b: b.as_ptr(),
+        ldb,
+        beta,
+        c: c.as_mut_ptr(),
+        rsc,
+        csc,
+    };
+    // SAFETY: the callers size every buffer for these sizes and strides.
+    unsafe {
+        if simd {
+            dot::gemm_nt(g)
+        } else {
+            dot::portable_gemm_nt(g)
+        }
+    };
+    c
+}
+
+#[test]
+fn dot_kernel_matches_its_portable_copy_bit_for_bit() {
+    let mut r = crate::rng(11);
+    // Edges of every kind: partial tiles (m, n not multiples of 4), a partial last vector
+    // step (k not a multiple of 16), k below one step, k across slices (k > 512), padded
+    // rows (lda > k), a column-major C, β ≠ 0.
+    let shapes = [
+        (1, 1, 1),
+        (4, 16, 4),
+        (5, 17, 3),
+        (3, 15, 9),
+        (64, 784, 10),
+        (7, 1030, 6),
+        (9, 512, 5),
+        (2, 529, 13),
+    ];
+    for (case, &(m, k, n)) in shapes.iter().enumerate() {
+        let pad = case % 3;
+        let (lda, ldb) = (k + pad, k + 2 * pad);
+        let a = Tensor::uniform([m * lda], -1.0, 1.0, &mut r).to_vec();
+        let b = Tensor::uniform([n * ldb], -1.0, 1.0, &mut r).to_vec();
+        let c0 = Tensor::uniform([m * n], -1.0, 1.0, &mut r).to_vec();
+        let c_strides = if case % 2 == 0 { (n, 1) } else { (1, m) };
+        let ab = if case % 4 == 3 {
+            (0.5, -2.0)
+        } else {
+            (1.0, 0.0)
+        };
+        let fast = run_dot(true, (m, k, n), ab, &a, lda, &b, ldb, &c0, c_strides);
+        let slow = run_dot(false, (m, k, n), ab, &a, lda, &b, ldb, &c0, c_strides);
+        let same = fast
+            .iter()
+            .zip(&slow)
+            .all(|(x, y)| x.to_bits() == y.to_bits());
+        assert!(same, "{m}x{k}x{n}: the two copies differ");
+        // and both are the product: element (i, j) is α·dot(row i, row j) (+ β·old)
+        for i in 0..m {
+            for j in 0..n {
+                let want = dot::dot_ref(&a[i * lda..][..k], &b[j * ldb..][..k]);
+                let at = i * c_strides.0 + j * c_strides.1;
+                let want = if ab.1 == 0.0 {
+                    ab.0 * want
+                } else {
+                    ab.0 * want + ab.1 * c0[at]
+                };
+                assert_eq!(
+                    fast[at].to_bits(),
+                    want.to_bits(),
+                    "{m}x{k}x{n} at ({i}, {j})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn dot_ref_sums_lanes_as_a_tree() {
+    // 16 lanes of one product each (a = 1): lane l holds b[l]; the tree adds lane l to
+    // l + 8, then l + 4, l + 2, l + 1. With b = 2^24 at lane 0 and 1 at lanes 1 and 9 the
+    // order shows: (1 + 1) + 2^24 is exact, 2^24 + 1 + 1 (left to right) would lose both.
+    let mut b = [0.0f32; 16];
+    b[0] = 16_777_216.0;
+    b[1] = 1.0;
+    b[9] = 1.0;
+    assert_eq!(dot::dot_ref(&[1.0; 16], &b), 16_777_218.0);
+    // Past the end counts as zero: a 17th column is the first lane's second product.
+    let a = [1.0f32; 17];
+    let mut b17 = [0.0f32; 17];
+    b17[16] = 3.0;
+    assert_eq!(dot::dot_ref(&a, &b17), 3.0);
+    assert_eq!(dot::dot_ref(&[], &[]), 0.0);
+}
+
+#[test]
+fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
+    // X·Wᵀ with W [out, in]: the product routed to the dot kernel, on 1, 2 and 3 threads.
+    let mut r = crate::rng(12);
+    for &(m, k, n) in &[(64, 784, 130), (3, 300, 1000), (64, 1030, 64)] {
+        assert!(use_dot(
+            m,
+            k,
+            n,
+            Mat::new(&[0.0], (k, 1)),
+            Mat::new(&[0.0], (1, k))
+        ));
+        let x = Tensor::uniform([m, k], -1.0, 1.0, &mut r);
+        let w = Tensor::uniform([n, k], -1.0, 1.0, &mut r);
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || x.matmul_t(&w, false, true));
+        assert_close(
+            runs[0].data(),
+            &naive(x.data(), w.data(), m, k, n, false, true),
+            k,
+        );
+        assert_eq!(runs[0], runs[1]);
+        assert_eq!(runs[0], runs[2]);
+    }
+    // Not routed: a transposed A, a B along N, too many rows, too short, too narrow.
+    let (row, col) = (Mat::new(&[0.0], (512, 1)), Mat::new(&[0.0], (1, 512)));
+    assert!(use_dot(64, 512, 512, row, col));
+    assert!(!use_dot(64, 512, 512, col, col));
+    assert!(!use_dot(64, 512, 512, row, row));
+    assert!(!use_dot(DOT_MAX_M + 1, 512, 512, row, col));
+    assert!(!use_dot(64, DOT_MIN_K - 1, 512, row, col));
+    assert!(!use_dot(64, 512, DOT_MIN_N - 1, row, col));
+}
+
+/// Runs [`outer::gemm_nn`] (or its portable copy) on A (`m` x `k` read through `sa`) and
+/// row-major B (`k` x `n`, rows `ldb` apart) into C (`m` x `n`, rows `ldc` apart), whose
+/// other elements keep the values of `c0`.
+#[allow(clippy::too_many_arguments)]
+fn run_outer(
+    simd: bool,
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    sa: (usize, usize),
+    b: &[f32],
+    ldb: usize,
+    c0: &[f32],
+    ldc: usize,
+) -> Vec<f32> {
+    let mut c = c0.to_vec();
+    let g = outer::OuterGemm {
+        m,
+        k,
+        n,
+        a: a.as_ptr(),
+        rsa: sa.0,
+        csa: sa.1,
+        b: b.as_ptr(),
+        ldb,
+        c: c.as_mut_ptr(),
+        ldc,
+    };
+    // SAFETY: the callers size every buffer for these sizes and strides.
+    unsafe {
+        if simd {
+            outer::gemm_nn(g)
+        } else {
+            outer::portable_gemm_nn(g)
+        }
+    };
+    c
+}
+
+#[test]
+fn outer_kernel_matches_its_portable_copy_and_the_fma_chain() {
+    let mut r = crate::rng(13);
+    // Partial tiles (m not a multiple of 6, n not a multiple of 64 or of 16), k across
+    // slices (k > 64), k = 1, a transposed A (the weight gradient's Gᵀ), padded rows.
+    let shapes = [
+        (1, 1, 1),
+        (6, 64, 64),
+        (7, 65, 17),
+        (13, 3, 100),
+        (64, 130, 70),
+        (5, 200, 129),
+        (64, 64, 33),
+    ];
+    for (case, &(m, k, n)) in shapes.iter().enumerate() {
+        let trans = case % 2 == 1;
+        let pad = case % 3;
+        let sa = if trans { (1, m + pad) } else { (k + pad, 1) };
+        let a_len = if trans { k * (m + pad) } else { m * (k + pad) };
+        let (ldb, ldc) = (n + pad, n + 2 * pad);
+        let a = Tensor::uniform([a_len], -1.0, 1.0, &mut r).to_vec();
+        let b = Tensor::uniform([k * ldb], -1.0, 1.0, &mut r).to_vec();
+        let c0 = Tensor::uniform([m * ldc], -1.0, 1.0, &mut r).to_vec();
+        let fast = run_outer(true, (m, k, n), &a, sa, &b, ldb, &c0, ldc);
+        let slow = run_outer(false, (m, k, n), &a, sa, &b, ldb, &c0, ldc);
+        for i in 0..m {
+            for j in 0..ldc {
+                let at = i * ldc + j;
+                if j >= n {
+                    // the padding between rows of C is left alone
+                    assert_eq!(fast[at].to_bits(), c0[at].to_bits(), "{m}x{k}x{n}: pad");
+                    continue;
+                }
+                let mut want = 0.0f32;
+                for p in 0..k {
+                    want = a[i * sa.0 + p * sa.1].mul_add(b[p * ldb + j], want);
+                }
+                assert_eq!(
+                    fast[at].to_bits(),
+                    want.to_bits(),
+                    "{m}x{k}x{n} at ({i}, {j})"
+                );
+                assert_eq!(
+                    slow[at].to_bits(),
+                    want.to_bits(),
+                    "{m}x{k}x{n} at ({i}, {j})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn dense_layer_backward_uses_the_outer_kernel_and_matches_naive() {
+    // G·W (few rows of A) and Gᵀ·X (short K), on 1, 2 and 3 threads.
+    let mut r = crate::rng(14);
+    for &(m, k, n, ta) in &[
+        (64, 300, 784, false),
+        (64, 10, 130, false),
+        (300, 64, 200, true),
+        (1000, 64, 64, true),
+    ] {
+        let (rows, cols) = if ta { (k, m) } else { (m, k) };
+        let row = Mat::new(&[0.0], (n, 1));
+        let c = MatMut {
+            ptr: std::ptr::null_mut(),
+            rs: n,
+            cs: 1,
+        };
+        assert!(use_outer(m, k, n, 1.0, 0.0, row, c));
+        let g = Tensor::uniform([rows, cols], -1.0, 1.0, &mut r);
+        let w = Tensor::uniform([k, n], -1.0, 1.0, &mut r);
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || g.matmul_t(&w, ta, false));
+        assert_close(
+            runs[0].data(),
+            &naive(g.data(), w.data(), m, k, n, ta, false),
+            k,
+        );
+        assert_eq!(runs[0], runs[1]);
+        assert_eq!(runs[0], runs[2]);
+    }
+    // Not routed: B or C along M, α ≠ 1 or β ≠ 0, both sides large, too narrow.
+    let (row, col) = (Mat::new(&[0.0], (512, 1)), Mat::new(&[0.0], (1, 512)));
+    let c_row = MatMut {
+        ptr: std::ptr::null_mut(),
+        rs: 512,
+        cs: 1,
+    };
+    let c_col = MatMut {
+        ptr: std::ptr::null_mut(),
+        rs: 1,
+        cs: 512,
+    };
+    assert!(use_outer(64, 512, 512, 1.0, 0.0, row, c_row));
+    assert!(!use_outer(64, 512, 512, 1.0, 0.0, col, c_row));
+    assert!(!use_outer(64, 512, 512, 1.0, 0.0, row, c_col));
+    assert!(!use_outer(64, 512, 512, 2.0, 0.0, row, c_row));
+    assert!(!use_outer(64, 512, 512, 1.0, 1.0, row, c_row));
+    assert!(!use_outer(512, 512, 512, 1.0, 0.0, row, c_row));
+    assert!(!use_outer(64, 512, OUTER_MIN_N - 1, 1.0, 0.0, row, c_row));
+}
