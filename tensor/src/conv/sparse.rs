@@ -49,6 +49,23 @@ const OUT: usize = 16 * MAX_CHUNKS;
 /// Floats past the end of each buffer that [`Gather`] may read (a chunk's unused lanes).
 const TAIL: usize = 16;
 
+/// `T::run::<N, { partial_sums(N) }>(…)` for `N = n` (1 to [`MAX_CHUNKS`]; more is 8): the
+/// chunk count is a const generic, so each count gets its own unrolled copy.
+macro_rules! run_with_chunks {
+    ($t:ident, $n:expr, $list:expr, $src:expr, $offs:expr, $out:expr) => {
+        match $n {
+            1 => $t::run::<1, { partial_sums(1) }>($list, $src, $offs, $out),
+            2 => $t::run::<2, { partial_sums(2) }>($list, $src, $offs, $out),
+            3 => $t::run::<3, { partial_sums(3) }>($list, $src, $offs, $out),
+            4 => $t::run::<4, { partial_sums(4) }>($list, $src, $offs, $out),
+            5 => $t::run::<5, { partial_sums(5) }>($list, $src, $offs, $out),
+            6 => $t::run::<6, { partial_sums(6) }>($list, $src, $offs, $out),
+            7 => $t::run::<7, { partial_sums(7) }>($list, $src, $offs, $out),
+            _ => $t::run::<8, { partial_sums(8) }>($list, $src, $offs, $out),
+        }
+    };
+}
+
 /// Whether `grad` (an output gradient) is sparse enough for the kernels of this module.
 pub(super) fn is_sparse(grad: &[f32]) -> bool {
     #[cfg(test)]
@@ -343,16 +360,7 @@ impl Gather for Portable {
         n: usize,
         out: &mut [f32; OUT],
     ) {
-        match n {
-            1 => Portable::run::<1, { partial_sums(1) }>(list, src, offs, out),
-            2 => Portable::run::<2, { partial_sums(2) }>(list, src, offs, out),
-            3 => Portable::run::<3, { partial_sums(3) }>(list, src, offs, out),
-            4 => Portable::run::<4, { partial_sums(4) }>(list, src, offs, out),
-            5 => Portable::run::<5, { partial_sums(5) }>(list, src, offs, out),
-            6 => Portable::run::<6, { partial_sums(6) }>(list, src, offs, out),
-            7 => Portable::run::<7, { partial_sums(7) }>(list, src, offs, out),
-            _ => Portable::run::<8, { partial_sums(8) }>(list, src, offs, out),
-        }
+        run_with_chunks!(Portable, n, list, src, offs, out)
     }
 
     #[inline(always)]
@@ -476,18 +484,7 @@ impl Gather for Avx512 {
         out: &mut [f32; OUT],
     ) {
         // SAFETY: `Avx512` is only used by the copy that `isa` picks on a CPU with AVX-512F.
-        unsafe {
-            match n {
-                1 => Avx512::run::<1, { partial_sums(1) }>(list, src, offs, out),
-                2 => Avx512::run::<2, { partial_sums(2) }>(list, src, offs, out),
-                3 => Avx512::run::<3, { partial_sums(3) }>(list, src, offs, out),
-                4 => Avx512::run::<4, { partial_sums(4) }>(list, src, offs, out),
-                5 => Avx512::run::<5, { partial_sums(5) }>(list, src, offs, out),
-                6 => Avx512::run::<6, { partial_sums(6) }>(list, src, offs, out),
-                7 => Avx512::run::<7, { partial_sums(7) }>(list, src, offs, out),
-                _ => Avx512::run::<8, { partial_sums(8) }>(list, src, offs, out),
-            }
-        }
+        unsafe { run_with_chunks!(Avx512, n, list, src, offs, out) }
     }
 
     #[inline(always)]
