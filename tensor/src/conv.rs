@@ -18,6 +18,7 @@
 use crate::error::shape_panic;
 use crate::matmul::sgemm;
 use crate::parallel::{parallel_pieces, threads_for};
+use crate::scratch::{put_scratch, take_scratch, with_scratch};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -331,38 +332,6 @@ fn part_mut(data: &mut [f32], i: usize, size: usize) -> &mut [f32] {
     &mut data[i * size..(i + 1) * size]
 }
 
-thread_local! {
-    /// The scratch buffers of this thread that no call is using.
-    static FREE: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A scratch buffer of at least `len` elements owned by the current thread, kept from call
-/// to call (give it back with [`put_scratch`]) so that the column matrices of a convolution
-/// are not allocated (and, being large, page-faulted in) at every step. Its contents are
-/// whatever the last user left.
-fn take_scratch(len: usize) -> Vec<f32> {
-    let mut buf = FREE
-        .with(|free| free.borrow_mut().pop())
-        .unwrap_or_default();
-    if buf.len() < len {
-        buf.resize(len, 0.0);
-    }
-    buf
-}
-
-/// Returns a buffer from [`take_scratch`] for the next user on this thread.
-fn put_scratch(buf: Vec<f32>) {
-    FREE.with(|free| free.borrow_mut().push(buf));
-}
-
-/// Calls `f` with a scratch buffer of `len` elements from [`take_scratch`]. Nested calls get
-/// different buffers.
-fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-    let mut buf = take_scratch(len);
-    let r = f(&mut buf[..len]);
-    put_scratch(buf);
-    r
-}
 
 /// `dst.copy_from_slice(src)` for runs of at least 8 elements, as 8-element moves (the last
 /// one overlapping the one before): short runs are the rows of a convolution's column matrix,

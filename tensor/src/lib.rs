@@ -27,6 +27,7 @@ mod parallel;
 mod pool;
 mod random;
 mod reduce;
+mod scratch;
 mod shape;
 mod shape_ops;
 mod tensor;

@@ -39,6 +39,7 @@ use std::mem::MaybeUninit;
 
 use crate::error::shape_panic;
 use crate::parallel::parallel_for;
+use crate::scratch::with_scratch;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -173,6 +174,17 @@ unsafe fn run_blocks(
     beta: f32,
     out: MatMut,
 ) {
+    if a.rs == 1 && a.cs >= TRANSPOSE_MIN_STRIDE && use_outer(m, k, n, alpha, beta, b, out) {
+        // A is read transposed (the Gᵀ of a weight gradient `Gᵀ·X`): each step along K of a
+        // tile reads a new cache line, and with a power-of-two layer width those lines fall
+        // into a few sets of the L1 cache. A row-major copy, made once for all blocks, is
+        // read in order instead: on one core `[2048, 64] x [64, 784]` took 1,560-1,670 µs
+        // instead of 1,970-2,290 (the copy included).
+        return with_scratch(m * k, |rows| {
+            transpose_into(m, k, a, rows);
+            run_blocks(m, k, n, alpha, Mat::new(rows, (k, 1)), b, beta, out)
+        });
+    }
     let (split_cols, width, blocks) = blocks(m, k, n);
     if blocks <= 1 {
         gemm_kernel(m, k, n, alpha, a, b, beta, out);
@@ -194,6 +206,30 @@ unsafe fn run_blocks(
             }
         }
     });
+}
+
+/// A transposed A whose elements along K lie at least this far apart is copied row-major
+/// before [`outer::gemm_nn`] runs (with a closer stride the copy did not pay).
+const TRANSPOSE_MIN_STRIDE: usize = 512;
+
+/// Writes the `m` x `k` matrix `a` (column stride `a.cs`, row stride 1) into `rows`,
+/// row-major, in 16 x 16 blocks.
+///
+/// # Safety
+/// Every element of `a` must be in bounds, and `rows` must hold `m·k` elements.
+unsafe fn transpose_into(m: usize, k: usize, a: Mat, rows: &mut [f32]) {
+    const B: usize = 16;
+    assert_eq!(rows.len(), m * k);
+    for p0 in (0..k).step_by(B) {
+        for i0 in (0..m).step_by(B) {
+            for p in p0..(p0 + B).min(k) {
+                let col = a.ptr.add(p * a.cs);
+                for i in i0..(i0 + B).min(m) {
+                    rows[i * k + p] = *col.add(i);
+                }
+            }
+        }
+    }
 }
 
 /// Products of at least this many multiply-adds (about 5 µs of work, five times what waking

@@ -30,7 +30,8 @@
 //! except that a zero gradient times an infinite input gives 0 here and NaN in the dense
 //! product.
 
-use super::{part, with_scratch, Geom, WEIGHT_GRAD_GROUP};
+use super::{part, Geom, WEIGHT_GRAD_GROUP};
+use crate::scratch::with_scratch;
 use crate::parallel::parallel_pieces;
 
 /// The sparse kernels are used when at most this fraction of the output gradient is nonzero

@@ -615,6 +615,7 @@ fn dense_layer_backward_uses_the_outer_kernel_and_matches_naive() {
         (64, 10, 130, false),
         (300, 64, 200, true),
         (1000, 64, 64, true),
+        (530, 20, 100, true),
     ] {
         let (rows, cols) = if ta { (k, m) } else { (m, k) };
         let row = Mat::new(&[0.0], (n, 1));
@@ -634,6 +635,12 @@ fn dense_layer_backward_uses_the_outer_kernel_and_matches_naive() {
         );
         assert_eq!(runs[0], runs[1]);
         assert_eq!(runs[0], runs[2]);
+        if ta {
+            // A read transposed (copied row-major first when its rows lie far apart) gives
+            // the same bits as a row-major A.
+            let gt = g.transpose(0, 1);
+            assert_eq!(gt.matmul(&w).to_vec(), runs[0].to_vec(), "{m}x{k}x{n}");
+        }
     }
     // Not routed: B or C along M, α ≠ 1 or β ≠ 0, both sides large, too narrow.
     let (row, col) = (Mat::new(&[0.0], (512, 1)), Mat::new(&[0.0], (1, 512)));
