@@ -9,22 +9,18 @@
 //! peak). Here nothing is packed: each element of C is a dot product of a row of A and a row
 //! of B, both read straight from memory.
 //!
-//! **The tile.** A tile is 2 rows of A by 8 rows of B: 16 dot products at once, each in a
+//! **The tile.** A tile is 4 rows of A by 4 rows of B: 16 dot products at once, each in a
 //! vector of 16 partial sums (lane `l` adds the products of the columns `l`, `l + 16`,
-//! `l + 32`, …, one fused multiply-add at a time). Each step loads 2 + 8 vectors and does 16
+//! `l + 32`, …, one fused multiply-add at a time). Each step loads 4 + 4 vectors and does 16
 //! multiply-adds. At the end the 16 lanes of each sum are added as a tree (lane `l` and
 //! `l + 8`, then `l` and `l + 4`, then `l + 2`, then `l + 1`). With AVX-512 the tree runs on
 //! the 16 sums at once, as a transpose: 4 levels of shuffles and adds leave one vector
 //! holding the 16 results. Columns past K (the last, partial step) count as zeros.
 //!
-//! **Blocking.** B's 8 rows (one panel) are reused by every pair of rows of A, so the
+//! **Blocking.** B's 4 rows (one panel) are reused by every group of 4 rows of A, so the
 //! panel should stay in the L1 cache: K is cut into slices of [`KC`] columns, and the 16
 //! partial-sum vectors of every tile are kept in a scratch buffer from one slice to the
-//! next. A streams past each panel from the L2 cache, which is why the tile is 2 x 8 rather
-//! than 4 x 4: A is read once per panel, so 8 rows of B per panel halve that traffic, which
-//! bounded the 4 x 4 tile (on one core of a Xeon with AVX-512, `[64, 784] x [128, 784]ᵀ`
-//! went from 172 to 111-123 µs, and `[64, 784] x [2048, 784]ᵀ` from 2,988 to 2,025-2,197
-//! µs). The arithmetic of each element is the same with or without the cut (the slices
+//! next. The arithmetic of each element is the same with or without the cut (the slices
 //! are whole vector steps), so results do not depend on it.
 //!
 //! **Same bits everywhere.** The portable copy ([`dot_ref`]'s order, one lane at a time)
@@ -38,10 +34,10 @@ use std::arch::x86_64::*;
 /// Vector lanes: partial sums per dot product.
 const LANES: usize = 16;
 /// Rows of A (of C) per tile.
-const MR: usize = 2;
+const MR: usize = 4;
 /// Rows of B (columns of C) per tile.
-const NR: usize = 8;
-/// Columns of K per slice: 8 rows of B x 512 floats is 16 KB, a third of the L1 cache.
+const NR: usize = 4;
+/// Columns of K per slice: 4 rows of B x 512 floats is 8 KB, a quarter of the L1 cache.
 const KC: usize = 512;
 
 /// The operands of `C ← α·A·Bᵀ + β·C`: A is `m` x `k` with rows `lda` apart, B is `n` x `k`
@@ -199,11 +195,10 @@ mod avx512 {
             for (t, acc) in acc.iter().enumerate() {
                 let mut out = [0.0f32; LANES];
                 _mm512_storeu_ps(out.as_mut_ptr(), reduce16(acc));
-                // Sum p = NR·i + j (row i, column j of the tile) is in lane 4·(p % 4) + p / 4.
+                // Lane 4·j + i holds row i, column j of the tile.
                 for i in 0..MR.min(g.m - t * MR) {
                     for j in 0..NR.min(g.n - j0) {
-                        let p = NR * i + j;
-                        store(&g, t * MR + i, j0 + j, out[4 * (p % 4) + p / 4]);
+                        store(&g, t * MR + i, j0 + j, out[NR * j + i]);
                     }
                 }
             }
@@ -219,11 +214,11 @@ mod avx512 {
         let full = kc / LANES;
         for s in 0..full {
             let off = s * LANES;
-            let av: [__m512; MR] = std::array::from_fn(|i| _mm512_loadu_ps(a[i].add(off)));
-            for j in 0..NR {
-                let bv = _mm512_loadu_ps(b[j].add(off));
-                for i in 0..MR {
-                    r[NR * i + j] = _mm512_fmadd_ps(av[i], bv, r[NR * i + j]);
+            let bv: [__m512; NR] = std::array::from_fn(|j| _mm512_loadu_ps(b[j].add(off)));
+            for i in 0..MR {
+                let av = _mm512_loadu_ps(a[i].add(off));
+                for j in 0..NR {
+                    r[NR * i + j] = _mm512_fmadd_ps(av, bv[j], r[NR * i + j]);
                 }
             }
         }
@@ -244,7 +239,7 @@ mod avx512 {
     }
 
     /// The 16 lane-trees at once: returns a vector whose lane `4·(p % 4) + p / 4` is the
-    /// tree sum of `v[p]` (for a tile, `p = NR·i + j`).
+    /// tree sum of `v[p]` (for a tile, `p = NR·i + j` lands in lane `4·j + i`).
     #[inline]
     #[target_feature(enable = "avx512f")]
     unsafe fn reduce16(v: &Acc) -> __m512 {
