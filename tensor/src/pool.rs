@@ -2,6 +2,8 @@
 //! with the convolution's geometry (`conv::Geom`): a pooling is a convolution window with dilation
 //! 1 that takes a maximum or a mean instead of a dot product.
 
+use std::mem::MaybeUninit;
+
 use crate::conv::{check_grad_out, Conv2dParams, Geom};
 use crate::error::shape_panic;
 use crate::parallel::{parallel_pieces, threads_for, SharedMut};
@@ -117,19 +119,39 @@ pub fn max_pool2d(input: &Tensor, params: &Pool2dParams) -> (Tensor, Vec<usize>)
     let x = input.data();
     let (plane_in, plane_out) = (g.h * g.w, g.len());
     let total = g.n * g.c * plane_out;
-    let mut vals = vec![0.0; total];
-    let mut idx = vec![0; total];
-    let shared_vals = SharedMut::new(&mut vals);
+    // Not zeroed here: each task zeroes its planes right before writing them, on its own
+    // thread and while they are in its cache.
+    let mut vals: Vec<f32> = Vec::with_capacity(total);
+    let mut idx: Vec<usize> = Vec::with_capacity(total);
+    let shared_vals = SharedMut::new(&mut vals.spare_capacity_mut()[..total]);
     let planes_per_task = planes_per_task(g.n * g.c, plane_out * g.kh * g.kw);
-    parallel_pieces(&mut idx, planes_per_task * plane_out, |offset, idx| {
+    let spare_idx = &mut idx.spare_capacity_mut()[..total];
+    parallel_pieces(spare_idx, planes_per_task * plane_out, |offset, idx| {
         // SAFETY: each task takes the values of its own planes.
         let vals = unsafe { shared_vals.slice(offset..offset + idx.len()) };
+        vals.fill(MaybeUninit::new(0.0));
+        idx.fill(MaybeUninit::new(0));
+        // SAFETY: every element of both was written just above.
+        let (vals, idx) = unsafe { (assume_init(vals), assume_init(idx)) };
         let planes = vals.chunks_mut(plane_out).zip(idx.chunks_mut(plane_out));
         for (k, (v, i)) in planes.enumerate() {
             max_pool_plane(&g, x, (offset / plane_out + k) * plane_in, v, i);
         }
     });
+    // SAFETY: the tasks wrote all `total` elements of both.
+    unsafe {
+        vals.set_len(total);
+        idx.set_len(total);
+    }
     (Tensor::from_vec(vals, [g.n, g.c, g.oh, g.ow]), idx)
+}
+
+/// The slice `s`, every element of which has been written, as initialised.
+///
+/// # Safety
+/// Every element of `s` must have been written.
+unsafe fn assume_init<T>(s: &mut [MaybeUninit<T>]) -> &mut [T] {
+    &mut *(s as *mut [MaybeUninit<T>] as *mut [T])
 }
 
 /// Pooling is spread over the threads by planes once each thread gets this many window
@@ -342,13 +364,14 @@ pub fn max_pool2d_backward(
     let mut dx: Vec<f32> = Vec::with_capacity(numel);
     let planes = input_shape.dims()[0] * input_shape.dims()[1];
     let gd = grad_out.data();
-    let per_task = planes_per_task(planes, plane_out);
+    // (A task zeroes its input planes, then adds the output planes into them.)
+    let per_task = planes_per_task(planes, plane_in + plane_out);
     let spare = &mut dx.spare_capacity_mut()[..numel];
     parallel_pieces(spare, per_task * plane_in, |offset, dx| {
         for (p, dx) in dx.chunks_mut(plane_in).enumerate() {
-            dx.fill(std::mem::MaybeUninit::new(0.0));
+            dx.fill(MaybeUninit::new(0.0));
             // SAFETY: every element of `dx` was written just above.
-            let dx = unsafe { &mut *(dx as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+            let dx = unsafe { assume_init(dx) };
             let plane = offset + p * plane_in;
             let first = plane / plane_in * plane_out;
             let outs = first..first + plane_out;

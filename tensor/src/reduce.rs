@@ -8,6 +8,7 @@
 //! run of `n` values is folded with several independent accumulators. Both forms vectorise.
 
 use crate::error::shape_panic;
+use crate::parallel::{parallel_pieces, threads_for};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -659,32 +660,70 @@ impl Tensor {
                 stride *= groups[k].0;
             }
         }
-        let (last, last_summed) = groups[g - 1];
-        let mut index = vec![0; g - 1];
-        let (mut pos, mut o) = (0, 0);
+        let work = x.len();
+        let pieces = threads_for(work, MIN_SUM_TO_PER_THREAD).min(out.len());
+        if pieces <= 1 {
+            accumulate_runs(x, &groups, &out_strides, 0, &mut out);
+        } else {
+            // Each piece of the output walks the whole input and adds only the runs that land
+            // in it, in input order: every element gets the same additions in the same order
+            // as on one thread, whatever the cut.
+            let piece = out.len().div_ceil(pieces);
+            parallel_pieces(&mut out, piece, |offset, part| {
+                accumulate_runs(x, &groups, &out_strides, offset, part)
+            });
+        }
+        Tensor::from_vec(out, target.clone())
+    }
+}
+
+/// [`Tensor::sum_to`] spreads over the threads once each gets this many input elements.
+const MIN_SUM_TO_PER_THREAD: usize = 1 << 17;
+
+/// The loop of [`Tensor::sum_to`]: walks `x` in runs of the last group and adds each run into
+/// the output elements it belongs to, keeping only those in `offset..offset + out.len()`
+/// (`out` is that part of the output, zeroed). `groups` alternate kept and summed axes;
+/// `out_strides` are the output strides of the kept ones (0 for summed).
+fn accumulate_runs(
+    x: &[f32],
+    groups: &[(usize, bool)],
+    out_strides: &[usize],
+    offset: usize,
+    out: &mut [f32],
+) {
+    let g = groups.len();
+    let (last, last_summed) = groups[g - 1];
+    let end = offset + out.len();
+    let mut index = vec![0; g - 1];
+    let (mut pos, mut o) = (0, 0);
+    loop {
+        let run = &x[pos..pos + last];
+        if last_summed {
+            if (offset..end).contains(&o) {
+                out[o - offset] += sum_slice(run);
+            }
+        } else {
+            // the run adds into out[o..o + last]; keep the part inside this piece
+            let (lo, hi) = (o.max(offset), (o + last).min(end));
+            if lo < hi {
+                add_into(&mut out[lo - offset..hi - offset], &run[lo - o..hi - o]);
+            }
+        }
+        pos += last;
+        // advance the outer groups like an odometer
+        let mut k = g - 1;
         loop {
-            let run = &x[pos..pos + last];
-            if last_summed {
-                out[o] += sum_slice(run);
-            } else {
-                add_into(&mut out[o..o + last], run);
+            if k == 0 {
+                return;
             }
-            pos += last;
-            // advance the outer groups like an odometer
-            let mut k = g - 1;
-            loop {
-                if k == 0 {
-                    return Tensor::from_vec(out, target.clone());
-                }
-                k -= 1;
-                index[k] += 1;
-                o += out_strides[k];
-                if index[k] < groups[k].0 {
-                    break;
-                }
-                o -= out_strides[k] * groups[k].0;
-                index[k] = 0;
+            k -= 1;
+            index[k] += 1;
+            o += out_strides[k];
+            if index[k] < groups[k].0 {
+                break;
             }
+            o -= out_strides[k] * groups[k].0;
+            index[k] = 0;
         }
     }
 }

@@ -30,9 +30,11 @@
 //! except that a zero gradient times an infinite input gives 0 here and NaN in the dense
 //! product.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::{part, Geom, WEIGHT_GRAD_GROUP};
+use crate::parallel::{parallel_for, parallel_pieces};
 use crate::scratch::with_scratch;
-use crate::parallel::parallel_pieces;
 
 /// The sparse kernels are used when at most this fraction of the output gradient is nonzero
 /// (a property of the data alone, never of the thread count). Measured on the reference
@@ -73,10 +75,20 @@ pub(super) fn is_sparse(grad: &[f32]) -> bool {
     if DENSE_ONLY.with(std::cell::Cell::get) {
         return false;
     }
-    let mut nonzero = 0;
-    count_nonzero_kernel(grad, &mut nonzero);
-    (nonzero as f64) <= MAX_DENSITY * grad.len() as f64
+    // Counted in blocks that the threads share (a count does not depend on the cut).
+    let nonzero = AtomicUsize::new(0);
+    let blocks = grad.len().div_ceil(COUNT_BLOCK);
+    parallel_for(blocks, &|b| {
+        let block = &grad[b * COUNT_BLOCK..((b + 1) * COUNT_BLOCK).min(grad.len())];
+        let mut count = 0;
+        count_nonzero_kernel(block, &mut count);
+        nonzero.fetch_add(count, Ordering::Relaxed);
+    });
+    (nonzero.into_inner() as f64) <= MAX_DENSITY * grad.len() as f64
 }
+
+/// Elements of an output gradient per task of [`is_sparse`]'s count.
+const COUNT_BLOCK: usize = 1 << 17;
 
 /// `*count = ` the number of entries of `grad` that are not zero, counted in blocks of 4096
 /// with 32-bit lanes (so that the compiler keeps 16 counts to a vector register).

@@ -91,6 +91,30 @@ fn sum_to_undoes_broadcasting() {
 }
 
 #[test]
+fn large_sum_to_is_split_over_threads_without_changing_a_bit() {
+    // Above the threshold the output is cut into pieces: runs summed away (a convolution's
+    // bias gradient), runs kept and cut across (a dense layer's), and a piece count that
+    // does not divide the output.
+    let mut r = crate::rng(21);
+    for (shape, target) in [
+        (vec![64, 16, 28, 28], vec![16, 1, 1]),
+        (vec![600, 701], vec![701]),
+        (vec![3, 4001, 50], vec![1, 4001, 1]),
+        (vec![5, 7, 9000], vec![5, 1, 1]),
+    ] {
+        let x = Tensor::uniform(shape.as_slice(), -1.0, 1.0, &mut r);
+        let target = Shape::from(target.as_slice());
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || x.sum_to(&target));
+        let want = naive_sum_to(&x, &target);
+        for (got, want) in runs[0].data().iter().zip(&want) {
+            assert!((got - want).abs() <= 1e-3 * want.abs().max(1.0), "{shape:?}");
+        }
+        assert_eq!(runs[0], runs[1], "{shape:?}");
+        assert_eq!(runs[0], runs[2], "{shape:?}");
+    }
+}
+
+#[test]
 fn sum_to_edge_cases() {
     let g = t(&[1.0, 2.0, 3.0], &[3]);
     assert!(g.sum_to(&Shape::from([3])).shares_buffer(&g));
