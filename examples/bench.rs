@@ -139,10 +139,16 @@ struct Args {
     /// fraction of it reached.
     #[arg(long)]
     limit: bool,
-    /// `--model search` only: how many candidates to score (the first of the search's list).
-    #[arg(long, default_value_t = 40, value_parser = candidates, allow_negative_numbers = true)]
-    candidates: usize,
+    /// `--model search` only: how many candidates to score (the first of the search's list;
+    /// 40 when not given).
+    // (An `Option` rather than a default: clap parses a default through the value parser on
+    // every run, and this parser enumerates the whole search list for its bound.)
+    #[arg(long, value_parser = candidates, allow_negative_numbers = true)]
+    candidates: Option<usize>,
 }
+
+/// Candidates scored by `--model search` when `--candidates` is not given.
+const DEFAULT_CANDIDATES: usize = 40;
 
 /// How many batches of random images the bench cycles through.
 const BATCHES: usize = 64;
@@ -184,7 +190,8 @@ fn run(args: &Args, out: &mut dyn Write) -> Result<(), LabError> {
         },
         Model::Cnn => Architecture::reference_cnn(),
         Model::Search => {
-            let rate = candidates_per_min(args.candidates, args.threads)?;
+            let n = args.candidates.unwrap_or(DEFAULT_CANDIDATES);
+            let rate = candidates_per_min(n, args.threads)?;
             writeln!(out, "candidates_per_min={rate:.1}")?;
             return Ok(());
         }
@@ -269,9 +276,10 @@ fn mlp_flop_per_sample(hidden: &[usize]) -> u64 {
 }
 
 /// Scores the first `n` candidates of the activation search on its standard proxy task
-/// ([`ProxyTask::default`], the `search` example's defaults), `threads` at a time, and returns candidates per minute. The images
-/// are synthetic digits, so the line needs no data files; the work per step is the same as
-/// on MNIST (a candidate whose loss goes NaN stops early on either).
+/// ([`ProxyTask::default`], the `search` example's defaults), `threads` at a time, and
+/// returns candidates per minute. The images are synthetic digits, so the line needs no data
+/// files; the work per step is the same as on MNIST (a candidate whose loss goes NaN stops
+/// early on either).
 ///
 /// # Errors
 /// [`LabError`] if the proxy task's data cannot be made (it always can for synthetic digits).
