@@ -208,10 +208,10 @@ impl Geom {
     }
 
     /// im2col of one sample: `x` is `[C, H, W]`, `cols` is `[C·kh·kw, OH·OW]`. Runs a copy
-    /// of [`Geom::im2col_sample_body`] compiled for AVX2 where the CPU has it: the column
-    /// matrix's rows are short runs, each one or two 8-float moves, which the baseline
-    /// (SSE2) build does in twice as many 16-byte halves. Copies are exact, so both give the
-    /// same columns.
+    /// of [`Geom::im2col_sample_body`] compiled for AVX2 where [`crate::isa::isa`] finds it:
+    /// the column matrix's rows are short runs, each one or two 8-float moves, which the
+    /// baseline (SSE2) build does in twice as many 16-byte halves. Copies are exact, so both
+    /// give the same columns.
     fn im2col_sample(&self, x: &[f32], cols: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         {
@@ -219,8 +219,8 @@ impl Geom {
             unsafe fn avx2(g: &Geom, x: &[f32], cols: &mut [f32]) {
                 g.im2col_sample_body(x, cols);
             }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2.
+            if crate::isa::isa() != crate::isa::Isa::Baseline {
+                // SAFETY: every ISA above the baseline includes AVX2.
                 return unsafe { avx2(self, x, cols) };
             }
         }
@@ -331,7 +331,6 @@ fn part(data: &[f32], i: usize, size: usize) -> &[f32] {
 fn part_mut(data: &mut [f32], i: usize, size: usize) -> &mut [f32] {
     &mut data[i * size..(i + 1) * size]
 }
-
 
 /// `dst.copy_from_slice(src)` for runs of at least 8 elements, as 8-element moves (the last
 /// one overlapping the one before): short runs are the rows of a convolution's column matrix,

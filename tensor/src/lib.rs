@@ -15,6 +15,7 @@
 //! | `random.rs` | [`Rng`], [`rng`]`(seed)`, `rand`, `randn`, `uniform`, `normal`, `bernoulli` |
 //! | `parallel.rs` | [`set_num_threads`], [`num_threads`], [`parallel_pieces`], [`parallel_pieces_zip`]; the thread pool the kernels share |
 //! | `error.rs` | [`shape_panic`] and [`TensorError`] |
+//! | `isa.rs` | the one run-time choice of instruction set (baseline, AVX2 + FMA, AVX-512) for the kernels' compiled copies |
 //! | `atomic.rs` | [`atomic::write`]: replacing a file atomically, shared by every crate that writes one |
 
 pub mod atomic;
@@ -22,6 +23,7 @@ mod conv;
 mod display;
 mod elementwise;
 mod error;
+mod isa;
 mod matmul;
 mod parallel;
 mod pool;

@@ -6,6 +6,8 @@ use std::mem::MaybeUninit;
 
 use crate::conv::{check_grad_out, Conv2dParams, Geom};
 use crate::error::shape_panic;
+#[cfg(target_arch = "x86_64")]
+use crate::isa::{isa, Isa};
 use crate::parallel::{parallel_pieces, threads_for, SharedMut};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -180,16 +182,6 @@ fn beats(v: f32, b: f32) -> bool {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    /// Whether the CPU has the features of [`max_pool_2x2_row`].
-    pub(super) fn available() -> bool {
-        #[cfg(test)]
-        if super::tests::PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
-            return false;
-        }
-        use std::arch::is_x86_feature_detected as has;
-        has!("avx512f") && has!("avx512vl")
-    }
-
     /// One output row: `rows` are the two input rows (at least `2·OW` floats each, the top
     /// one at flat index `row`, the bottom one `w` further); writes `OW = vals.len()` maxima
     /// and their flat indices.
@@ -253,12 +245,12 @@ fn max_pool_plane(g: &Geom, x: &[f32], base: usize, vals: &mut [f32], idx: &mut 
     let w = g.w;
     if (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == (2, 2, 2, 2, 0, 0) {
         #[cfg(target_arch = "x86_64")]
-        if avx512::available() {
+        if isa() == Isa::Avx512 {
             for oy in 0..g.oh {
                 let row = base + 2 * oy * w;
                 let out = oy * g.ow..(oy + 1) * g.ow;
                 let rows = (&x[row..row + 2 * g.ow], &x[row + w..row + w + 2 * g.ow]);
-                // SAFETY: `available` checked the CPU's features.
+                // SAFETY: `isa` checked the CPU's features (AVX-512F and AVX-512VL).
                 unsafe {
                     avx512::max_pool_2x2_row(rows, (row, w), &mut vals[out.clone()], &mut idx[out])
                 };
@@ -549,11 +541,6 @@ mod tests {
         }
     }
 
-    /// Makes max pooling use its portable code (tests compare it with the vector one; both
-    /// give the same result, so other tests running meanwhile see no difference).
-    pub(crate) static PORTABLE_ONLY: std::sync::atomic::AtomicBool =
-        std::sync::atomic::AtomicBool::new(false);
-
     #[test]
     fn max_pool_2x2_vector_and_portable_paths_agree_with_a_hand_loop() {
         // Rows of 7, 14 and 17 windows (a partial group of 8, and a one-column leftover),
@@ -573,9 +560,9 @@ mod tests {
             }
             let p = Pool2dParams::new((2, 2));
             let vector = max_pool2d(&x, &p);
-            PORTABLE_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
+            crate::isa::FORCE_BASELINE.store(true, std::sync::atomic::Ordering::Relaxed);
             let portable = max_pool2d(&x, &p);
-            PORTABLE_ONLY.store(false, std::sync::atomic::Ordering::Relaxed);
+            crate::isa::FORCE_BASELINE.store(false, std::sync::atomic::Ordering::Relaxed);
             let (oh, ow) = (3, w / 2);
             for plane in 0..4 {
                 for oy in 0..oh {

@@ -33,6 +33,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{part, Geom, WEIGHT_GRAD_GROUP};
+#[cfg(target_arch = "x86_64")]
+use crate::isa::{isa, Isa};
 use crate::parallel::{parallel_for, parallel_pieces};
 use crate::scratch::with_scratch;
 
@@ -580,44 +582,6 @@ fn grad_input_body<K: Gather>(
     }
     from_padded_hwc(g, l, dxt, dx);
 }
-
-/// Which compiled copy of the kernels runs: the widest vector unit this CPU has. Every copy
-/// does the same IEEE operations in the same order (the products are `f32::mul_add`, one
-/// rounding in every copy), so they give the same bits; the baseline one, on a CPU without
-/// FMA, is slow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Isa {
-    Baseline,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-/// The kernels' copy for this CPU (in tests, the portable one while `FORCE_BASELINE` is set).
-fn isa() -> Isa {
-    #[cfg(test)]
-    if FORCE_BASELINE.load(std::sync::atomic::Ordering::Relaxed) {
-        return Isa::Baseline;
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx2") && has!("fma") {
-            if has!("avx512f") {
-                return Isa::Avx512;
-            }
-            return Isa::Avx2;
-        }
-    }
-    Isa::Baseline
-}
-
-/// Makes the kernels use their portable copy (tests compare it with the vector ones; the
-/// copies give the same bits, so other tests running meanwhile see no difference).
-#[cfg(test)]
-pub(crate) static FORCE_BASELINE: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
 
 #[cfg(test)]
 thread_local! {

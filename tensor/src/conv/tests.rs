@@ -474,9 +474,9 @@ fn sparse_path_is_the_same_on_every_instruction_set_and_thread_count() {
             )
         };
         let runs = crate::parallel::with_thread_counts(&[1, 2, 3], grads);
-        sparse::FORCE_BASELINE.store(true, std::sync::atomic::Ordering::Relaxed);
+        crate::isa::FORCE_BASELINE.store(true, std::sync::atomic::Ordering::Relaxed);
         let portable = grads();
-        sparse::FORCE_BASELINE.store(false, std::sync::atomic::Ordering::Relaxed);
+        crate::isa::FORCE_BASELINE.store(false, std::sync::atomic::Ordering::Relaxed);
         for other in runs[1..].iter().chain([&portable]) {
             let bits = |t: &Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&runs[0].0), bits(&other.0), "grad_input, {xs:?} {p:?}");

@@ -31,6 +31,10 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+use crate::isa::portable_with_fma;
+#[cfg(target_arch = "x86_64")]
+use crate::isa::{isa, Isa};
+
 /// Vector lanes: partial sums per dot product.
 const LANES: usize = 16;
 /// Rows of A (of C) per tile.
@@ -57,18 +61,6 @@ pub(super) struct DotGemm {
     pub c: *mut f32,
     pub rsc: usize,
     pub csc: usize,
-}
-
-/// Whether the CPU runs the AVX-512 copy (checked once by the standard library).
-pub(super) fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// The dot product of `a` and `b` (same length) in the kernel's order: 16 lanes of fused
@@ -118,7 +110,7 @@ pub(super) unsafe fn gemm_nt(g: DotGemm) {
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if has_avx512() {
+    if isa() == Isa::Avx512 {
         return avx512::gemm_nt(g);
     }
     portable_gemm_nt(g)
@@ -148,18 +140,7 @@ pub(super) unsafe fn portable_gemm_nt(g: DotGemm) {
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn with_fma(g: DotGemm) {
-            body(g)
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return with_fma(g);
-        }
-    }
-    body(g)
+    portable_with_fma!(body(g: DotGemm))
 }
 
 #[cfg(target_arch = "x86_64")]

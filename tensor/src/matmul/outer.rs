@@ -29,6 +29,10 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+use crate::isa::portable_with_fma;
+#[cfg(target_arch = "x86_64")]
+use crate::isa::{isa, Isa};
+
 /// The operands of `C = A·B`: A is `m` x `k` read through `(rsa, csa)`, B is `k` x `n` with
 /// rows `ldb` apart, C is `m` x `n` with rows `ldc` apart (B and C with unit column stride).
 #[derive(Clone, Copy)]
@@ -67,7 +71,7 @@ pub(super) unsafe fn gemm_nn(g: OuterGemm) {
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if super::dot::has_avx512() {
+    if isa() == Isa::Avx512 {
         return avx512::gemm_nn(g);
     }
     portable_gemm_nn(g)
@@ -90,18 +94,7 @@ pub(super) unsafe fn portable_gemm_nn(g: OuterGemm) {
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn with_fma(g: OuterGemm) {
-            body(g)
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return with_fma(g);
-        }
-    }
-    body(g)
+    portable_with_fma!(body(g: OuterGemm))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -131,8 +124,8 @@ mod avx512 {
                 if copy {
                     for p in 0..kc {
                         let row = b.0.wrapping_add(p * g.ldb);
-                        for v in 0..NV {
-                            let x = _mm512_maskz_loadu_ps(masks[v], row.wrapping_add(16 * v));
+                        for (v, &mask) in masks.iter().enumerate() {
+                            let x = _mm512_maskz_loadu_ps(mask, row.wrapping_add(16 * v));
                             _mm512_store_ps(panel.0.as_mut_ptr().add(p * NC + 16 * v), x);
                         }
                     }

@@ -107,7 +107,10 @@ fn large_sum_to_is_split_over_threads_without_changing_a_bit() {
         let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || x.sum_to(&target));
         let want = naive_sum_to(&x, &target);
         for (got, want) in runs[0].data().iter().zip(&want) {
-            assert!((got - want).abs() <= 1e-3 * want.abs().max(1.0), "{shape:?}");
+            assert!(
+                (got - want).abs() <= 1e-3 * want.abs().max(1.0),
+                "{shape:?}"
+            );
         }
         assert_eq!(runs[0], runs[1], "{shape:?}");
         assert_eq!(runs[0], runs[2], "{shape:?}");
