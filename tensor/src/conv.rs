@@ -570,6 +570,47 @@ pub fn conv2d(
     Tensor::from_vec(out, [g.n, o, g.oh, g.ow])
 }
 
+/// The gradients of [`conv2d`] that `needs` asks for, `[input, weight, bias]`, in one call
+/// (PyTorch's `aten::convolution_backward` with its `output_mask`): the same tensors as
+/// [`conv2d_grad_input`], [`conv2d_grad_weight`] and `grad_out` summed over `N, OH, OW`, but
+/// when both products are needed the output gradient's density (which picks the sparse path,
+/// see those functions) is counted once, not twice.
+///
+/// ```
+/// use tensor::{conv2d_backward, conv2d_grad_weight, Conv2dParams, Tensor};
+/// let x = Tensor::from_vec((0..16).map(|v| v as f32).collect(), [1, 1, 4, 4]);
+/// let w = Tensor::from_vec(vec![1.0; 4], [1, 1, 2, 2]);
+/// let p = Conv2dParams::default();
+/// let g = Tensor::from_vec(vec![1.0; 9], [1, 1, 3, 3]);
+/// let [dx, dw, db] = conv2d_backward(&g, &x, &w, &p, [true, true, true]);
+/// assert_eq!(dw.unwrap(), conv2d_grad_weight(&g, &x, [1, 1, 2, 2], &p));
+/// assert_eq!(dx.unwrap().dims(), &[1, 1, 4, 4]);
+/// assert_eq!(db.unwrap().to_vec(), vec![9.0]);
+/// ```
+///
+/// # Shapes
+/// `grad_out [N, O, OH, OW]`, `input [N, C, H, W]`, `weight [O, C, kh, kw]` → `[N, C, H, W]`,
+/// `[O, C, kh, kw]`, `[O]`.
+///
+/// # Panics
+/// If the shapes do not belong to one convolution with these parameters.
+#[track_caller]
+pub fn conv2d_backward(
+    grad_out: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    params: &Conv2dParams,
+    needs: [bool; 3],
+) -> [Option<Tensor>; 3] {
+    let sparse = (needs[0] && needs[1]).then(|| sparse::is_sparse(grad_out.data()));
+    let o = weight.dims().first().copied().unwrap_or(0);
+    [
+        needs[0].then(|| grad_input(grad_out, weight, input.shape().clone(), params, sparse)),
+        needs[1].then(|| grad_weight(grad_out, input, weight.shape().clone(), params, sparse)),
+        needs[2].then(|| grad_out.sum_to(&Shape::from([o, 1, 1])).reshape([o])),
+    ]
+}
+
 /// Gradient of [`conv2d`] with respect to its input: `col2im(Wᵀ · gₙ)` for each sample `n`.
 ///
 /// # Shapes
@@ -585,12 +626,24 @@ pub fn conv2d_grad_input(
     input_shape: impl Into<Shape>,
     params: &Conv2dParams,
 ) -> Tensor {
+    grad_input(grad_out, weight, input_shape.into(), params, None)
+}
+
+/// [`conv2d_grad_input`], with the sparse path's test (`sparse::is_sparse` of `grad_out`)
+/// already made when `sparse` is given.
+#[track_caller]
+fn grad_input(
+    grad_out: &Tensor,
+    weight: &Tensor,
+    input_shape: Shape,
+    params: &Conv2dParams,
+    sparse: Option<bool>,
+) -> Tensor {
     let op = "conv2d_grad_input";
-    let input_shape = input_shape.into();
     let (o, kernel) = weight_dims(op, weight.shape(), &input_shape);
     let g = Geom::new(op, &input_shape, kernel, params);
     check_grad_out(op, grad_out, &g, o, &input_shape);
-    if g.n > 0 && g.c > 0 && o > 0 && sparse::is_sparse(grad_out.data()) {
+    if g.n > 0 && g.c > 0 && o > 0 && sparse.unwrap_or_else(|| sparse::is_sparse(grad_out.data())) {
         let dx = sparse::grad_input(&g, o, grad_out.data(), weight.data());
         return Tensor::from_vec(dx, input_shape);
     }
@@ -663,12 +716,24 @@ pub fn conv2d_grad_weight(
     weight_shape: impl Into<Shape>,
     params: &Conv2dParams,
 ) -> Tensor {
+    grad_weight(grad_out, input, weight_shape.into(), params, None)
+}
+
+/// [`conv2d_grad_weight`], with the sparse path's test (`sparse::is_sparse` of `grad_out`)
+/// already made when `sparse` is given.
+#[track_caller]
+fn grad_weight(
+    grad_out: &Tensor,
+    input: &Tensor,
+    weight_shape: Shape,
+    params: &Conv2dParams,
+    sparse: Option<bool>,
+) -> Tensor {
     let op = "conv2d_grad_weight";
-    let weight_shape = weight_shape.into();
     let (o, kernel) = weight_dims(op, &weight_shape, input.shape());
     let g = Geom::new(op, input.shape(), kernel, params);
     check_grad_out(op, grad_out, &g, o, input.shape());
-    if g.n > 0 && g.c > 0 && o > 0 && sparse::is_sparse(grad_out.data()) {
+    if g.n > 0 && g.c > 0 && o > 0 && sparse.unwrap_or_else(|| sparse::is_sparse(grad_out.data())) {
         let dw = sparse::grad_weight(&g, o, grad_out.data(), input.data());
         return Tensor::from_vec(dw, weight_shape);
     }

@@ -34,7 +34,9 @@ mod shape;
 mod shape_ops;
 mod tensor;
 
-pub use conv::{col2im, conv2d, conv2d_grad_input, conv2d_grad_weight, im2col, Conv2dParams};
+pub use conv::{
+    col2im, conv2d, conv2d_backward, conv2d_grad_input, conv2d_grad_weight, im2col, Conv2dParams,
+};
 pub use elementwise::{broadcast_strides, zip_with};
 pub use error::{shape_panic, TensorError};
 pub use matmul::sgemm;

@@ -2,9 +2,10 @@
 //! `tensor` kernels: the backward pass is two more products, `∂L/∂input = col2im(Wᵀ·G)` and
 //! `∂L/∂W = Σₙ G·colsᵀ`, and `∂L/∂bias` sums `G` over the batch and the output positions.
 //! (When `G` is mostly zeros, as behind ReLU and max pooling, the two products visit only
-//! its nonzero entries; see `tensor::conv2d_grad_weight`.)
+//! its nonzero entries, and `tensor::conv2d_backward` counts them once for both; see
+//! `tensor::conv2d_grad_weight`.)
 
-use tensor::{conv2d, conv2d_grad_input, conv2d_grad_weight, Conv2dParams, Shape, Tensor};
+use tensor::{conv2d, conv2d_backward, Conv2dParams, Tensor};
 
 use super::saved;
 use crate::function::Function;
@@ -29,15 +30,11 @@ impl Function for Conv2dOp {
     }
     fn backward(&self, g: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
         let (x, w) = (saved(&self.x), saved(&self.w));
-        let mut grads = vec![
-            needs[0].then(|| conv2d_grad_input(g, w, x.shape(), &self.params)),
-            needs[1].then(|| conv2d_grad_weight(g, x, w.shape(), &self.params)),
-        ];
-        if needs.len() == 3 {
-            // [N, O, OH, OW] summed to [O, 1, 1] (the bias is broadcast over N, OH, OW)
-            let o = w.dim(0);
-            grads.push(needs[2].then(|| g.sum_to(&Shape::from([o, 1, 1])).reshape([o])));
-        }
+        // (One call, so that the output gradient's density is counted once for both
+        // products; the bias, when there is one, is the third input.)
+        let want = [needs[0], needs[1], needs.get(2).copied().unwrap_or(false)];
+        let mut grads = conv2d_backward(g, x, w, &self.params, want).to_vec();
+        grads.truncate(needs.len());
         grads
     }
 }

@@ -435,6 +435,55 @@ fn dense_gradients_keep_the_gemm_path() {
     assert!(sparse::is_sparse(&v));
     v[at] = 1.0;
     assert!(!sparse::is_sparse(&v));
+    // the same edge on a gradient long enough to be counted in blocks on several threads
+    let len = 300_001;
+    let at = (sparse::MAX_DENSITY * len as f64) as usize;
+    let mut v = vec![0.0; len];
+    for i in 0..at {
+        v[len - 1 - 3 * i % len] = 1.0; // spread over every block
+    }
+    assert_eq!(v.iter().filter(|&&x| x != 0.0).count(), at);
+    let edge = crate::parallel::with_thread_counts(&[1, 2, 3], || sparse::is_sparse(&v));
+    assert_eq!(edge, vec![true; 3]);
+    let extra = v.iter().position(|&x| x == 0.0).unwrap();
+    v[extra] = 1.0;
+    let over = crate::parallel::with_thread_counts(&[1, 2, 3], || sparse::is_sparse(&v));
+    assert_eq!(over, vec![false; 3]);
+}
+
+#[test]
+fn conv2d_backward_gives_the_separate_gradients() {
+    // The reference CNN's second layer, with a sparse and a dense output gradient, and every
+    // subset of the three gradients.
+    let (xs, ws, p) = sparse_cases()[1];
+    let mut r = crate::rng(31);
+    let x = Tensor::uniform(xs, -1.0, 1.0, &mut r);
+    let w = Tensor::uniform(ws, -1.0, 1.0, &mut r);
+    let gshape: [usize; 4] = conv2d(&x, &w, None, &p).dims().try_into().unwrap();
+    for density in [0.05, 1.0] {
+        let g = sparse_grad(gshape, density, 32);
+        let want = [
+            conv2d_grad_input(&g, &w, x.shape(), &p),
+            conv2d_grad_weight(&g, &x, w.shape(), &p),
+            g.sum_to(&Shape::from([ws[0], 1, 1])).reshape([ws[0]]),
+        ];
+        for mask in 0..8u32 {
+            let needs = [mask & 1 != 0, mask & 2 != 0, mask & 4 != 0];
+            let got = conv2d_backward(&g, &x, &w, &p, needs);
+            for k in 0..3 {
+                match &got[k] {
+                    Some(t) => {
+                        assert!(needs[k], "density {density}, {needs:?}");
+                        assert_eq!(t.dims(), want[k].dims());
+                        let bits =
+                            |t: &Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(t), bits(&want[k]), "density {density}, gradient {k}");
+                    }
+                    None => assert!(!needs[k], "density {density}, {needs:?}"),
+                }
+            }
+        }
+    }
 }
 
 #[test]

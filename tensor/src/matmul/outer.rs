@@ -101,15 +101,18 @@ pub(super) unsafe fn portable_gemm_nn(g: OuterGemm) {
 mod avx512 {
     use super::*;
 
-    /// A slice of B's columns copied out, rows `NC` apart (see the module docs).
+    /// A slice of B's columns copied out, rows `NC` apart (see the module docs). Left
+    /// uninitialised (zeroing 16 KB was a visible cost on small products): a slice of `kc`
+    /// rows writes its first `kc·NC` floats before the tiles read them.
     #[repr(align(64))]
-    struct Panel([f32; KC * NC]);
+    struct Panel(std::mem::MaybeUninit<[f32; KC * NC]>);
 
     /// See [`super::gemm_nn`]; needs AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn gemm_nn(g: OuterGemm) {
         let copy = g.m > COPY_MIN_TILES * MR;
-        let mut panel = Panel([0.0; KC * NC]);
+        let mut panel = Panel(std::mem::MaybeUninit::uninit());
+        let panel: *mut f32 = panel.0.as_mut_ptr().cast();
         for j0 in (0..g.n).step_by(NC) {
             let masks: [__mmask16; NV] = std::array::from_fn(|v| {
                 let left = g.n.saturating_sub(j0 + 16 * v).min(16);
@@ -126,10 +129,10 @@ mod avx512 {
                         let row = b.0.wrapping_add(p * g.ldb);
                         for (v, &mask) in masks.iter().enumerate() {
                             let x = _mm512_maskz_loadu_ps(mask, row.wrapping_add(16 * v));
-                            _mm512_store_ps(panel.0.as_mut_ptr().add(p * NC + 16 * v), x);
+                            _mm512_store_ps(panel.add(p * NC + 16 * v), x);
                         }
                     }
-                    b = (panel.0.as_ptr(), NC);
+                    b = (panel.cast_const(), NC);
                 }
                 for i0 in (0..g.m).step_by(MR) {
                     tile(&g, i0, j0, k0, kc, b, masks);
