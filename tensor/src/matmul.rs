@@ -14,7 +14,8 @@
 //!
 //! **The dense layer's products.** With a batch of 64 rows, the crate's copies of its
 //! operands into packed panels cost as much as the arithmetic when the copied operand is the
-//! weight matrix. Two kernels read W where it lies instead:
+//! weight matrix. Two kernels read W where it lies instead (the backward one copies a 16 KB
+//! slice at a time where many tiles share it, see `outer.rs`):
 //! - `dot` (`dot.rs`): the forward `X·Wᵀ`, where X's rows and W's rows both run along K:
 //!   each element is a dot product of two rows (see [`use_dot`] for the shapes it takes);
 //! - `outer` (`outer.rs`): the backward `G·W` and `Gᵀ·X`, where B and C run along N: rows of

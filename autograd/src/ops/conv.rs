@@ -33,9 +33,8 @@ impl Function for Conv2dOp {
         // (One call, so that the output gradient's density is counted once for both
         // products; the bias, when there is one, is the third input.)
         let want = [needs[0], needs[1], needs.get(2).copied().unwrap_or(false)];
-        let mut grads = conv2d_backward(g, x, w, &self.params, want).to_vec();
-        grads.truncate(needs.len());
-        grads
+        let grads = conv2d_backward(g, x, w, &self.params, want);
+        grads.into_iter().take(needs.len()).collect()
     }
 }
 

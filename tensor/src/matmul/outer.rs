@@ -4,7 +4,8 @@
 //!
 //! **Why a kernel of our own.** The `gemm` crate packs its left operand into panels at
 //! every call; for `G·W` that operand is W seen transposed (the crate computes Cᵀ = Bᵀ·Aᵀ),
-//! a copy of the whole weight matrix per backward pass. Here B's rows are read in place.
+//! a copy of the whole weight matrix per backward pass. Here B's rows are read in place, or
+//! copied 16 KB at a time when many tiles share them (see **Blocking**).
 //!
 //! **The tile.** A tile is 6 rows of C by 64 columns (4 vectors of 16): 24 vector sums kept
 //! in registers. Each step along K loads 64 consecutive elements of one row of B and
