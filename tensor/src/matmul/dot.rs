@@ -17,11 +17,18 @@
 //! the 16 sums at once, as a transpose: 4 levels of shuffles and adds leave one vector
 //! holding the 16 results. Columns past K (the last, partial step) count as zeros.
 //!
+//! The last columns of C, when N is not a multiple of 4, are one narrower panel of 1-3 rows
+//! of B (4 x 1 to 4 x 3 tiles, their sums padded with zeros for the tree).
+//!
 //! **Blocking.** B's 4 rows (one panel) are reused by every group of 4 rows of A, so the
-//! panel should stay in the L1 cache: K is cut into slices of [`KC`] columns, and the 16
-//! partial-sum vectors of every tile are kept in a scratch buffer from one slice to the
-//! next. The arithmetic of each element is the same with or without the cut (the slices
-//! are whole vector steps), so results do not depend on it.
+//! panel should stay in the L1 cache: K is cut into slices whose panel is at most 16 KB
+//! ([`PANEL_BYTES`]: 1,024 columns for 4 rows), and only when there is more than one slice
+//! are the 16 partial-sum vectors of every tile kept in a scratch buffer from one slice to
+//! the next. A dense layer with up to 1,024 inputs is one slice, its sums never leave the
+//! registers: `[64, 784] x [128, 784]ᵀ` on one core took 142-145 µs instead of 152-155 with
+//! 512-column slices (best and median of 8 alternating runs, a new input matrix each time).
+//! The arithmetic of each element is the same with or without the cut (the slices are whole
+//! vector steps), so results do not depend on it.
 //!
 //! **Same bits everywhere.** The portable copy ([`dot_ref`]'s order, one lane at a time)
 //! computes every element with exactly the same operations, so a CPU without AVX-512 gets
@@ -39,10 +46,13 @@ use crate::isa::{isa, Isa};
 const LANES: usize = 16;
 /// Rows of A (of C) per tile.
 const MR: usize = 4;
-/// Rows of B (columns of C) per tile.
+/// Rows of B (columns of C) per tile. (4 x 5 and 4 x 6 tiles were slower: LLVM kept some of
+/// their sums on the stack.)
 const NR: usize = 4;
-/// Columns of K per slice: 4 rows of B x 512 floats is 8 KB, a quarter of the L1 cache.
-const KC: usize = 512;
+/// The most bytes of a panel of B (its rows in one slice of K): 16 KB, half of the smallest
+/// L1 data cache we run on, so that it stays there while A's rows stream past. A dense
+/// layer's K up to 1,024 is one slice.
+const PANEL_BYTES: usize = 16 * 1024;
 
 /// The operands of `C ← α·A·Bᵀ + β·C`: A is `m` x `k` with rows `lda` apart, B is `n` x `k`
 /// with rows `ldb` apart (both with unit column stride), C is `m` x `n` read and written
@@ -147,59 +157,110 @@ pub(super) unsafe fn portable_gemm_nt(g: DotGemm) {
 mod avx512 {
     use super::*;
 
-    /// The 16 partial-sum vectors of one tile, kept between slices of K.
-    type Acc = [__m512; MR * NR];
+    /// The partial-sum vectors of one tile of `MR` rows of A by `N` rows of B: `[i][j]`.
+    type Acc<const N: usize> = [[__m512; N]; MR];
 
-    /// See [`super::gemm_nt`]; needs AVX-512F.
+    /// See [`super::gemm_nt`]; needs AVX-512F. Panels of [`NR`] rows of B, then one
+    /// narrower panel for the rest.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn gemm_nt(g: DotGemm) {
+        let wide = g.n / NR * NR;
+        panels::<NR>(&g, 0, wide);
+        match g.n - wide {
+            0 => {}
+            1 => panels::<1>(&g, wide, g.n),
+            2 => panels::<2>(&g, wide, g.n),
+            3 => panels::<3>(&g, wide, g.n),
+            _ => unreachable!("n mod {NR} is below {NR}"),
+        }
+    }
+
+    /// Columns `j_start..j_end` of C, in panels of `N` rows of B (`j_end - j_start` is a
+    /// multiple of `N`). K is cut into slices that keep a panel in [`PANEL_BYTES`]; with
+    /// more than one slice, a tile's sums wait in `kept` between them.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn panels<const N: usize>(g: &DotGemm, j_start: usize, j_end: usize) {
+        if j_start >= j_end {
+            return;
+        }
+        let kc_max = (PANEL_BYTES / (4 * N)) / LANES * LANES;
+        let slices = g.k.div_ceil(kc_max);
         let tiles_m = g.m.div_ceil(MR);
-        let zero = [_mm512_setzero_ps(); MR * NR];
-        let mut acc: Vec<Acc> = vec![zero; tiles_m];
-        for j0 in (0..g.n).step_by(NR) {
-            // Rows past the edge repeat the last row; their results are dropped.
-            let brow: [*const f32; NR] =
-                std::array::from_fn(|j| g.b.add((j0 + j).min(g.n - 1) * g.ldb));
-            acc.fill(zero);
-            let mut k0 = 0;
-            while k0 < g.k {
-                let kc = KC.min(g.k - k0);
-                for (t, acc) in acc.iter_mut().enumerate() {
+        let zero: Acc<N> = [[_mm512_setzero_ps(); N]; MR];
+        let mut kept: Vec<Acc<N>> = if slices > 1 {
+            vec![zero; tiles_m]
+        } else {
+            Vec::new()
+        };
+        for j0 in (j_start..j_end).step_by(N) {
+            let brow: [*const f32; N] = std::array::from_fn(|j| g.b.add((j0 + j) * g.ldb));
+            for s in 0..slices {
+                let k0 = s * kc_max;
+                let kc = kc_max.min(g.k - k0);
+                let b = brow.map(|p| p.add(k0));
+                // `kept` is empty when there is one slice: the loop counts tiles, not it.
+                #[allow(clippy::needless_range_loop)]
+                for t in 0..tiles_m {
                     let i0 = t * MR;
                     let arow: [*const f32; MR] =
                         std::array::from_fn(|i| g.a.add((i0 + i).min(g.m - 1) * g.lda + k0));
-                    let b = brow.map(|p| p.add(k0));
-                    tile(acc, arow, b, kc);
-                }
-                k0 += kc;
-            }
-            for (t, acc) in acc.iter().enumerate() {
-                let mut out = [0.0f32; LANES];
-                _mm512_storeu_ps(out.as_mut_ptr(), reduce16(acc));
-                // Lane 4·j + i holds row i, column j of the tile.
-                for i in 0..MR.min(g.m - t * MR) {
-                    for j in 0..NR.min(g.n - j0) {
-                        store(&g, t * MR + i, j0 + j, out[NR * j + i]);
+                    let r = tile::<N>(if s == 0 { zero } else { kept[t] }, arow, b, kc);
+                    if s + 1 < slices {
+                        kept[t] = r;
+                    } else {
+                        write_tile::<N>(g, r, i0, j0);
                     }
                 }
             }
         }
     }
 
-    /// `acc[NR·i + j] +=` the products of row `i` of `a` and row `j` of `b` over `kc`
-    /// columns, lane by lane; a partial last step loads zeros past `kc`.
+    /// Adds up each of a tile's sums as a lane tree and stores the ones inside C.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn tile(acc: &mut Acc, a: [*const f32; MR], b: [*const f32; NR], kc: usize) {
-        let mut r = *acc;
+    unsafe fn write_tile<const N: usize>(g: &DotGemm, r: Acc<N>, i0: usize, j0: usize) {
+        let mut sums = [_mm512_setzero_ps(); 2 * LANES];
+        for i in 0..MR {
+            for j in 0..N {
+                sums[N * i + j] = r[i][j];
+            }
+        }
+        let mut out = [0.0f32; 2 * LANES];
+        for q in 0..(MR * N).div_ceil(LANES) {
+            let group: &[__m512; LANES] = sums[LANES * q..][..LANES]
+                .try_into()
+                .expect("a group is 16 sums");
+            _mm512_storeu_ps(out.as_mut_ptr().add(LANES * q), reduce16(group));
+        }
+        for i in 0..MR.min(g.m - i0) {
+            for j in 0..N {
+                // Sum p of a group of 16 lands in lane 4·(p % 4) + p / 4.
+                let (q, p) = ((N * i + j) / LANES, (N * i + j) % LANES);
+                store(g, i0 + i, j0 + j, out[LANES * q + 4 * (p % 4) + p / 4]);
+            }
+        }
+    }
+
+    /// `acc[i][j]` plus the products of row `i` of `a` and row `j` of `b` over `kc` columns,
+    /// lane by lane; a partial last step loads zeros past `kc`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn tile<const N: usize>(
+        acc: Acc<N>,
+        a: [*const f32; MR],
+        b: [*const f32; N],
+        kc: usize,
+    ) -> Acc<N> {
+        let mut r = acc;
         let full = kc / LANES;
         for s in 0..full {
             let off = s * LANES;
-            let bv: [__m512; NR] = std::array::from_fn(|j| _mm512_loadu_ps(b[j].add(off)));
+            let bv: [__m512; N] = std::array::from_fn(|j| _mm512_loadu_ps(b[j].add(off)));
             for i in 0..MR {
                 let av = _mm512_loadu_ps(a[i].add(off));
-                for j in 0..NR {
-                    r[NR * i + j] = _mm512_fmadd_ps(av, bv[j], r[NR * i + j]);
+                for j in 0..N {
+                    r[i][j] = _mm512_fmadd_ps(av, bv[j], r[i][j]);
                 }
             }
         }
@@ -207,23 +268,23 @@ mod avx512 {
         if rest > 0 {
             let off = full * LANES;
             let mask: __mmask16 = ((1u32 << rest) - 1) as __mmask16;
-            let bv: [__m512; NR] =
+            let bv: [__m512; N] =
                 std::array::from_fn(|j| _mm512_maskz_loadu_ps(mask, b[j].add(off)));
             for i in 0..MR {
                 let av = _mm512_maskz_loadu_ps(mask, a[i].add(off));
-                for j in 0..NR {
-                    r[NR * i + j] = _mm512_fmadd_ps(av, bv[j], r[NR * i + j]);
+                for j in 0..N {
+                    r[i][j] = _mm512_fmadd_ps(av, bv[j], r[i][j]);
                 }
             }
         }
-        *acc = r;
+        r
     }
 
     /// The 16 lane-trees at once: returns a vector whose lane `4·(p % 4) + p / 4` is the
-    /// tree sum of `v[p]` (for a tile, `p = NR·i + j` lands in lane `4·j + i`).
+    /// tree sum of `v[p]` (for a 4 x 4 tile, `p = 4·i + j` lands in lane `4·j + i`).
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn reduce16(v: &Acc) -> __m512 {
+    unsafe fn reduce16(v: &[__m512; LANES]) -> __m512 {
         // Level 1, pairs (v[2p], v[2p+1]): lanes 0-7 get v[2p]'s l + (l + 8), lanes 8-15
         // v[2p+1]'s.
         let t: [__m512; 8] = std::array::from_fn(|p| {
