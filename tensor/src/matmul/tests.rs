@@ -149,12 +149,14 @@ fn threads_split_large_products_without_changing_a_bit() {
     let mut r = crate::rng(5);
     // Large enough to be cut into blocks (by rows, by columns), sizes that are not
     // multiples of the block width, and the MLP product whose rounding changed when it
-    // was cut by thread count; all four transpose combinations.
+    // was cut by thread count, and one cut in two halves of 32 columns (the MLP's middle
+    // layer); all four transpose combinations.
     for &(m, k, n) in &[
         (200, 300, 37),
         (37, 300, 200),
         (130, 90, 129),
         (64, 784, 128),
+        (64, 128, 64),
     ] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = Tensor::uniform(stored(None, m, k, ta), -1.0, 1.0, &mut r);
@@ -183,7 +185,13 @@ fn blocks_follow_the_shape_only() {
     assert_eq!(blocks(64, 784, 128), (true, 64, 2));
     assert_eq!(blocks(128, 64, 784), (true, 128, 7));
     assert_eq!(blocks(1000, 784, 10), (false, 128, 8), "narrow C: rows");
-    assert_eq!(blocks(64, 128, 64), (true, 64, 1));
+    assert_eq!(blocks(64, 128, 64), (true, 32, 2), "halves of 32");
+    assert_eq!(
+        blocks(64, 128, 96),
+        (true, 64, 2),
+        "halves rounded up to 32"
+    );
+    assert_eq!(blocks(64, 8192, 63), (true, 64, 1), "too narrow to halve");
 }
 
 #[test]
@@ -425,6 +433,13 @@ fn dot_kernel_matches_its_portable_copy_bit_for_bit() {
         (7, 1030, 6),
         (9, 512, 5),
         (2, 529, 13),
+        // one slice of K up to 1,024 columns for 4 rows of B, more beyond; a narrow last
+        // panel of 1, 2 or 3 rows of B after full ones
+        (6, 1024, 4),
+        (5, 1025, 7),
+        (4, 2100, 6),
+        (3, 33, 65),
+        (8, 784, 66),
     ];
     for (case, &(m, k, n)) in shapes.iter().enumerate() {
         let pad = case % 3;
