@@ -216,28 +216,25 @@ mod avx512 {
         }
     }
 
-    /// Adds up each of a tile's sums as a lane tree and stores the ones inside C.
+    /// Adds up each of a tile's sums as a lane tree and stores the ones inside C. A tile
+    /// holds at most 16 sums ([`MR`] x [`NR`]); a narrow one is padded with zeros.
     #[inline]
     #[target_feature(enable = "avx512f")]
     unsafe fn write_tile<const N: usize>(g: &DotGemm, r: Acc<N>, i0: usize, j0: usize) {
-        let mut sums = [_mm512_setzero_ps(); 2 * LANES];
+        const { assert!(MR * NR <= LANES) };
+        let mut sums = [_mm512_setzero_ps(); LANES];
         for i in 0..MR {
             for j in 0..N {
                 sums[N * i + j] = r[i][j];
             }
         }
-        let mut out = [0.0f32; 2 * LANES];
-        for q in 0..(MR * N).div_ceil(LANES) {
-            let group: &[__m512; LANES] = sums[LANES * q..][..LANES]
-                .try_into()
-                .expect("a group is 16 sums");
-            _mm512_storeu_ps(out.as_mut_ptr().add(LANES * q), reduce16(group));
-        }
+        let mut out = [0.0f32; LANES];
+        _mm512_storeu_ps(out.as_mut_ptr(), reduce16(&sums));
         for i in 0..MR.min(g.m - i0) {
             for j in 0..N {
-                // Sum p of a group of 16 lands in lane 4·(p % 4) + p / 4.
-                let (q, p) = ((N * i + j) / LANES, (N * i + j) % LANES);
-                store(g, i0 + i, j0 + j, out[LANES * q + 4 * (p % 4) + p / 4]);
+                // Sum p lands in lane 4·(p % 4) + p / 4.
+                let p = N * i + j;
+                store(g, i0 + i, j0 + j, out[4 * (p % 4) + p / 4]);
             }
         }
     }
