@@ -66,6 +66,8 @@ const CASES: &[Case] = &[
     Case::new("fwd [64,784]x[128,784]T", (64, 784, 128), false, true),
     Case::new("fwd [64,128]x[128,64]", (64, 128, 64), false, false),
     Case::new("fwd [64,128]x[128,10]", (64, 128, 10), false, false),
+    Case::new("fwd [64,64]x[10,64]T", (64, 64, 10), false, true),
+    Case::new("fwd [64,512]x[10,512]T", (64, 512, 10), false, true),
     Case::new("dW [64,128]Tx[64,784]", (128, 64, 784), true, false),
     Case::new("dW [64,784]Tx[64,128]", (784, 64, 128), true, false),
     Case::new("dX [64,128]x[128,784]", (64, 128, 784), false, false),

@@ -9,7 +9,11 @@
 //!
 //! Class targets are a [`Tensor`] of whole-number `f32` class indices, shape `[N]`.
 
+#[cfg(target_arch = "x86_64")]
+use autograd::Isa;
 use autograd::{Function, Var};
+
+use crate::activation::scalar;
 use tensor::{shape_panic, Tensor};
 
 /// How per-sample losses are combined (PyTorch's `reduction=`).
@@ -170,26 +174,25 @@ impl Function for CrossEntropy {
     fn forward(&mut self, inputs: &[&Tensor]) -> Tensor {
         let x = inputs[0];
         let (n, c) = (x.dim(0), x.dim(1));
-        let mut probs = vec![0.0f32; n * c];
+        let rows = || x.data().chunks_exact(c.max(1)).take(n);
+        // xᵢⱼ − maxⱼ xᵢⱼ for all rows, then one pass of `exp` over the whole batch (a
+        // vectorised loop; row by row it would be `c` calls at a time).
+        let mut probs = Vec::with_capacity(n * c);
+        let mut maxima = Vec::with_capacity(n);
+        for row in rows() {
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            probs.extend(row.iter().map(|&v| v - max));
+            maxima.push(max);
+        }
+        exp_in_place(&mut probs);
         let mut losses = Vec::with_capacity(n);
         let eps = self.smoothing;
-        for (i, (row, p)) in x
-            .data()
-            .chunks_exact(c.max(1))
-            .zip(probs.chunks_exact_mut(c.max(1)))
-            .enumerate()
-            .take(n)
-        {
-            let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            let mut sum = 0.0f32;
-            for (pj, &xj) in p.iter_mut().zip(row) {
-                *pj = (xj - max).exp();
-                sum += *pj;
-            }
+        for (i, (row, p)) in rows().zip(probs.chunks_exact_mut(c.max(1))).enumerate() {
+            let sum: f32 = p.iter().sum();
             for pj in p.iter_mut() {
                 *pj /= sum;
             }
-            let lse = max + sum.ln();
+            let lse = maxima[i] + sum.ln();
             let t = self.targets[i];
             let mut l = lse - (1.0 - eps) * row[t];
             if eps > 0.0 {
@@ -218,6 +221,38 @@ impl Function for CrossEntropy {
         }
         vec![Some(g)]
     }
+}
+
+/// `vᵢ ← e^vᵢ` with the activations' [`scalar::exp`] (a few ulp from `f32::exp`, and no
+/// library call, so the loop is vectorised), compiled for the [`autograd::pointwise_isa`] of
+/// this CPU like the activation kernels. Every copy gives the same bits: `mul_add` rounds
+/// once with or without the FMA instruction.
+fn exp_in_place(v: &mut [f32]) {
+    #[inline(always)]
+    fn body(v: &mut [f32]) {
+        for x in v {
+            *x = scalar::exp(*x);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn avx512(v: &mut [f32]) {
+            body(v)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(v: &mut [f32]) {
+            body(v)
+        }
+        match autograd::pointwise_isa() {
+            // SAFETY: `pointwise_isa` never exceeds what the CPU has.
+            Isa::Avx512 => return unsafe { avx512(v) },
+            // SAFETY: as above.
+            Isa::Avx2 => return unsafe { avx2(v) },
+            Isa::Baseline => {}
+        }
+    }
+    body(v)
 }
 
 /// Negative log-likelihood of log-probabilities `log_probs` `[N, C]` (e.g. from
@@ -375,6 +410,35 @@ mod tests {
         // label_smoothing=0.1: 0.5729481
         let ls = cross_entropy_with(&x, &t, Reduction::Mean, 0.1).item();
         assert!((ls - 0.572_948_1).abs() < 1e-6, "{ls}");
+    }
+
+    #[test]
+    fn exp_in_place_gives_the_same_bits_on_every_instruction_set() {
+        use autograd::{set_pointwise_isa, Isa};
+        // x − max ≤ 0 in the loss, but every range is checked: overflow, flushing, NaN.
+        let mut xs: Vec<f32> = (0..1003)
+            .map(|i| (i as f32 * 0.618).sin() * 100.0)
+            .collect();
+        xs.extend([0.0, -0.0, 88.8, -90.0, f32::NEG_INFINITY, f32::NAN]);
+        let run = |isa: Isa| {
+            set_pointwise_isa(Some(isa));
+            let mut v = xs.clone();
+            exp_in_place(&mut v);
+            v
+        };
+        let base = run(Isa::Baseline);
+        for isa in [Isa::Avx2, Isa::Avx512] {
+            let v = run(isa);
+            let same = v.iter().zip(&base).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{isa:?} differs from the baseline");
+        }
+        set_pointwise_isa(None);
+        for (&x, &e) in xs.iter().zip(&base) {
+            assert_eq!(e.to_bits(), scalar::exp(x).to_bits(), "exp({x})");
+        }
+        assert_eq!(&base[1003..1007], &[1.0, 1.0, f32::INFINITY, 0.0]);
+        assert_eq!(base[1007], 0.0);
+        assert!(base[1008].is_nan());
     }
 
     #[test]

@@ -434,9 +434,14 @@ unsafe fn gemm_kernel(
 /// memory (the `X·Wᵀ` of a dense layer), A has few rows (the batch) and B is wide and deep
 /// enough that the `gemm` crate's copy of it would cost more than it saves. Narrow or short
 /// products (the weight gradient of a convolution, `[16, 576] x [25, 576]ᵀ`, ran 5-10%
-/// slower here: the lane trees cost too much next to so few steps) stay with the crate.
+/// slower here: the lane trees cost too much next to so few steps) stay with the crate,
+/// except a classifier's few outputs (fewer than [`DOT_NARROW_N`] columns of C, K at least
+/// [`DOT_NARROW_MIN_K`]): there the crate's packing is most of the work, and the dot kernel
+/// took `[64, 64] x [10, 64]ᵀ` from 41 to 53 GFLOP/s and `[64, 512] x [10, 512]ᵀ` from 53
+/// to 95 (`cargo bench --bench tensor`, the summary line).
 fn use_dot(m: usize, k: usize, n: usize, a: Mat, b: Mat) -> bool {
-    a.cs == 1 && b.rs == 1 && m <= DOT_MAX_M && k >= DOT_MIN_K && n >= DOT_MIN_N
+    let shape = (k >= DOT_MIN_K && n >= DOT_MIN_N) || (k >= DOT_NARROW_MIN_K && n < DOT_NARROW_N);
+    a.cs == 1 && b.rs == 1 && m <= DOT_MAX_M && shape
 }
 
 /// The most rows of A for [`dot::gemm_nt`].
@@ -445,6 +450,11 @@ const DOT_MAX_M: usize = 256;
 const DOT_MIN_K: usize = 256;
 /// The fewest rows of B (columns of C) for [`dot::gemm_nt`].
 const DOT_MIN_N: usize = 64;
+/// Fewer rows of B than this (a classifier's outputs) go to [`dot::gemm_nt`] at any K from
+/// [`DOT_NARROW_MIN_K`].
+const DOT_NARROW_N: usize = 16;
+/// The fewest columns of A for a product narrower than [`DOT_NARROW_N`] in [`dot::gemm_nt`].
+const DOT_NARROW_MIN_K: usize = 64;
 
 /// Whether [`outer::gemm_nn`] computes this product: C = A·B (α = 1, β = 0) with B's and
 /// C's rows along N (the backward products of a dense layer, `G·W` and `Gᵀ·X`), one side

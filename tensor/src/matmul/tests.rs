@@ -502,7 +502,14 @@ fn dot_ref_sums_lanes_as_a_tree() {
 fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
     // X·Wᵀ with W [out, in]: the product routed to the dot kernel, on 1, 2 and 3 threads.
     let mut r = crate::rng(12);
-    for &(m, k, n) in &[(64, 784, 130), (3, 300, 1000), (64, 1030, 64)] {
+    // (The last two: a classifier's few outputs, narrower than a tile and than two.)
+    for &(m, k, n) in &[
+        (64, 784, 130),
+        (3, 300, 1000),
+        (64, 1030, 64),
+        (64, 64, 10),
+        (5, 70, 3),
+    ] {
         assert!(use_dot(
             m,
             k,
@@ -529,6 +536,14 @@ fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
     assert!(!use_dot(DOT_MAX_M + 1, 512, 512, row, col));
     assert!(!use_dot(64, DOT_MIN_K - 1, 512, row, col));
     assert!(!use_dot(64, 512, DOT_MIN_N - 1, row, col));
+    assert!(use_dot(64, 512, DOT_NARROW_N - 1, row, col));
+    assert!(!use_dot(
+        64,
+        DOT_NARROW_MIN_K - 1,
+        DOT_NARROW_N - 1,
+        row,
+        col
+    ));
 }
 
 /// Runs [`outer::gemm_nn`] (or its portable copy) on A (`m` x `k` read through `sa`) and
