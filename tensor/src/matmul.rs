@@ -22,7 +22,9 @@
 //!   B times broadcast elements of A (see [`use_outer`]).
 //!
 //! Both give the same bits for any cut of C and on any CPU (AVX-512 or their portable
-//! copies). They took the training step of `--model mlp --hidden 2048,1024 --threads 1` from
+//! copies). [`Tensor::linear`] adds a dense layer's bias inside the product: the dot kernel as
+//! it stores each element, the others to each block of C just computed, by the thread that
+//! computed it. They took the training step of `--model mlp --hidden 2048,1024 --threads 1` from
 //! 3,050 to 4,038 samples/s and of `--hidden 512,256` from 31,555 to 36,321 (medians of 3
 //! alternating runs of `cargo run --release --example bench -- --optimizer sgd --steps 300`).
 //!
@@ -113,11 +115,13 @@ pub fn sgemm(
     unsafe { run_blocks(m, k, n, alpha, a, b, beta, out) };
 }
 
-/// `C = A·B` written into `c`, row-major `m` x `n`, whose old contents are never read (it may
-/// be uninitialised): [`Tensor::matmul`] fills a new buffer without zeroing it first.
+/// `C = A·B (+ bias)` written into `c`, row-major `m` x `n`, whose old contents are never
+/// read (it may be uninitialised): [`Tensor::matmul`] fills a new buffer without zeroing it
+/// first. A `bias` of `n` elements is added to every row of C by the thread that computed
+/// the row's block, while it is still in that core's cache ([`Tensor::linear`]).
 ///
 /// # Panics
-/// As [`sgemm`], and if `c` does not hold exactly `m·n` elements.
+/// As [`sgemm`], and if `c` does not hold exactly `m·n` elements or `bias` not `n`.
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 fn sgemm_into_uninit(
@@ -128,25 +132,34 @@ fn sgemm_into_uninit(
     a_strides: (usize, usize),
     b: &[f32],
     b_strides: (usize, usize),
+    bias: Option<&[f32]>,
     c: &mut [MaybeUninit<f32>],
 ) {
     check_extent("A", m, k, a_strides, a.len());
     check_extent("B", k, n, b_strides, b.len());
     assert_eq!(c.len(), m * n, "sgemm: C must hold m·n elements");
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "sgemm: the bias must hold n elements");
+    }
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        c.fill(MaybeUninit::new(0.0));
+        for row in c.chunks_exact_mut(n) {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = MaybeUninit::new(bias.map_or(0.0, |b| b[j]));
+            }
+        }
         return;
     }
     let out = MatMut {
         ptr: c.as_mut_ptr().cast(),
         rs: n,
         cs: 1,
+        bias: bias.map_or(std::ptr::null(), <[f32]>::as_ptr),
     };
-    // SAFETY: A and B are checked; C is exactly m·n row-major elements. With β = 0 the
-    // kernel writes every element of C and reads none.
+    // SAFETY: A and B are checked, and the bias holds n elements; C is exactly m·n
+    // row-major elements. With β = 0 the kernel writes every element of C and reads none.
     unsafe {
         run_blocks(
             m,
@@ -200,10 +213,10 @@ unsafe fn run_blocks(
         // no element of C is written by two threads, and A and B are only read.
         unsafe {
             if split_cols {
-                let (b, c) = (b.offset(start * b.cs), out.offset(start * out.cs));
+                let (b, c) = (b.offset(start * b.cs), out.cols_from(start));
                 gemm_kernel(m, k, end - start, alpha, a, b, beta, c);
             } else {
-                let (a, c) = (a.offset(start * a.rs), out.offset(start * out.rs));
+                let (a, c) = (a.offset(start * a.rs), out.rows_from(start));
                 gemm_kernel(end - start, k, n, alpha, a, b, beta, c);
             }
         }
@@ -301,12 +314,14 @@ impl Mat {
     }
 }
 
-/// The output C: its first element and its (row, column) strides.
+/// The output C: its first element, its (row, column) strides, and the row added to every
+/// row of C once the product is computed (null: none; column `j` adds `bias[j]`).
 #[derive(Clone, Copy)]
 struct MatMut {
     ptr: *mut f32,
     rs: usize,
     cs: usize,
+    bias: *const f32,
 }
 
 // SAFETY: threads write disjoint blocks of C (see `sgemm`), while its slice is borrowed.
@@ -319,20 +334,47 @@ impl MatMut {
             ptr: data.as_mut_ptr(),
             rs,
             cs,
+            bias: std::ptr::null(),
         }
     }
 
-    /// The same strides, starting `elements` further on.
-    unsafe fn offset(self, elements: usize) -> MatMut {
+    /// The block of C from row `i` on.
+    unsafe fn rows_from(self, i: usize) -> MatMut {
         MatMut {
-            ptr: self.ptr.add(elements),
+            ptr: self.ptr.add(i * self.rs),
             ..self
+        }
+    }
+
+    /// The block of C from column `j` on (and of the bias with it).
+    unsafe fn cols_from(self, j: usize) -> MatMut {
+        MatMut {
+            ptr: self.ptr.add(j * self.cs),
+            bias: if self.bias.is_null() {
+                self.bias
+            } else {
+                self.bias.add(j)
+            },
+            ..self
+        }
+    }
+
+    /// Adds the bias to every row of the `m` x `n` block (none: nothing to do).
+    unsafe fn add_bias(self, m: usize, n: usize) {
+        if self.bias.is_null() {
+            return;
+        }
+        for i in 0..m {
+            for j in 0..n {
+                *self.ptr.add(i * self.rs + j * self.cs) += *self.bias.add(j);
+            }
         }
     }
 }
 
-/// C ← α·A·B + β·C on one thread, with the `gemm` crate's kernels (AVX-512 when the CPU has
-/// it, chosen at run time; AVX2+FMA otherwise).
+/// C ← α·A·B + β·C (+ C's bias) on one thread: the dot or outer kernel where they apply,
+/// the `gemm` crate's kernels otherwise (AVX-512 when the CPU has it, chosen at run time;
+/// AVX2+FMA otherwise).
 ///
 /// # Safety
 /// Every element of the three matrices must be in bounds, and no two elements of C may share
@@ -349,6 +391,7 @@ unsafe fn gemm_kernel(
     c: MatMut,
 ) {
     if use_dot(m, k, n, a, b) {
+        // The dot kernel adds the bias as it stores each element.
         return dot::gemm_nt(dot::DotGemm {
             m,
             k,
@@ -362,10 +405,11 @@ unsafe fn gemm_kernel(
             c: c.ptr,
             rsc: c.rs,
             csc: c.cs,
+            bias: c.bias,
         });
     }
     if use_outer(m, k, n, alpha, beta, b, c) {
-        return outer::gemm_nn(outer::OuterGemm {
+        outer::gemm_nn(outer::OuterGemm {
             m,
             k,
             n,
@@ -377,7 +421,27 @@ unsafe fn gemm_kernel(
             c: c.ptr,
             ldc: c.rs,
         });
+    } else {
+        crate_gemm(m, k, n, alpha, a, b, beta, c);
     }
+    c.add_bias(m, n);
+}
+
+/// C ← α·A·B + β·C with the `gemm` crate's kernels, without the bias.
+///
+/// # Safety
+/// As [`gemm_kernel`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn crate_gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Mat,
+    b: Mat,
+    beta: f32,
+    c: MatMut,
+) {
     let s = |v: usize| v as isize;
     let f = gemm_f32::gemm::f32::get_gemm_fn();
     // gemm's kernels write columns of C: a row-major C is computed as Cᵀ = Bᵀ·Aᵀ (the same
@@ -573,7 +637,7 @@ impl Tensor {
     /// above, e.g. `matmul: inner sizes differ: [64, 784] x [128, 10] (lhs cols 784 != rhs rows 128)`.
     #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
-        self.matmul_impl("matmul", other, false, false)
+        self.matmul_impl("matmul", other, false, false, None)
     }
 
     /// `op(self) · op(other)`, where `op` transposes the last two axes when its flag is set,
@@ -594,11 +658,65 @@ impl Tensor {
     /// As [`Tensor::matmul`]; transposed operands are marked `ᵀ` in the message.
     #[track_caller]
     pub fn matmul_t(&self, other: &Tensor, trans_a: bool, trans_b: bool) -> Tensor {
-        self.matmul_impl("matmul_t", other, trans_a, trans_b)
+        self.matmul_impl("matmul_t", other, trans_a, trans_b, None)
     }
 
+    /// The dense layer's product `self·weightᵀ + bias`, PyTorch's
+    /// `torch.nn.functional.linear`: `self` is `[N, in]` or `[B, N, in]`, `weight` is
+    /// `[out, in]` (PyTorch's layout) and `bias`, if any, `[out]`.
+    ///
+    /// The bias is added inside the product: each thread adds it to the block of the output
+    /// it has just computed (the dot kernel as it stores each element), while the block is in
+    /// its core's cache. Each element is the product plus the bias, rounded once more, so the
+    /// result is the same, bit for bit, as `self.matmul_t(weight, false, true)` followed by
+    /// adding the bias to every row.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [2, 2]);
+    /// let w = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 0.0, -1.0], [3, 2]);
+    /// let b = Tensor::from_vec(vec![0.5, 0.0, -0.5], [3]);
+    /// assert_eq!(x.linear(&w, Some(&b)).to_vec(), vec![1.5, 3.0, -2.5, 3.5, 7.0, -4.5]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `weight` is not 2-D, the inner sizes differ (as [`Tensor::matmul_t`]), or `bias` is
+    /// not `[out]`.
     #[track_caller]
-    fn matmul_impl(&self, op: &str, other: &Tensor, trans_a: bool, trans_b: bool) -> Tensor {
+    pub fn linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+        if weight.rank() != 2 {
+            shape_panic(
+                "linear",
+                format_args!("weight must be [out, in], got {:?}", weight.shape()),
+            );
+        }
+        let out = weight.dim(0);
+        if let Some(b) = bias {
+            if b.dims() != [out] {
+                shape_panic(
+                    "linear",
+                    format_args!(
+                        "bias must be [{out}] for weight {:?}, got {:?}",
+                        weight.shape(),
+                        b.shape()
+                    ),
+                );
+            }
+        }
+        self.matmul_impl("linear", weight, false, true, bias.map(Tensor::data))
+    }
+
+    /// The products above, with `bias` (`n` elements, checked by the caller) added to every
+    /// row of each result.
+    #[track_caller]
+    fn matmul_impl(
+        &self,
+        op: &str,
+        other: &Tensor,
+        trans_a: bool,
+        trans_b: bool,
+        bias: Option<&[f32]>,
+    ) -> Tensor {
         // Formatted only for an error message: on the hot path it cost 0.5% of an MLP step.
         let shapes = || {
             let tick = |t: bool| if t { "ᵀ" } else { "" };
@@ -660,13 +778,13 @@ impl Tensor {
         } else if self.rank() == 3 && other.rank() == 2 && !trans_a {
             // The batch entries of a non-transposed lhs are stacked rows: one GEMM of
             // [B·M, K] x [K, N] does them all.
-            sgemm_into_uninit(a.count * m, k, n, ad, a.strides, bd, b.strides, spare);
+            sgemm_into_uninit(a.count * m, k, n, ad, a.strides, bd, b.strides, bias, spare);
         } else {
             let b_step = if other.rank() == 3 { b.step } else { 0 };
             for (i, c) in spare.chunks_mut(m * n).enumerate() {
                 let ai = &ad[i * a.step..(i + 1) * a.step];
                 let bi = &bd[i * b_step..i * b_step + b.step];
-                sgemm_into_uninit(m, k, n, ai, a.strides, bi, b.strides, c);
+                sgemm_into_uninit(m, k, n, ai, a.strides, bi, b.strides, bias, c);
             }
         }
         // SAFETY: every element was written above (each GEMM writes all of its C, k = 0

@@ -5,7 +5,7 @@
 //! For `Y = A·B` with upstream gradient `G`: `∂L/∂A = G·Bᵀ` and `∂L/∂B = Aᵀ·G`. The
 //! transposes are free: [`Tensor::matmul_t`] hands them to the GEMM as swapped strides.
 
-use tensor::{shape_panic, Shape, Tensor};
+use tensor::{Shape, Tensor};
 
 use super::saved;
 use crate::function::Function;
@@ -63,7 +63,7 @@ impl Function for MatMulOp {
 }
 
 /// `y = x·Wᵀ + b` for `x: [N, in]` (or `[B, N, in]`), `W: [out, in]` (PyTorch's layout),
-/// `b: [out]`: one GEMM and the bias added in the same buffer.
+/// `b: [out]`: one GEMM that adds the bias as it writes each block ([`Tensor::linear`]).
 /// `∂L/∂x = G·W`, `∂L/∂W = Gᵀ·x` (over all rows), `∂L/∂b = Σ_rows G`.
 struct LinearOp {
     x: Option<Tensor>,
@@ -76,25 +76,7 @@ impl Function for LinearOp {
     }
     fn forward(&mut self, inputs: &[&Tensor]) -> Tensor {
         let (x, w) = (inputs[0], inputs[1]);
-        let mut y = x.matmul_t(w, false, true);
-        if let Some(b) = inputs.get(2) {
-            let out = w.dim(0);
-            if b.dims() != [out] {
-                shape_panic(
-                    "linear",
-                    format_args!(
-                        "bias must be [{out}] for weight {:?}, got {:?}",
-                        w.shape(),
-                        b.shape()
-                    ),
-                );
-            }
-            for row in y.data_mut().chunks_exact_mut(out.max(1)) {
-                for (v, &bias) in row.iter_mut().zip(b.data()) {
-                    *v += bias;
-                }
-            }
-        }
+        let y = x.linear(w, inputs.get(2).copied());
         (self.x, self.w) = (Some(x.clone()), Some(w.clone()));
         y
     }

@@ -54,7 +54,7 @@ const NR: usize = 4;
 /// layer's K up to 1,024 is one slice.
 const PANEL_BYTES: usize = 16 * 1024;
 
-/// The operands of `C ← α·A·Bᵀ + β·C`: A is `m` x `k` with rows `lda` apart, B is `n` x `k`
+/// The operands of `C ← α·A·Bᵀ + β·C (+ bias)`: A is `m` x `k` with rows `lda` apart, B is `n` x `k`
 /// with rows `ldb` apart (both with unit column stride), C is `m` x `n` read and written
 /// through `(rsc, csc)`.
 #[derive(Clone, Copy)]
@@ -71,6 +71,8 @@ pub(super) struct DotGemm {
     pub c: *mut f32,
     pub rsc: usize,
     pub csc: usize,
+    /// Added to every row of C as it is stored (`bias[j]` to column `j`); null: none.
+    pub bias: *const f32,
 }
 
 /// The dot product of `a` and `b` (same length) in the kernel's order: 16 lanes of fused
@@ -126,14 +128,20 @@ pub(super) unsafe fn gemm_nt(g: DotGemm) {
     portable_gemm_nt(g)
 }
 
-/// Writes one element of C: `α·s + β·c` (the old value is not read when β = 0).
+/// Writes one element of C: `α·s + β·c`, then `+ bias[j]` (the old value is not read when
+/// β = 0). The bias is added last, as a separate pass over C would add it.
 #[inline(always)]
 unsafe fn store(g: &DotGemm, i: usize, j: usize, s: f32) {
     let p = g.c.add(i * g.rsc + j * g.csc);
-    *p = if g.beta == 0.0 {
+    let v = if g.beta == 0.0 {
         g.alpha * s
     } else {
         g.alpha * s + g.beta * *p
+    };
+    *p = if g.bias.is_null() {
+        v
+    } else {
+        v + *g.bias.add(j)
     };
 }
 

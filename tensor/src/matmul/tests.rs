@@ -378,8 +378,9 @@ fn sgemm_aliasing_c_panics() {
 }
 
 /// Runs [`dot::gemm_nt`] on row-major A (`m` x `k`, rows `lda` apart) and B (`n` x `k`, rows
-/// `ldb` apart) into a copy of `c0` (`m` x `n` read through `(rsc, csc)`), with the AVX-512
-/// copy when `simd` and the CPU has it, else the portable copy.
+/// `ldb` apart) into a copy of `c0` (`m` x `n` read through `(rsc, csc)`), adding `bias` (`n`
+/// elements) if given, with the AVX-512 copy when `simd` and the CPU has it, else the
+/// portable copy.
 #[allow(clippy::too_many_arguments)]
 fn run_dot(
     simd: bool,
@@ -391,6 +392,7 @@ fn run_dot(
     ldb: usize,
     c0: &[f32],
     (rsc, csc): (usize, usize),
+    bias: Option<&[f32]>,
 ) -> Vec<f32> {
     let mut c = c0.to_vec();
     let g = dot::DotGemm {
@@ -406,6 +408,7 @@ fn run_dot(
         c: c.as_mut_ptr(),
         rsc,
         csc,
+        bias: bias.map_or(std::ptr::null(), <[f32]>::as_ptr),
     };
     // SAFETY: the callers size every buffer for these sizes and strides.
     unsafe {
@@ -423,7 +426,7 @@ fn dot_kernel_matches_its_portable_copy_bit_for_bit() {
     let mut r = crate::rng(11);
     // Edges of every kind: partial tiles (m, n not multiples of 4), a partial last vector
     // step (k not a multiple of 16), k below one step, k across slices (k > 512), padded
-    // rows (lda > k), a column-major C, β ≠ 0.
+    // rows (lda > k), a column-major C, β ≠ 0, a bias.
     let shapes = [
         (1, 1, 1),
         (4, 16, 4),
@@ -453,14 +456,16 @@ fn dot_kernel_matches_its_portable_copy_bit_for_bit() {
         } else {
             (1.0, 0.0)
         };
-        let fast = run_dot(true, (m, k, n), ab, &a, lda, &b, ldb, &c0, c_strides);
-        let slow = run_dot(false, (m, k, n), ab, &a, lda, &b, ldb, &c0, c_strides);
+        let bias = (case % 3 == 1).then(|| Tensor::uniform([n], -1.0, 1.0, &mut r).to_vec());
+        let bias = bias.as_deref();
+        let fast = run_dot(true, (m, k, n), ab, &a, lda, &b, ldb, &c0, c_strides, bias);
+        let slow = run_dot(false, (m, k, n), ab, &a, lda, &b, ldb, &c0, c_strides, bias);
         let same = fast
             .iter()
             .zip(&slow)
             .all(|(x, y)| x.to_bits() == y.to_bits());
         assert!(same, "{m}x{k}x{n}: the two copies differ");
-        // and both are the product: element (i, j) is α·dot(row i, row j) (+ β·old)
+        // and both are the product: element (i, j) is α·dot(row i, row j) (+ β·old) (+ bias)
         for i in 0..m {
             for j in 0..n {
                 let want = dot::dot_ref(&a[i * lda..][..k], &b[j * ldb..][..k]);
@@ -470,6 +475,7 @@ fn dot_kernel_matches_its_portable_copy_bit_for_bit() {
                 } else {
                     ab.0 * want + ab.1 * c0[at]
                 };
+                let want = bias.map_or(want, |bias| want + bias[j]);
                 assert_eq!(
                     fast[at].to_bits(),
                     want.to_bits(),
@@ -544,6 +550,60 @@ fn dense_layer_forward_uses_the_dot_kernel_and_matches_naive() {
         row,
         col
     ));
+}
+
+#[test]
+fn linear_adds_the_bias_inside_the_product_with_the_same_bits() {
+    // `x.linear(w, b)` against `x·wᵀ` then `+ b` row by row: the dot kernel (whole and cut in
+    // two, a classifier's few outputs), the crate's kernels cut by columns and by rows (the
+    // bias follows the column blocks), unsplit, a batched x, K = 0; on 1, 2 and 3 threads.
+    let mut r = crate::rng(13);
+    let shapes: [&[usize]; 8] = [
+        &[64, 784],
+        &[64, 64],
+        &[300, 90],
+        &[300, 90],
+        &[5, 3],
+        &[2, 5, 3],
+        &[3, 0],
+        &[0, 4],
+    ];
+    let outs = [128, 10, 129, 100, 4, 4, 6, 2];
+    for (dims, n) in shapes.into_iter().zip(outs) {
+        let k = dims[dims.len() - 1];
+        let x = Tensor::uniform(dims, -1.0, 1.0, &mut r);
+        let w = Tensor::uniform([n, k], -1.0, 1.0, &mut r);
+        let b = Tensor::uniform([n], -1.0, 1.0, &mut r);
+        let mut want = x.matmul_t(&w, false, true);
+        for row in want.data_mut().chunks_exact_mut(n) {
+            for (v, bias) in row.iter_mut().zip(b.data()) {
+                *v += bias;
+            }
+        }
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || x.linear(&w, Some(&b)));
+        for got in &runs {
+            assert_eq!(got.dims(), want.dims());
+            let same = got
+                .data()
+                .iter()
+                .zip(want.data())
+                .all(|(g, w)| g.to_bits() == w.to_bits());
+            assert!(same, "{dims:?} x [{n}, {k}]ᵀ + b");
+        }
+        assert_eq!(x.linear(&w, None), x.matmul_t(&w, false, true));
+    }
+}
+
+#[test]
+#[should_panic(expected = "linear: bias must be [3] for weight [3, 2], got [2]")]
+fn linear_bias_of_the_wrong_size_panics() {
+    Tensor::zeros([4, 2]).linear(&Tensor::zeros([3, 2]), Some(&Tensor::zeros([2])));
+}
+
+#[test]
+#[should_panic(expected = "linear: weight must be [out, in], got [1, 3, 2]")]
+fn linear_weight_of_rank_3_panics() {
+    Tensor::zeros([4, 2]).linear(&Tensor::zeros([1, 3, 2]), None);
 }
 
 /// Runs [`outer::gemm_nn`] (or its portable copy) on A (`m` x `k` read through `sa`) and
@@ -653,6 +713,7 @@ fn dense_layer_backward_uses_the_outer_kernel_and_matches_naive() {
             ptr: std::ptr::null_mut(),
             rs: n,
             cs: 1,
+            bias: std::ptr::null(),
         };
         assert!(use_outer(m, k, n, 1.0, 0.0, row, c));
         let g = Tensor::uniform([rows, cols], -1.0, 1.0, &mut r);
@@ -678,11 +739,13 @@ fn dense_layer_backward_uses_the_outer_kernel_and_matches_naive() {
         ptr: std::ptr::null_mut(),
         rs: 512,
         cs: 1,
+        bias: std::ptr::null(),
     };
     let c_col = MatMut {
         ptr: std::ptr::null_mut(),
         rs: 1,
         cs: 512,
+        bias: std::ptr::null(),
     };
     assert!(use_outer(64, 512, 512, 1.0, 0.0, row, c_row));
     assert!(!use_outer(64, 512, 512, 1.0, 0.0, col, c_row));
