@@ -5,7 +5,7 @@ use autograd::{no_grad, Var};
 use tensor::Tensor;
 
 use crate::optimizer::{
-    check, fma_kernel, lerp, widen, Optimizer, ParamState, StateError, UPDATE_PIECE,
+    check, fma_kernel, lerp, update_piece, widen, Optimizer, ParamState, StateError,
 };
 
 /// Adam. For each parameter w with gradient g, at step t (from 1):
@@ -135,15 +135,16 @@ impl Optimizer for Adam {
                 let vmax = amsgrad.then(|| max_exp_avg_sq[i].get_or_insert_with(zeros).data_mut());
                 let g = grad.data();
                 let grad_of = |offset: usize, len: usize| &g[offset..offset + len];
+                let piece = update_piece(g.len());
                 p.update_value(|w| match vmax {
                     None => tensor::parallel_pieces_zip(
                         [w.data_mut(), m, v],
-                        UPDATE_PIECE,
+                        piece,
                         |off, [w, m, v]| adam_update(w, grad_of(off, w.len()), m, v, None, &k),
                     ),
                     Some(vmax) => tensor::parallel_pieces_zip(
                         [w.data_mut(), m, v, vmax],
-                        UPDATE_PIECE,
+                        piece,
                         |off, [w, m, v, vmax]| {
                             adam_update(w, grad_of(off, w.len()), m, v, Some(vmax), &k)
                         },
@@ -409,8 +410,9 @@ mod tests {
 
     #[test]
     fn large_parameters_update_in_pieces_the_same_on_any_thread_count() {
-        // 3 pieces and a remainder; AMSGrad for the fourth buffer; against a one-element
-        // reference run of the same numbers (the update is elementwise).
+        // one piece on one thread, two (16,448 and 16,443 elements) on two; AMSGrad for the
+        // fourth buffer; against a one-element reference run of the same numbers (the update
+        // is elementwise), at both ends of each piece.
         let n = 2 * crate::optimizer::UPDATE_PIECE + 123;
         let value = |i: usize| ((i * 37) % 101) as f32 / 50.0 - 1.0;
         let grad = |i: usize, t: usize| ((i * 53 + t * 7) % 97) as f32 / 40.0 - 1.2;
@@ -431,7 +433,7 @@ mod tests {
         };
         let (one, two) = (run(1), run(2));
         assert_eq!(one, two);
-        for i in [0, 1, crate::optimizer::UPDATE_PIECE, n - 1] {
+        for i in [0, 1, 16_447, 16_448, n - 1] {
             let q = param(value(i), 0.0);
             let mut opt = Adam::new(vec![q.clone()], 0.01)
                 .amsgrad(true)

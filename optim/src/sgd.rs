@@ -4,7 +4,7 @@
 use autograd::{no_grad, Var};
 use tensor::Tensor;
 
-use crate::optimizer::{check, fma_kernel, widen, Optimizer, ParamState, StateError, UPDATE_PIECE};
+use crate::optimizer::{check, fma_kernel, update_piece, widen, Optimizer, ParamState, StateError};
 
 /// SGD. For each parameter w with gradient g, at step t:
 ///
@@ -113,7 +113,7 @@ impl Optimizer for Sgd {
                 let grad_of = |offset: usize, len: usize| &g[offset..offset + len];
                 if mu == 0.0 {
                     p.update_value(|w| {
-                        tensor::parallel_pieces(w.data_mut(), UPDATE_PIECE, |off, w| {
+                        tensor::parallel_pieces(w.data_mut(), update_piece(g.len()), |off, w| {
                             sgd_update(w, grad_of(off, w.len()), None, false, &k)
                         })
                     });
@@ -124,9 +124,11 @@ impl Optimizer for Sgd {
                     .get_or_insert_with(|| Tensor::zeros(grad.shape()))
                     .data_mut();
                 p.update_value(|w| {
-                    tensor::parallel_pieces_zip([w.data_mut(), b], UPDATE_PIECE, |off, [w, b]| {
-                        sgd_update(w, grad_of(off, w.len()), Some(b), first, &k)
-                    })
+                    tensor::parallel_pieces_zip(
+                        [w.data_mut(), b],
+                        update_piece(g.len()),
+                        |off, [w, b]| sgd_update(w, grad_of(off, w.len()), Some(b), first, &k),
+                    )
                 });
             }
         });
