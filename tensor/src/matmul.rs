@@ -29,7 +29,8 @@
 //! alternating runs of `cargo run --release --example bench -- --optimizer sgd --steps 300`).
 //!
 //! **Threads.** A product large enough to pay (512 K multiply-adds or more) is cut into
-//! blocks of whole columns of C (whole rows when C is narrow), 64 or a multiple of 64 wide
+//! blocks of whole columns of C (whole rows when C is narrow, and two halves of rows for a
+//! small layer's weight gradient: see [`SHORT_K`]), 64 or a multiple of 64 wide
 //! (two halves, multiples of 32, where that would give one block), at most 8, and the
 //! threads of [`crate::num_threads`] take the blocks from the crate's thread pool. The sum
 //! over K is never split, and the cut depends on the shape alone, never on the thread
@@ -264,12 +265,14 @@ const MAX_BLOCKS: usize = 8;
 /// elements differently from the same elements of a larger product (it picks its kernels by
 /// size), so the same blocks are computed whether one thread or several take them. Columns
 /// are preferred (splitting them costs nothing measurable; splitting rows re-packs B for
-/// every block: 6% more time on `[256, 784] x [784, 128]` in two row blocks).
+/// every block: 6% more time on `[256, 784] x [784, 128]` in two row blocks), except for a
+/// small layer's weight gradient ([`SHORT_K`]).
 fn blocks(m: usize, k: usize, n: usize) -> (bool, usize, usize) {
     if m * n * k < MIN_MACS_TO_SPLIT {
         return (true, n, 1);
     }
-    let split_cols = n >= 2 * BLOCK_ALIGN || m < 2 * BLOCK_ALIGN;
+    let weight_grad_halves = k <= SHORT_K && m > BLOCK_ALIGN && m <= 2 * BLOCK_ALIGN;
+    let split_cols = (n >= 2 * BLOCK_ALIGN || m < 2 * BLOCK_ALIGN) && !weight_grad_halves;
     let len = if split_cols { n } else { m };
     let mut width = len.div_ceil(MAX_BLOCKS).next_multiple_of(BLOCK_ALIGN);
     if width >= len && len >= 2 * HALF_BLOCK {
@@ -278,6 +281,26 @@ fn blocks(m: usize, k: usize, n: usize) -> (bool, usize, usize) {
     }
     (split_cols, width, len.div_ceil(width))
 }
+
+/// A C of more than [`BLOCK_ALIGN`] and at most `2 · BLOCK_ALIGN` rows over an inner size of
+/// at most this is cut by rows, into two halves.
+///
+/// That is the shape of a dense layer's weight gradient over a batch, `∂W = Gᵀ·X` (`[out,
+/// batch] x [batch, in]`), for a layer of 65 to 128 outputs, and cutting it by rows gives
+/// each of two threads whole rows of `W`: the rows whose outputs it computed in the forward
+/// product (cut into the same two halves, by columns of `X·Wᵀ`, one per row of `W`) and that
+/// it then updates (the optimizer's per-thread pieces of `W`). Each core keeps reading and
+/// writing the same half of `W` and of `∂W` through a step, and no cache line of them moves
+/// between cores, which matters where the two cores share no cache: on a 2-vCPU cloud
+/// machine whose cores were at times on different chiplets (a cache line's round trip
+/// between them 330-380 ns instead of 55-80), the MLP 784-128-64-10's `[128, 64] x [64, 784]`
+/// took 81 + 7 µs in two row halves against 97 µs in seven column blocks, and a whole SGD
+/// step of that MLP at 2 threads ran 3.6% faster (medians of 7 alternating rounds,
+/// `examples/bench`); with the cores close it made no difference that the noise showed. B,
+/// short, is re-packed per block at little cost. Taller weight gradients keep their column
+/// blocks: with eight blocks taken as they come the rows no longer stay with one thread, and
+/// cutting the 512-wide layers' by rows made the MLP 784-512-256-10 3% slower.
+const SHORT_K: usize = 256;
 
 /// A product too narrow for two blocks of [`BLOCK_ALIGN`] is cut in halves that are multiples
 /// of this: the middle layer of the MLP 784-128-64-10 (`[64, 128] x [64, 128]ᵀ`, 524 K

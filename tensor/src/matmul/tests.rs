@@ -183,7 +183,12 @@ fn threads_split_large_products_without_changing_a_bit() {
 fn blocks_follow_the_shape_only() {
     assert_eq!(blocks(64, 64, 10), (true, 10, 1), "small: one block");
     assert_eq!(blocks(64, 784, 128), (true, 64, 2));
-    assert_eq!(blocks(128, 64, 784), (true, 128, 7));
+    // a small layer's weight gradient `[out, batch] x [batch, in]`: two halves of W's rows
+    assert_eq!(blocks(128, 64, 784), (false, 64, 2), "short K: row halves");
+    assert_eq!(blocks(96, 256, 784), (false, 64, 2));
+    assert_eq!(blocks(128, 1024, 784), (true, 128, 7), "long K: columns");
+    assert_eq!(blocks(512, 64, 784), (true, 128, 7), "tall C: columns");
+    assert_eq!(blocks(64, 64, 784), (true, 128, 7), "short C: columns");
     assert_eq!(blocks(1000, 784, 10), (false, 128, 8), "narrow C: rows");
     assert_eq!(blocks(64, 128, 64), (true, 32, 2), "halves of 32");
     assert_eq!(
