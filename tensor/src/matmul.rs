@@ -19,7 +19,9 @@
 //! - `dot` (`dot.rs`): the forward `X·Wᵀ`, where X's rows and W's rows both run along K:
 //!   each element is a dot product of two rows (see [`use_dot`] for the shapes it takes);
 //! - `outer` (`outer.rs`): the backward `G·W` and `Gᵀ·X`, where B and C run along N: rows of
-//!   B times broadcast elements of A (see [`use_outer`]).
+//!   B times broadcast elements of A (see [`use_outer`]);
+//! - `sparse` (`sparse.rs`): the same products when A, a gradient behind a ReLU, is mostly
+//!   zeros: each row of C sums only the rows of B that a nonzero entry of A picks.
 //!
 //! Both give the same bits for any cut of C and on any CPU (AVX-512 or their portable
 //! copies). [`Tensor::linear`] adds a dense layer's bias inside the product: the dot kernel as
@@ -50,6 +52,7 @@ use crate::tensor::Tensor;
 
 mod dot;
 mod outer;
+mod sparse;
 
 /// General matrix multiply on slices: C ← α·A·B + β·C.
 ///
@@ -202,9 +205,26 @@ unsafe fn run_blocks(
         });
     }
     let (split_cols, width, blocks) = blocks(m, k, n);
+    // A mostly-zero A (a gradient behind a ReLU) takes the sparse kernel: decided once for
+    // the whole product, from the shape and the data alone, so every block takes the same
+    // path on any thread count. Only where each row of A goes to one block: a block of
+    // columns would compact every row of A again (see `sparse.rs`).
+    let sparse = (!split_cols || blocks <= 1)
+        && use_outer(m, k, n, alpha, beta, b, out)
+        && sparse::fits(k, n, b.rs)
+        && sparse::is_sparse(m, k, a.ptr, (a.rs, a.cs));
+    let kernel = |m: usize, n: usize, a: Mat, b: Mat, c: MatMut| {
+        // SAFETY: a block of the caller's product, whose promise covers it.
+        unsafe {
+            if sparse {
+                sparse_kernel(m, k, n, a, b, c);
+            } else {
+                gemm_kernel(m, k, n, alpha, a, b, beta, c);
+            }
+        }
+    };
     if blocks <= 1 {
-        gemm_kernel(m, k, n, alpha, a, b, beta, out);
-        return;
+        return kernel(m, n, a, b, out);
     }
     let len = if split_cols { n } else { m };
     // The blocks depend on the shape only; the threads take them as they come.
@@ -214,14 +234,44 @@ unsafe fn run_blocks(
         // no element of C is written by two threads, and A and B are only read.
         unsafe {
             if split_cols {
-                let (b, c) = (b.offset(start * b.cs), out.cols_from(start));
-                gemm_kernel(m, k, end - start, alpha, a, b, beta, c);
+                kernel(
+                    m,
+                    end - start,
+                    a,
+                    b.offset(start * b.cs),
+                    out.cols_from(start),
+                );
             } else {
-                let (a, c) = (a.offset(start * a.rs), out.rows_from(start));
-                gemm_kernel(end - start, k, n, alpha, a, b, beta, c);
+                kernel(
+                    end - start,
+                    n,
+                    a.offset(start * a.rs),
+                    b,
+                    out.rows_from(start),
+                );
             }
         }
     });
+}
+
+/// C ← A·B (+ C's bias) from the nonzero entries of A ([`sparse::gemm_nn`]).
+///
+/// # Safety
+/// As [`gemm_kernel`], with [`use_outer`] and [`sparse::fits`] true for the product.
+unsafe fn sparse_kernel(m: usize, k: usize, n: usize, a: Mat, b: Mat, c: MatMut) {
+    sparse::gemm_nn(outer::OuterGemm {
+        m,
+        k,
+        n,
+        a: a.ptr,
+        rsa: a.rs,
+        csa: a.cs,
+        b: b.ptr,
+        ldb: b.rs,
+        c: c.ptr,
+        ldc: c.rs,
+    });
+    c.add_bias(m, n);
 }
 
 /// A transposed A whose elements along K lie at least this far apart is copied row-major

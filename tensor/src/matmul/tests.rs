@@ -760,3 +760,106 @@ fn dense_layer_backward_uses_the_outer_kernel_and_matches_naive() {
     assert!(!use_outer(512, 512, 512, 1.0, 0.0, row, c_row));
     assert!(!use_outer(64, 512, OUTER_MIN_N - 1, 1.0, 0.0, row, c_row));
 }
+
+/// A ReLU-like gradient `[rows, cols]`: uniform in [-1, 1), with about `zeros` of it zero.
+fn relu_like(rows: usize, cols: usize, zeros: f32, seed: u64) -> Tensor {
+    let mut r = crate::rng(seed);
+    let v = (0..rows * cols)
+        .map(|_| {
+            let x: f32 = r.random_range(-1.0..1.0);
+            if r.random::<f32>() < zeros {
+                0.0
+            } else {
+                x
+            }
+        })
+        .collect();
+    Tensor::from_vec(v, [rows, cols])
+}
+
+/// `Gᵀ·X` (a weight gradient) and `G·W` (an input gradient) as the sparse path would take
+/// them, and with the dense path forced.
+fn sparse_and_dense(g: &Tensor, x: &Tensor) -> (Tensor, Tensor) {
+    let picked = g.matmul_t(x, true, false);
+    sparse::DENSE_ONLY.with(|d| d.set(true));
+    let dense = g.matmul_t(x, true, false);
+    sparse::DENSE_ONLY.with(|d| d.set(false));
+    (picked, dense)
+}
+
+#[test]
+fn sparse_weight_gradient_matches_the_dense_product_on_any_thread_count() {
+    // the MLP's first layer behind a ReLU: G [64, 128], half zeros; X [64, 784]; one row of G
+    // all zero (a dead unit), and a batch smaller than 64
+    for (batch, out, inp) in [(64, 128, 784), (50, 96, 48), (64, 80, 16)] {
+        let mut g = relu_like(batch, out, 0.5, 11).to_vec();
+        for s in 0..batch {
+            g[s * out + 3] = 0.0;
+        }
+        let g = Tensor::from_vec(g, [batch, out]);
+        let x = Tensor::uniform([batch, inp], -1.0, 1.0, &mut crate::rng(12));
+        // SAFETY: Gᵀ is `out` x `batch`, column-major, inside `g`.
+        assert!(unsafe { sparse::is_sparse(out, batch, g.data().as_ptr(), (1, out)) });
+        assert!(sparse::fits(batch, inp, inp));
+        let runs = crate::parallel::with_thread_counts(&[1, 2, 3], || sparse_and_dense(&g, &x));
+        let (picked, dense) = &runs[0];
+        assert_close(picked.data(), dense.data(), batch);
+        assert!(picked.data()[3 * inp..4 * inp].iter().all(|&v| v == 0.0));
+        for (threads, run) in runs.iter().enumerate().skip(1) {
+            assert_eq!(run.0.to_vec(), picked.to_vec(), "{} threads", threads + 1);
+        }
+        // the portable copy gives the same bits
+        crate::isa::FORCE_BASELINE.store(true, std::sync::atomic::Ordering::Relaxed);
+        let portable = g.matmul_t(&x, true, false);
+        crate::isa::FORCE_BASELINE.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            portable.to_vec(),
+            picked.to_vec(),
+            "{batch} x {out} x {inp}"
+        );
+    }
+}
+
+#[test]
+fn sparse_path_takes_mostly_zero_contiguous_products_only() {
+    let len = 64 * 100;
+    let mut v = vec![0.0f32; len];
+    let edge = (sparse::MAX_DENSITY * len as f64) as usize;
+    v[..edge].fill(1.0);
+    // SAFETY: each A below is inside `v`.
+    unsafe {
+        assert!(
+            sparse::is_sparse(64, 100, v.as_ptr(), (100, 1)),
+            "at the limit"
+        );
+        assert!(
+            sparse::is_sparse(100, 64, v.as_ptr(), (1, 100)),
+            "column-major"
+        );
+        assert!(
+            !sparse::is_sparse(50, 64, v.as_ptr(), (128, 1)),
+            "not contiguous"
+        );
+        v[edge] = f32::NAN; // NaN is not zero
+        assert!(
+            !sparse::is_sparse(64, 100, v.as_ptr(), (100, 1)),
+            "one over"
+        );
+    }
+    assert!(!sparse::fits(64, 796, 796), "rows not whole chunks of 16");
+    assert!(!sparse::fits(sparse::MAX_K + 1, 784, 784), "K too long");
+}
+
+#[test]
+fn sparse_product_skips_zero_times_infinity() {
+    // documented difference: the dense product gives NaN for 0·inf, the sparse one skips it
+    let g = relu_like(64, 128, 0.7, 13);
+    let mut x = Tensor::uniform([64, 784], -1.0, 1.0, &mut crate::rng(14)).to_vec();
+    let s = (0..64).find(|&s| g.data()[s * 128] == 0.0).unwrap();
+    x[s * 784] = f32::INFINITY;
+    let x = Tensor::from_vec(x, [64, 784]);
+    let (picked, dense) = sparse_and_dense(&g, &x);
+    // only sample `s`'s row of X holds an infinity, and G is zero there for unit 0
+    assert!(dense.data()[0].is_nan(), "{}", dense.data()[0]);
+    assert!(picked.data()[0].is_finite(), "{}", picked.data()[0]);
+}
