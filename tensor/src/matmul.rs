@@ -254,12 +254,10 @@ unsafe fn run_blocks(
     });
 }
 
-/// C ← A·B (+ C's bias) from the nonzero entries of A ([`sparse::gemm_nn`]).
-///
-/// # Safety
-/// As [`gemm_kernel`], with [`use_outer`] and [`sparse::fits`] true for the product.
-unsafe fn sparse_kernel(m: usize, k: usize, n: usize, a: Mat, b: Mat, c: MatMut) {
-    sparse::gemm_nn(outer::OuterGemm {
+/// The operands of `C = A·B` as [`outer::gemm_nn`] and [`sparse::gemm_nn`] take them (B and C
+/// with unit column stride).
+fn outer_operands(m: usize, k: usize, n: usize, a: Mat, b: Mat, c: MatMut) -> outer::OuterGemm {
+    outer::OuterGemm {
         m,
         k,
         n,
@@ -270,7 +268,15 @@ unsafe fn sparse_kernel(m: usize, k: usize, n: usize, a: Mat, b: Mat, c: MatMut)
         ldb: b.rs,
         c: c.ptr,
         ldc: c.rs,
-    });
+    }
+}
+
+/// C ← A·B (+ C's bias) from the nonzero entries of A ([`sparse::gemm_nn`]).
+///
+/// # Safety
+/// As [`gemm_kernel`], with [`use_outer`] and [`sparse::fits`] true for the product.
+unsafe fn sparse_kernel(m: usize, k: usize, n: usize, a: Mat, b: Mat, c: MatMut) {
+    sparse::gemm_nn(outer_operands(m, k, n, a, b, c));
     c.add_bias(m, n);
 }
 
@@ -482,18 +488,7 @@ unsafe fn gemm_kernel(
         });
     }
     if use_outer(m, k, n, alpha, beta, b, c) {
-        outer::gemm_nn(outer::OuterGemm {
-            m,
-            k,
-            n,
-            a: a.ptr,
-            rsa: a.rs,
-            csa: a.cs,
-            b: b.ptr,
-            ldb: b.rs,
-            c: c.ptr,
-            ldc: c.rs,
-        });
+        outer::gemm_nn(outer_operands(m, k, n, a, b, c));
     } else {
         crate_gemm(m, k, n, alpha, a, b, beta, c);
     }
