@@ -27,8 +27,11 @@
 //!   2 FLOP per multiply-add, one pass over every layer's weights in the forward pass, one
 //!   for the weight gradients, one for the input gradients of all layers but the first),
 //!   then `compute_limit_samples_per_sec` and `fraction_of_limit`, the share of it reached.
-//!   No step can beat it: it is every product running at the speed of a large square one,
-//!   with nothing else to do.
+//!   It is every product running at the speed of a large square one, with nothing else to
+//!   do. The FLOP are counted dense: behind ReLU, a small layer's weight gradient skips the
+//!   gradient's zeros (`tensor/src/matmul/sparse.rs`, about half of them at the start of
+//!   training), so a step does fewer FLOP than counted and the fraction measures the whole
+//!   step against the dense work, not the kernels' efficiency.
 //! - `--model search` scores the first `--candidates` candidates of the activation search
 //!   (`minidl::search`) on its standard proxy task (`ProxyTask::default()`), `--threads` at a
 //!   time, on synthetic digits (no data files needed), and prints `candidates_per_min=<float>`.
