@@ -6,11 +6,14 @@
 //! minidl fixes it: the GEMM splits the rows or columns of the output (each element is summed
 //! by one thread, in one order); convolutions split by samples and sum the weight gradient in
 //! sample groups of a fixed size, whatever the number of threads; pooling splits by planes;
-//! pointwise kernels (every activation) and optimizer updates split long inputs into pieces of
-//! a fixed size, and a learnable activation parameter's gradient adds the pieces' sums in
-//! order; reductions run on one thread; synthetic digits are drawn per image from the seed;
-//! the data order depends only on (seed, epoch). So the thread count changes
-//! the speed only, which this test checks for the MLP and the CNN at 1, 2 and 3 threads.
+//! pointwise kernels (every activation) split long inputs into pieces of a fixed size, and a
+//! learnable activation parameter's gradient adds the pieces' sums in order; optimizer
+//! updates, elementwise, are cut one piece per thread, which cannot change a bit; whether a
+//! dense layer's gradient behind ReLU takes the sparse kernel depends on the gradient only;
+//! reductions run on one thread; synthetic digits are drawn per image from the seed; the data
+//! order depends only on (seed, epoch). So the thread count changes the speed only, which this
+//! test checks for two MLPs (one large enough for the GEMM's blocks, the SGD update's pieces
+//! and the sparse weight gradient) and the CNN at 1, 2 and 3 threads.
 //! (`rrelu` draws its slopes from its own generator, seeded by the layer; it is deterministic
 //! too, but not part of this test.)
 //!
@@ -55,6 +58,7 @@ fn train(flags: &[&str], threads: usize, data: &Data) -> String {
 fn same_seed_gives_bit_identical_metrics_at_any_thread_count() {
     let data = common::synthetic_data(384, 200, 7);
     let mlp = ["--hidden", "48,24", "--activation", "mish"];
+    let relu = ["--hidden", "128,64", "--activation", "relu"];
     let cnn = [
         "--model",
         "cnn",
@@ -63,7 +67,11 @@ fn same_seed_gives_bit_identical_metrics_at_any_thread_count() {
         "--batch-size",
         "32",
     ];
-    for (name, flags) in [("mlp", &mlp[..]), ("cnn", &cnn[..])] {
+    for (name, flags) in [
+        ("mlp", &mlp[..]),
+        ("relu mlp", &relu[..]),
+        ("cnn", &cnn[..]),
+    ] {
         let first = train(flags, 2, &data);
         assert!(first.contains("train_loss"), "{first}");
         assert_eq!(
