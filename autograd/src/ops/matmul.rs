@@ -198,6 +198,23 @@ mod tests {
     }
 
     #[test]
+    fn gradcheck_linear_behind_a_relu_like_mask() {
+        // A ReLU's mask (here a fixed one, 40% ones, so that no finite difference crosses a
+        // kink) makes the gradient reaching the layer mostly zeros: with 64 inputs, both of
+        // its products (`Gᵀ·X` and `G·W`) take the tensor crate's sparse kernel.
+        let mask: Vec<f32> = (0..8 * 16)
+            .map(|i| f32::from(u8::from((i * 37) % 5 < 2)))
+            .collect();
+        let zeros = mask.iter().filter(|&&v| v == 0.0).count();
+        assert!(zeros as f64 >= 0.4 * mask.len() as f64, "{zeros}");
+        let mask = Tensor::from_vec(mask, [8, 16]);
+        check(
+            move |v: &[Var]| v[0].linear(&v[1], Some(&v[2])).mul_mask(&mask),
+            &[&[8, 64], &[16, 64], &[16]],
+        );
+    }
+
+    #[test]
     fn linear_equals_matmul_plus_bias() {
         let x = Var::parameter(test_tensor(&[4, 3], 1));
         let w = Var::parameter(test_tensor(&[2, 3], 2));
