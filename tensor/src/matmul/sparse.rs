@@ -7,7 +7,10 @@
 //! kernels (`outer.rs`) multiply those zeros anyway. Here each row of C is one list of the
 //! nonzero entries of the matching row of A, `(p, a_ip)`, and C's row is `Σ_p a_ip · B[p, ..]`
 //! over the list ([`crate::gather`], the kernel of the convolutions' sparse backward pass):
-//! (nonzero fraction) × the dense work.
+//! (nonzero fraction) × the dense work, though at one load of B per multiply-add where the
+//! dense kernel does six multiply-adds per load. On its own, the MLP 784-128-64-10's weight
+//! gradient `[128, 64] x [64, 784]` with half of A zero took 99 µs instead of 129 on one
+//! core, 50 instead of 65 on two (best of 30 calls each, with mimalloc as the allocator).
 //!
 //! **When.** [`is_sparse`] counts A's nonzero entries once per product, before it is cut into
 //! blocks, so the choice depends on the data alone and every block takes the same path on any
