@@ -6,7 +6,10 @@
 //! the shapes, never from the thread count, each is computed by the same code whichever
 //! thread takes it, and no sum is split between threads, so **results do not depend on the
 //! thread count**, bit for bit. (Sums that must be split, like a convolution's weight gradient
-//! over the batch, are split into fixed groups and the group sums added in order.)
+//! over the batch, are split into fixed groups and the group sums added in order.) An
+//! elementwise update, each element computed from its own inputs alone, may be cut by the
+//! thread count too, as the optimizers cut a weight into one piece per thread so that each
+//! thread keeps updating the same part: any cut gives the same bits.
 //!
 //! Why a pool of our own: starting a thread for every kernel call would cost as much as many
 //! of the kernels of an MNIST step take (`cargo bench --bench tensor` times them), while waking
