@@ -15,7 +15,7 @@
 //! Output sizes follow PyTorch: `OH = ⌊(H + 2·pad − dil·(kh − 1) − 1) / stride⌋ + 1`, and the
 //! same for the width.
 
-use crate::error::shape_panic;
+use crate::error::{check_bias, shape_panic};
 use crate::matmul::sgemm;
 use crate::parallel::{parallel_pieces, threads_for};
 use crate::scratch::{put_scratch, take_scratch, with_scratch};
@@ -509,18 +509,7 @@ pub fn conv2d(
     let (o, kernel) = weight_dims("conv2d", weight.shape(), input.shape());
     let g = Geom::new("conv2d", input.shape(), kernel, params);
     let (rows, len) = (g.rows(), g.len());
-    if let Some(b) = bias {
-        if b.dims() != [o] {
-            shape_panic(
-                "conv2d",
-                format_args!(
-                    "bias must be [{o}] for weight {:?}, got {:?}",
-                    weight.shape(),
-                    b.shape()
-                ),
-            );
-        }
-    }
+    check_bias("conv2d", bias, o, weight.shape());
     // The output is not zeroed first: each task starts its samples at the bias (or zero)
     // while they are in its cache, instead of a pass over the whole buffer before.
     let numel = g.n * o * len;

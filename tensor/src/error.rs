@@ -13,6 +13,28 @@ pub fn shape_panic(op: &str, msg: impl fmt::Display) -> ! {
     panic!("{op}: {msg}")
 }
 
+/// Panics unless `bias`, if any, is `[out]`: the bias of a layer whose `weight` has `out`
+/// outputs (a dense layer's `[out, in]`, a convolution's `[out, C, kh, kw]`).
+#[track_caller]
+pub(crate) fn check_bias(
+    op: &str,
+    bias: Option<&crate::Tensor>,
+    out: usize,
+    weight: &crate::Shape,
+) {
+    if let Some(b) = bias {
+        if b.dims() != [out] {
+            shape_panic(
+                op,
+                format_args!(
+                    "bias must be [{out}] for weight {weight:?}, got {:?}",
+                    b.shape()
+                ),
+            );
+        }
+    }
+}
+
 /// An error building a tensor from data that came from outside the program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TensorError {

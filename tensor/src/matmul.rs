@@ -44,7 +44,7 @@
 
 use std::mem::MaybeUninit;
 
-use crate::error::shape_panic;
+use crate::error::{check_bias, shape_panic};
 use crate::parallel::parallel_for;
 use crate::scratch::with_scratch;
 use crate::shape::Shape;
@@ -758,19 +758,7 @@ impl Tensor {
                 format_args!("weight must be [out, in], got {:?}", weight.shape()),
             );
         }
-        let out = weight.dim(0);
-        if let Some(b) = bias {
-            if b.dims() != [out] {
-                shape_panic(
-                    "linear",
-                    format_args!(
-                        "bias must be [{out}] for weight {:?}, got {:?}",
-                        weight.shape(),
-                        b.shape()
-                    ),
-                );
-            }
-        }
+        check_bias("linear", bias, weight.dim(0), weight.shape());
         self.matmul_impl("linear", weight, false, true, bias.map(Tensor::data))
     }
 
