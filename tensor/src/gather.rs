@@ -66,8 +66,9 @@ pub(crate) trait Gather {
     );
 
     /// The entries of `vals` that are not zero, with the matching entries of `ats`, in order,
-    /// written to the front of `buf`; returns how many. Every copy gives the same list.
-    fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize;
+    /// written to the front of `slots` ([`ListBuf::slots`], room for `vals.len() + 16`);
+    /// returns how many. Every copy gives the same list.
+    fn compact(vals: &[f32], ats: &[u32], slots: (&mut [u32], &mut [f32])) -> usize;
 }
 
 /// A list of `(at_k, f_k)` pairs, as two slices of one length.
@@ -77,7 +78,8 @@ pub(crate) struct List<'a> {
     pub(crate) f: &'a [f32],
 }
 
-/// Room for a [`List`] of up to `cap` entries, plus 16 (a vector store writes 16 lanes).
+/// Room for a [`List`] of up to `cap` entries, plus 16 (a vector store writes 16 lanes); or
+/// for several lists side by side, each compacted from its own start after the one before.
 pub(crate) struct ListBuf {
     at: Vec<u32>,
     f: Vec<f32>,
@@ -93,10 +95,20 @@ impl ListBuf {
 
     /// The first `k` entries.
     pub(crate) fn list(&self, k: usize) -> List<'_> {
+        self.list_at(0, k)
+    }
+
+    /// The `k` entries from `start` on.
+    pub(crate) fn list_at(&self, start: usize, k: usize) -> List<'_> {
         List {
-            at: &self.at[..k],
-            f: &self.f[..k],
+            at: &self.at[start..start + k],
+            f: &self.f[start..start + k],
         }
+    }
+
+    /// The room from `start` on, for [`Gather::compact`] to write a list into.
+    pub(crate) fn slots(&mut self, start: usize) -> (&mut [u32], &mut [f32]) {
+        (&mut self.at[start..], &mut self.f[start..])
     }
 }
 
@@ -104,12 +116,12 @@ impl ListBuf {
 /// past the nonzero ones (no branch on "is it zero", which would be mispredicted at the
 /// densities this module sees).
 #[inline(always)]
-fn compact_portable(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
-    assert!(buf.at.len() > vals.len() && buf.f.len() > vals.len() && ats.len() >= vals.len());
+fn compact_portable(vals: &[f32], ats: &[u32], (at_out, f_out): (&mut [u32], &mut [f32])) -> usize {
+    assert!(at_out.len() > vals.len() && f_out.len() > vals.len() && ats.len() >= vals.len());
     let mut k = 0;
     for (&v, &at) in vals.iter().zip(ats) {
-        buf.at[k] = at;
-        buf.f[k] = v;
+        at_out[k] = at;
+        f_out[k] = v;
         k += usize::from(v != 0.0);
     }
     k
@@ -189,8 +201,8 @@ impl Gather for Portable {
     }
 
     #[inline(always)]
-    fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
-        compact_portable(vals, ats, buf)
+    fn compact(vals: &[f32], ats: &[u32], slots: (&mut [u32], &mut [f32])) -> usize {
+        compact_portable(vals, ats, slots)
     }
 }
 
@@ -261,14 +273,18 @@ impl Avx512 {
     /// # Safety
     /// The CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
-    unsafe fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
+    unsafe fn compact(
+        vals: &[f32],
+        ats: &[u32],
+        (at_out, f_out): (&mut [u32], &mut [f32]),
+    ) -> usize {
         use std::arch::x86_64::{
             _mm512_cmp_ps_mask, _mm512_loadu_epi32, _mm512_loadu_ps, _mm512_maskz_compress_epi32,
             _mm512_maskz_compress_ps, _mm512_setzero_ps, _mm512_storeu_epi32, _mm512_storeu_ps,
             _CMP_NEQ_UQ,
         };
         let n = vals.len();
-        assert!(buf.at.len() >= n + 16 && buf.f.len() >= n + 16 && ats.len() >= n);
+        assert!(at_out.len() >= n + 16 && f_out.len() >= n + 16 && ats.len() >= n);
         let mut k = 0;
         let whole = n - n % 16;
         let mut i = 0;
@@ -280,9 +296,9 @@ impl Avx512 {
                 // "not equal, unordered": true for NaN, as `v != 0.0`
                 let m = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(v, _mm512_setzero_ps());
                 let a = _mm512_loadu_epi32(ats.as_ptr().add(i).cast());
-                _mm512_storeu_ps(buf.f.as_mut_ptr().add(k), _mm512_maskz_compress_ps(m, v));
+                _mm512_storeu_ps(f_out.as_mut_ptr().add(k), _mm512_maskz_compress_ps(m, v));
                 _mm512_storeu_epi32(
-                    buf.at.as_mut_ptr().add(k).cast(),
+                    at_out.as_mut_ptr().add(k).cast(),
                     _mm512_maskz_compress_epi32(m, a),
                 );
                 k += m.count_ones() as usize;
@@ -290,8 +306,8 @@ impl Avx512 {
             i += 16;
         }
         for (&v, &at) in vals[whole..].iter().zip(&ats[whole..n]) {
-            buf.at[k] = at;
-            buf.f[k] = v;
+            at_out[k] = at;
+            f_out[k] = v;
             k += usize::from(v != 0.0);
         }
         k
@@ -313,9 +329,9 @@ impl Gather for Avx512 {
     }
 
     #[inline(always)]
-    fn compact(vals: &[f32], ats: &[u32], buf: &mut ListBuf) -> usize {
+    fn compact(vals: &[f32], ats: &[u32], slots: (&mut [u32], &mut [f32])) -> usize {
         // SAFETY: as above.
-        unsafe { Avx512::compact(vals, ats, buf) }
+        unsafe { Avx512::compact(vals, ats, slots) }
     }
 }
 

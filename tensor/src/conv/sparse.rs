@@ -214,7 +214,7 @@ fn grad_weight_body<K: Gather>(
         to_padded_hwc(g, l, part(x, n, g.sample()), xt);
         let gn = part(gd, n, o * len);
         for (go, row) in gn.chunks_exact(len).zip(dwt.chunks_exact_mut(l.row)) {
-            let k = K::compact(go, &l.patch, buf);
+            let k = K::compact(go, &l.patch, buf.slots(0));
             if k == 0 {
                 continue;
             }
@@ -253,7 +253,7 @@ fn grad_input_body<K: Gather>(
         }
     }
     for (gp, &at) in gt.chunks_exact(o).zip(&l.patch) {
-        let k = K::compact(gp, rows, buf);
+        let k = K::compact(gp, rows, buf.slots(0));
         if k == 0 {
             continue;
         }

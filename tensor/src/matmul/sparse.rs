@@ -21,7 +21,7 @@
 //! skipped) and NaN in a dense product.
 
 use super::outer::OuterGemm;
-use crate::gather::{count_nonzero, dispatch, Gather, List, ListBuf, MAX_CHUNKS, OUT};
+use crate::gather::{count_nonzero, dispatch, Gather, ListBuf, MAX_CHUNKS, OUT};
 use crate::scratch::with_scratch;
 
 /// The sparse kernel is used when at most this fraction of A is nonzero. It does one fused
@@ -93,35 +93,31 @@ pub(super) unsafe fn gemm_nn(g: OuterGemm) {
     let b = unsafe { std::slice::from_raw_parts(g.b, (g.k - 1) * g.ldb + g.n) };
     let ats: Vec<u32> = (0..g.k).map(|p| (p * g.ldb) as u32).collect();
     with_scratch(g.k, |vals| {
-        let mut list = ListBuf::new(g.k);
-        gemm_kernel(&g, b, &ats, vals, &mut list);
+        let mut lists = ListBuf::new(g.m * g.k);
+        gemm_kernel(&g, b, &ats, vals, &mut lists);
     });
 }
 
 /// The rows of A compacted to lists of their nonzero entries (with the offsets of B's rows),
-/// all kept; then C in pieces of up to [`OUT`] columns, each piece row by row, so that the
-/// piece's columns of B stay in the L1 cache while every row's list goes over them.
+/// row `i`'s from `i·k` on in `lists`; then C in pieces of up to [`OUT`] columns, each piece
+/// row by row, so that the piece's columns of B stay in the L1 cache while every row's list
+/// goes over them.
 #[inline(always)]
 fn gemm_body<K: Gather>(
     g: &OuterGemm,
     b: &[f32],
     ats: &[u32],
     vals: &mut [f32],
-    list: &mut ListBuf,
+    lists: &mut ListBuf,
 ) {
-    let mut at = vec![0u32; g.m * g.k];
-    let mut f = vec![0.0f32; g.m * g.k];
     let mut counts = vec![0usize; g.m];
-    for i in 0..g.m {
+    for (i, count) in counts.iter_mut().enumerate() {
         for (p, v) in vals.iter_mut().enumerate() {
             // SAFETY: element (i, p) of A is in bounds (the caller's promise).
             *v = unsafe { *g.a.add(i * g.rsa + p * g.csa) };
         }
-        let count = K::compact(vals, ats, list);
-        let whole = list.list(count);
-        at[i * g.k..i * g.k + count].copy_from_slice(whole.at);
-        f[i * g.k..i * g.k + count].copy_from_slice(whole.f);
-        counts[i] = count;
+        // (Its 16 spare lanes land on the next row's room, which is written after.)
+        *count = K::compact(vals, ats, lists.slots(i * g.k));
     }
     let mut acc = [0.0f32; OUT];
     for j0 in (0..g.n).step_by(OUT) {
@@ -136,17 +132,12 @@ fn gemm_body<K: Gather>(
                 out.fill(0.0);
                 continue;
             }
-            let row = i * g.k..i * g.k + count;
-            let entries = List {
-                at: &at[row.clone()],
-                f: &f[row],
-            };
-            K::gather(entries, b, &offs, chunks, &mut acc);
+            K::gather(lists.list_at(i * g.k, count), b, &offs, chunks, &mut acc);
             out.copy_from_slice(&acc[..width]);
         }
     }
 }
 
 dispatch!(gemm_kernel, gemm_body, (
-    g: &OuterGemm, b: &[f32], ats: &[u32], vals: &mut [f32], list: &mut ListBuf
+    g: &OuterGemm, b: &[f32], ats: &[u32], vals: &mut [f32], lists: &mut ListBuf
 ));
