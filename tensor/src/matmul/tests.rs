@@ -777,8 +777,8 @@ fn relu_like(rows: usize, cols: usize, zeros: f32, seed: u64) -> Tensor {
     Tensor::from_vec(v, [rows, cols])
 }
 
-/// `Gᵀ·X` (a weight gradient) and `G·W` (an input gradient) as the sparse path would take
-/// them, and with the dense path forced.
+/// `Gᵀ·X` (a weight gradient) as the kernels pick it (the sparse path, for a mostly-zero G),
+/// and with the dense path forced.
 fn sparse_and_dense(g: &Tensor, x: &Tensor) -> (Tensor, Tensor) {
     let picked = g.matmul_t(x, true, false);
     sparse::DENSE_ONLY.with(|d| d.set(true));
